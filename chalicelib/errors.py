@@ -1,0 +1,138 @@
+"""The one error type of the service and every message it can say, in Persian and English.
+
+Services raise `HamtaError("code")`; the web layer renders it as
+`{"error": {"code", "message"}}` with the status from `MESSAGES`. Adding a code means
+adding one row here, nowhere else.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+# code: (HTTP status, Persian message, English message)
+MESSAGES: dict[str, tuple[int, str, str]] = {
+    "invalid_request": (400, "درخواست نامعتبر است.", "The request is not valid."),
+    "invalid_msisdn": (400, "شماره تلفن همراه معتبر نیست.", "The mobile number is not valid."),
+    "invalid_national_id": (400, "کد ملی معتبر نیست.", "The national ID is not valid."),
+    "invalid_imei": (400, "شناسه دستگاه (IMEI) معتبر نیست.", "The IMEI is not valid."),
+    "invalid_birth_date": (400, "تاریخ تولد معتبر نیست.", "The birth date is not valid."),
+    "captcha_invalid": (
+        400,
+        "کد امنیتی اشتباه است یا منقضی شده است. کد امنیتی جدید دریافت کنید.",
+        "The security code is wrong or has expired. Get a new one.",
+    ),
+    "weak_password": (
+        400,
+        "رمز عبور باید دست کم ۸ نویسه باشد و نباید کد ملی یا شماره تلفن همراه باشد.",
+        "The password must have at least 8 characters and must not be the national ID "
+        "or the mobile number.",
+    ),
+    "unauthorized": (
+        401,
+        "نشست شما معتبر نیست یا پایان یافته است. دوباره وارد شوید.",
+        "Your session is not valid or has ended. Please sign in again.",
+    ),
+    "otp_invalid": (
+        401,
+        "رمز عبور موقت اشتباه است یا منقضی شده است.",
+        "The temporary password is wrong or has expired.",
+    ),
+    "invalid_credentials": (
+        401,
+        "کد ملی یا رمز عبور اشتباه است.",
+        "The national ID or the password is wrong.",
+    ),
+    "forbidden": (
+        403,
+        "این بخش برای کارتابل شما در دسترس نیست.",
+        "This is not available to your cartable.",
+    ),
+    "password_change_required": (
+        403,
+        "با رمز عبور موقت فقط می‌توانید رمز عبور جدید تعیین کنید.",
+        "With a temporary password you can only choose a new password.",
+    ),
+    "sim_not_owned": (
+        403,
+        "این سیم کارت طبق اطلاعات اپراتور متعلق به این کد ملی نیست.",
+        "The operator's record does not name this national ID as the SIM's holder.",
+    ),
+    "not_found": (404, "موردی یافت نشد.", "Not found."),
+    "method_not_allowed": (405, "این روش برای این نشانی پشتیبانی نمی‌شود.", "Method not allowed."),
+    "cartable_exists": (
+        409,
+        "برای این کد ملی قبلاً کارتابل تشکیل شده است.",
+        "A national-ID cartable already exists for this national ID.",
+    ),
+    "last_sim": (
+        409,
+        "آخرین سیم کارت فعال کارتابل را نمی‌توان حذف کرد.",
+        "The cartable's last active SIM cannot be removed.",
+    ),
+    "previous_msisdn_required": (
+        409,
+        "شماره سیم کارت قبلی (سیم کارت منقضی یا واگذار شده) را وارد کنید.",
+        "Enter the previous SIM number (the expired or transferred SIM).",
+    ),
+    "already_in_cartable": (
+        409,
+        "این دستگاه در کارتابل شما قرار دارد.",
+        "This device is already in your cartable.",
+    ),
+    "already_registered": (
+        409,
+        "این شناسه دستگاه (IMEI) قبلاً ثبت شده است.",
+        "This IMEI is already registered.",
+    ),
+    "sim_inactive": (
+        409,
+        "این سیم کارت فعال نیست.",
+        "This SIM is not active.",
+    ),
+    "otp_resend_too_soon": (
+        429,
+        "رمز عبور موقت به تازگی ارسال شده است. پس از پایان زمان دوباره درخواست کنید.",
+        "A temporary password was sent recently. Ask again when the timer ends.",
+    ),
+    "rate_limited": (
+        429,
+        "تعداد درخواست‌ها بیش از حد مجاز است. بعداً دوباره تلاش کنید.",
+        "Too many attempts. Try again later.",
+    ),
+    "sms_unavailable": (
+        503,
+        "ارسال پیامک در حال حاضر ممکن نیست. چند دقیقه بعد دوباره تلاش کنید.",
+        "The SMS could not be sent right now. Try again in a few minutes.",
+    ),
+    "internal_error": (
+        500,
+        "خطای داخلی رخ داد. دوباره تلاش کنید.",
+        "An internal error occurred. Please try again.",
+    ),
+}
+
+
+class HamtaError(Exception):
+    """A refusal the caller should see: a code from MESSAGES, maybe a retry delay."""
+
+    def __init__(self, code: str, retry_after: int | None = None) -> None:
+        if code not in MESSAGES:
+            raise ValueError(f"unknown error code {code!r}")
+        super().__init__(code)
+        self.code = code
+        self.retry_after = retry_after
+
+    @property
+    def status(self) -> int:
+        return MESSAGES[self.code][0]
+
+    def body(self, lang: str = "fa") -> dict[str, Any]:
+        _, fa, en = MESSAGES[self.code]
+        error: dict[str, Any] = {"code": self.code, "message": en if lang == "en" else fa}
+        body: dict[str, Any] = {"error": error}
+        if self.retry_after is not None:
+            # API.md puts it "in the body"; both places, so either reading finds it.
+            error["retry_after"] = body["retry_after"] = self.retry_after
+        return body
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}

@@ -1,0 +1,131 @@
+"""What people type, made canonical: msisdn, national ID (کد ملی), IMEI, birth date, codes.
+
+Each `parse_*` accepts ASCII, Persian (۰-۹) and Arabic-Indic (٠-٩) digits with spaces and
+dashes ignored, and returns the canonical form or raises the API.md 400 error.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import jdatetime
+
+from chalicelib.errors import HamtaError
+
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+# Spaces of every kind, ASCII and Unicode dashes, and the zero-width joiners a Persian
+# keyboard leaves behind.
+_IGNORED = re.compile(r"[\s\-\u2010-\u2015\u2212\u200c\u200d\u200e\u200f]")
+
+# Iranian mobile numbers: 9 then the operator digit (0 to 4 or 9), then 8 digits.
+_MOBILE = re.compile(r"9[0-49]\d{8}")
+
+
+def normalize_digits(value: str) -> str:
+    """Persian and Arabic-Indic digits to ASCII; spaces and dashes removed."""
+    return _IGNORED.sub("", value.translate(_DIGITS))
+
+
+def _typed(value: object, error: str) -> str:
+    if not isinstance(value, str):
+        raise HamtaError(error)
+    return normalize_digits(value)
+
+
+def parse_msisdn(value: object) -> str:
+    """Any written form of an Iranian mobile number -> `09XXXXXXXXX`."""
+    text = _typed(value, "invalid_msisdn")
+    for prefix in ("+98", "0098", "98", "0"):
+        if text.startswith(prefix) and len(text) - len(prefix) == 10:
+            text = text[len(prefix):]
+            break
+    if not _MOBILE.fullmatch(text):
+        raise HamtaError("invalid_msisdn")
+    return "0" + text
+
+
+def to_e164(msisdn: str) -> str:
+    """`09121234567` -> `+989121234567` (what SNS wants)."""
+    return "+98" + msisdn[1:]
+
+
+def mask_msisdn(msisdn: str) -> str:
+    """`09121234567` -> `0912***4567`: enough for its holder to recognise, no more."""
+    return msisdn[:4] + "***" + msisdn[-4:]
+
+
+def mask_national_id(national_id: str) -> str:
+    """For logs only: never a whole national ID there."""
+    return national_id[:3] + "****" + national_id[-3:]
+
+
+def is_valid_national_id(text: str) -> bool:
+    if not re.fullmatch(r"\d{10}", text):
+        return False
+    if len(set(text)) == 1 or text[3:9] == "000000":
+        return False
+    total = sum(int(text[i]) * (10 - i) for i in range(9)) % 11
+    check = total if total < 2 else 11 - total
+    return int(text[9]) == check
+
+
+def parse_national_id(value: object) -> str:
+    text = _typed(value, "invalid_national_id")
+    if not is_valid_national_id(text):
+        raise HamtaError("invalid_national_id")
+    return text
+
+
+def is_valid_imei(text: str) -> bool:
+    if not re.fullmatch(r"\d{15}", text):
+        return False
+    total = 0
+    for i, ch in enumerate(reversed(text)):
+        d = int(ch)
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def parse_imei(value: object) -> str:
+    text = _typed(value, "invalid_imei")
+    if not is_valid_imei(text):
+        raise HamtaError("invalid_imei")
+    return text
+
+
+_JALALI = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})")
+_GREGORIAN = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def parse_birth_date(value: object, today: date | None = None) -> date:
+    """Jalali `1370/05/12` or ISO `1991-08-03` -> the Gregorian day both name."""
+    if not isinstance(value, str):
+        raise HamtaError("invalid_birth_date")
+    # Dashes separate ISO fields here, so only digits and spaces are normalised.
+    text = re.sub(r"\s", "", value.translate(_DIGITS))
+    try:
+        if m := _JALALI.fullmatch(text):
+            day = jdatetime.date(int(m[1]), int(m[2]), int(m[3])).togregorian()
+        elif m := _GREGORIAN.fullmatch(text):
+            day = date(int(m[1]), int(m[2]), int(m[3]))
+        else:
+            raise ValueError(text)
+    except ValueError:
+        raise HamtaError("invalid_birth_date") from None
+    if day.year < 1900 or day > (today or date.today()):
+        raise HamtaError("invalid_birth_date")
+    return day
+
+
+def parse_code(value: object) -> str:
+    """A code a person types (OTP, activation code), digits made ASCII.
+
+    Its shape is not judged here: a wrong code is answered like any wrong code.
+    """
+    if not isinstance(value, str) or len(value) > 64:
+        raise HamtaError("invalid_request")
+    return normalize_digits(value)

@@ -1,0 +1,1 @@
+"""Routes, one Chalice blueprint per area of API.md; each parses, calls a service, renders."""

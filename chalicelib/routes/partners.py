@@ -1,0 +1,59 @@
+"""Partner routes (API.md "Partners"): the operators' SIM feed and the registrars' devices."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib import identifiers, web
+from chalicelib.errors import HamtaError
+from chalicelib.services import registrar, sim_records
+
+bp = Blueprint(__name__)
+
+
+@web.route(bp, "/operator/sims/{msisdn}", methods=["PUT"])
+def put_operator_sim(msisdn: str) -> object:
+    request = bp.current_request
+    web.partner(request, "operator")
+    data = web.body(
+        request, required={"national_id": str, "status": str}, optional={"expires_at": str}
+    )
+    number = identifiers.parse_msisdn(msisdn)
+    national_id = identifiers.parse_national_id(data["national_id"])
+    if data["status"] not in (sim_records.ACTIVE, sim_records.EXPIRED):
+        raise HamtaError("invalid_request")
+    expires_at = data.get("expires_at")
+    sim = sim_records.operator_update(
+        number,
+        national_id,
+        data["status"],
+        sim_records.parse_instant(expires_at) if expires_at else None,
+    )
+    return web.json_response(
+        {
+            "msisdn": sim.msisdn,
+            "national_id": sim.national_id,
+            "status": sim.status,
+            "expires_at": expires_at,
+            "ownership": int(sim.ownership),
+        }
+    )
+
+
+@web.route(bp, "/registrar/devices", methods=["POST"])
+def post_registrar_device() -> object:
+    request = bp.current_request
+    web.partner(request, "registrar")
+    data = web.body(
+        request,
+        required={"imei": str, "source": str},
+        optional={"imei2": str, "brand": str, "model": str},
+    )
+    imei = identifiers.parse_imei(data["imei"])
+    imei2 = identifiers.parse_imei(data["imei2"]) if data.get("imei2") else None
+    for text in (data.get("brand"), data.get("model")):
+        if text is not None and len(text) > 100:
+            raise HamtaError("invalid_request")
+    code = registrar.register_device(
+        imei, imei2, data.get("brand"), data.get("model"), data["source"]
+    )
+    return web.json_response({"activation_code": code, "imei": imei}, 201)

@@ -1,0 +1,1 @@
+"""The rules of API.md, one module per flow; no HTTP and no Chalice objects here."""

@@ -1,0 +1,166 @@
+"""The operator's record of each SIM, and what it means for cartables.
+
+The operator feed (`PUT /operator/sims/{msisdn}`) is the only writer of who holds a
+number. A new holder, or an expired number made active again, starts a new `ownership`
+at once: the SIM cartable is (msisdn, ownership), so the next holder sees an empty one
+before any job runs, and the old ownership's devices await recovery.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from chalicelib import clock
+from chalicelib.errors import HamtaError
+from chalicelib.store.base import condition_failed
+from chalicelib.store.sims import SimModel, cleanup_shard_of
+
+ACTIVE = "active"
+EXPIRED = "expired"
+TRANSFERRED = "transferred"
+
+
+def get_sim(msisdn: str) -> SimModel | None:
+    try:
+        return SimModel.get(msisdn, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def is_live(sim: SimModel, now: float | None = None) -> bool:
+    """The current ownership still holds: the operator has not expired it, nor has its
+    `expires_at` passed (whether or not the expiry job has run)."""
+    now = clock.now() if now is None else now
+    return sim.status == ACTIVE and (sim.expires_at is None or sim.expires_at > now)
+
+
+def holder_of(sim: SimModel, ownership: int) -> str | None:
+    """The national ID the operator named for that ownership of the number."""
+    entry = (sim.holders or {}).get(str(int(ownership)))
+    if entry is None:
+        return None
+    return _plain(entry).get("national_id")
+
+
+def ownership_status(sim: SimModel, ownership: int, now: float | None = None) -> str:
+    """active | expired | transferred, for one ownership of the number."""
+    if int(ownership) == int(sim.ownership):
+        return ACTIVE if is_live(sim, now) else EXPIRED
+    entry = _plain((sim.holders or {}).get(str(int(ownership))) or {})
+    return EXPIRED if entry.get("ended") == EXPIRED else TRANSFERRED
+
+
+def ownership_is_dead(sim: SimModel | None, ownership: int, now: float | None = None) -> bool:
+    return sim is not None and ownership_status(sim, ownership, now) != ACTIVE
+
+
+def _plain(value: object) -> dict:
+    """PynamoDB hands raw map values back as MapAttribute or dict; read both alike."""
+    if hasattr(value, "as_dict"):
+        return value.as_dict()  # type: ignore[union-attr]
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def expiry_day(expires_at: float) -> str:
+    return datetime.fromtimestamp(expires_at, tz=timezone.utc).strftime("%Y-%m-%d")
+
+
+def parse_instant(value: str) -> float:
+    """ISO 8601 instant -> epoch seconds; a bare date or time without zone is refused."""
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise HamtaError("invalid_request") from None
+    if moment.tzinfo is None or "T" not in text.upper():
+        raise HamtaError("invalid_request")
+    return moment.timestamp()
+
+
+def operator_update(
+    msisdn: str, national_id: str, status: str, expires_at: float | None
+) -> SimModel:
+    """Record what the operator says about a number; return the SIM as now stored.
+
+    Conditional on the version read (PynamoDB's VersionAttribute), retried on a race.
+    """
+    if status not in (ACTIVE, EXPIRED):
+        raise HamtaError("invalid_request")
+    for _ in range(5):
+        sim = get_sim(msisdn)
+        updated = _apply(sim, msisdn, national_id, status, expires_at, clock.now())
+        try:
+            updated.save()
+            return updated
+        except (PutError, UpdateError) as error:
+            if not condition_failed(error):
+                raise
+    raise HamtaError("internal_error")
+
+
+def _apply(
+    sim: SimModel | None,
+    msisdn: str,
+    national_id: str,
+    status: str,
+    expires_at: float | None,
+    now: float,
+) -> SimModel:
+    if sim is None:
+        sim = SimModel(msisdn, ownership=1, holders={})
+        sim.holders = {"1": {"national_id": national_id, "ended": None, "ended_at": None}}
+    else:
+        holders = {k: _plain(v) for k, v in (sim.holders or {}).items()}
+        current = int(sim.ownership)
+        entry = holders.setdefault(str(current), {"national_id": sim.national_id})
+        was_live = is_live(sim, now)
+        changed_hands = sim.national_id is not None and sim.national_id != national_id
+        reissued = not was_live and status == ACTIVE
+        if changed_hands or reissued:
+            # The old ownership ends: a new holder makes it "transferred", a number that
+            # had already expired stays "expired".
+            entry["ended"] = EXPIRED if not was_live else TRANSFERRED
+            entry["ended_at"] = now
+            _mark_for_cleanup(sim, current)
+            sim.ownership = current + 1
+            holders[str(current + 1)] = {"national_id": national_id, "ended": None, "ended_at": None}
+        elif was_live and status == EXPIRED:
+            entry["ended"] = EXPIRED
+            entry["ended_at"] = now
+            _mark_for_cleanup(sim, current)
+        else:
+            # The first record of a number someone already signed in with, or a renewal.
+            entry["national_id"] = national_id
+        sim.holders = holders
+    sim.national_id = national_id
+    sim.status = status
+    sim.expires_at = expires_at
+    # Only live SIMs with an expiry sit in the sparse expiry index the job reads.
+    sim.expiry_day = expiry_day(expires_at) if status == ACTIVE and expires_at is not None else None
+    sim.updated_at = now
+    return sim
+
+
+def _mark_for_cleanup(sim: SimModel, ownership: int) -> None:
+    sim.dead_ownerships = set(sim.dead_ownerships or set()) | {int(ownership)}
+    sim.cleanup_shard = cleanup_shard_of(sim.msisdn)
+
+
+def ensure_sim(msisdn: str) -> SimModel:
+    """The SIM as recorded, creating an unheld record for a number the operator has not
+    told us about yet (its holder can sign in; only the operator's word names a holder)."""
+    sim = get_sim(msisdn)
+    if sim is not None:
+        return sim
+    sim = SimModel(msisdn, ownership=1, status=ACTIVE, updated_at=clock.now())
+    sim.holders = {"1": {"national_id": None, "ended": None, "ended_at": None}}
+    try:
+        sim.save(condition=SimModel.msisdn.does_not_exist())
+    except PutError as error:
+        if not condition_failed(error):
+            raise
+        return SimModel.get(msisdn, consistent_read=True)
+    return sim

@@ -1,0 +1,108 @@
+"""Every setting of the service, read from the environment (API.md "Settings").
+
+The caller's environment wins: stage config in `.chalice/config.json` sets only what
+the caller did not (stage name, table names on AWS), never the limits below, so a
+test or `scripts/local.py` started with `OTP_TTL_SECONDS=5` gets exactly that.
+
+Values are read when this module is imported and again by `reload()` (tests change
+the environment, then reload). Code reads them as `settings.NAME` at call time, never
+`from settings import NAME`, so a reload reaches everyone.
+"""
+from __future__ import annotations
+
+import os
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"setting {name} must be a whole number, not {raw!r}") from exc
+
+
+def _str(name: str, default: str) -> str:
+    raw = os.environ.get(name)
+    return default if raw is None or raw == "" else raw
+
+
+def reload() -> None:
+    """(Re)read every setting from os.environ."""
+    g = globals()
+    g["STAGE"] = _str("HAMTA_STAGE", "local")
+    g["REGION"] = _str("AWS_REGION", _str("AWS_DEFAULT_REGION", "us-east-1"))
+    # One endpoint for every AWS service: moto server or LocalStack locally, None on AWS.
+    g["AWS_ENDPOINT"] = os.environ.get("AWS_ENDPOINT_URL") or None
+    g["TABLE_PREFIX"] = _str("HAMTA_TABLE_PREFIX", f"hamta-{g['STAGE']}-")
+
+    # API.md "Settings"
+    g["OTP_TTL_SECONDS"] = _int("OTP_TTL_SECONDS", 120)
+    g["OTP_RESEND_SECONDS"] = _int("OTP_RESEND_SECONDS", 120)
+    g["OTP_MAX_ATTEMPTS"] = _int("OTP_MAX_ATTEMPTS", 5)
+    g["OTP_MAX_SENDS_PER_DAY"] = _int("OTP_MAX_SENDS_PER_DAY", 5)
+    g["CAPTCHA_TTL_SECONDS"] = _int("CAPTCHA_TTL_SECONDS", 120)
+    g["CAPTCHA_MODE"] = _str("CAPTCHA_MODE", "image")
+    g["LOGIN_MAX_FAILURES"] = _int("LOGIN_MAX_FAILURES", 5)
+    g["LOGIN_LOCK_SECONDS"] = _int("LOGIN_LOCK_SECONDS", 900)
+    g["ACTIVATION_MAX_ATTEMPTS"] = _int("ACTIVATION_MAX_ATTEMPTS", 5)
+    g["ACTIVATION_LOCK_SECONDS"] = _int("ACTIVATION_LOCK_SECONDS", 3600)
+    g["RECOVERY_MAX_ATTEMPTS"] = _int("RECOVERY_MAX_ATTEMPTS", 5)
+    g["SESSION_TTL_SECONDS"] = _int("SESSION_TTL_SECONDS", 1800)
+    g["TEMP_PASSWORD_TTL_SECONDS"] = _int("TEMP_PASSWORD_TTL_SECONDS", 900)
+
+    # Ours, beyond API.md.
+    # Public IMEI inquiry: requests per client address per window (DynamoDB counter
+    # locally; a WAF rate-based rule does the same at the edge on AWS).
+    g["IMEI_INQUIRY_MAX_PER_WINDOW"] = _int("IMEI_INQUIRY_MAX_PER_WINDOW", 60)
+    g["IMEI_INQUIRY_WINDOW_SECONDS"] = _int("IMEI_INQUIRY_WINDOW_SECONDS", 60)
+    # How long a sale's activation code stays good (API.md leaves it to us).
+    g["TRANSFER_CODE_TTL_SECONDS"] = _int("TRANSFER_CODE_TTL_SECONDS", 7 * 24 * 3600)
+    # Lock window for wrong previous numbers in recovery (API.md names only the count).
+    g["RECOVERY_LOCK_SECONDS"] = _int("RECOVERY_LOCK_SECONDS", 3600)
+    # The expiry job stops this long before the Lambda's own time limit and checkpoints.
+    g["EXPIRY_TIME_BUDGET_SECONDS"] = _int("EXPIRY_TIME_BUDGET_SECONDS", 780)
+    g["EXPIRY_WORKERS"] = _int("EXPIRY_WORKERS", 8)
+
+    # Secrets: the environment locally; an SSM SecureString on AWS (see secrets.py).
+    g["SECRET_KEY"] = os.environ.get("HAMTA_SECRET_KEY") or None
+    g["SECRET_KEY_PARAMETER"] = os.environ.get("HAMTA_SECRET_KEY_PARAMETER") or None
+
+
+# Filled by reload(); declared for readers and type checkers.
+STAGE: str
+REGION: str
+AWS_ENDPOINT: str | None
+TABLE_PREFIX: str
+OTP_TTL_SECONDS: int
+OTP_RESEND_SECONDS: int
+OTP_MAX_ATTEMPTS: int
+OTP_MAX_SENDS_PER_DAY: int
+CAPTCHA_TTL_SECONDS: int
+CAPTCHA_MODE: str
+LOGIN_MAX_FAILURES: int
+LOGIN_LOCK_SECONDS: int
+ACTIVATION_MAX_ATTEMPTS: int
+ACTIVATION_LOCK_SECONDS: int
+RECOVERY_MAX_ATTEMPTS: int
+SESSION_TTL_SECONDS: int
+TEMP_PASSWORD_TTL_SECONDS: int
+IMEI_INQUIRY_MAX_PER_WINDOW: int
+IMEI_INQUIRY_WINDOW_SECONDS: int
+TRANSFER_CODE_TTL_SECONDS: int
+RECOVERY_LOCK_SECONDS: int
+EXPIRY_TIME_BUDGET_SECONDS: int
+EXPIRY_WORKERS: int
+SECRET_KEY: str | None
+SECRET_KEY_PARAMETER: str | None
+
+reload()
+
+
+def check_startup() -> None:
+    """Refuse settings that must never reach production."""
+    if CAPTCHA_MODE not in ("image", "off"):
+        raise RuntimeError("CAPTCHA_MODE must be 'image' or 'off'")
+    if CAPTCHA_MODE == "off" and STAGE == "prod":
+        raise RuntimeError("CAPTCHA_MODE=off is refused on the prod stage")

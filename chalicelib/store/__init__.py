@@ -1,0 +1,1 @@
+"""DynamoDB tables as PynamoDB models, one module per table, and the queries services need."""

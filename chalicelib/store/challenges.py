@@ -1,0 +1,114 @@
+"""The challenges table: short-lived secrets and counters, each kind under its own key prefix.
+
+Every item has `expires_at` (checked by code, always) and `ttl` (DynamoDB deletes the item
+some hours after; code never counts on that having happened). Each item kind is its own
+PynamoDB model over the same table.
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.models import Model
+
+from chalicelib.store.base import BaseMeta, table_name
+
+
+class ChallengeModel(Model):
+    """The table itself (what create_tables and infra/ declare)."""
+
+    SHORT_NAME = "challenges"
+    TTL_ATTRIBUTE = "ttl"
+
+    class Meta(BaseMeta):
+        table_name = table_name("challenges")
+
+    pk = UnicodeAttribute(hash_key=True)
+    ttl = NumberAttribute(null=True)  # epoch seconds; DynamoDB TTL deletes lazily
+
+
+class _Item(Model):
+    SHORT_NAME = "challenges"
+
+    class Meta(BaseMeta):
+        table_name = table_name("challenges")
+
+    pk = UnicodeAttribute(hash_key=True)
+    ttl = NumberAttribute(null=True)  # epoch seconds; DynamoDB TTL deletes lazily
+    expires_at = NumberAttribute(null=True)
+
+
+class CaptchaItem(_Item):
+    """pk "captcha#<id>"."""
+
+    answer_hmac = UnicodeAttribute()
+    used_at = NumberAttribute(null=True)
+
+
+class OtpItem(_Item):
+    """pk "otp#<msisdn>": the SIM's one live code and its SMS send window.
+
+    One item per number, so a newer code replaces the older one, and the resend timer
+    and daily cap hold across every purpose (login, adding a SIM to a cartable).
+    """
+
+    code_hmac = UnicodeAttribute(null=True)
+    purpose = UnicodeAttribute(null=True)  # "login" | "add_sim"
+    subject = UnicodeAttribute(null=True)  # the national ID adding the SIM, for add_sim
+    attempts = NumberAttribute(default=0)
+    used_at = NumberAttribute(null=True)
+    sends = ListAttribute(of=NumberAttribute, default=list)  # send times in the last 24 h
+    last_sent_at = NumberAttribute(null=True)
+    revision = NumberAttribute(default=0)  # optimistic concurrency for the send window
+
+
+class SessionItem(_Item):
+    """pk "session#<sha256 of the token>"."""
+
+    kind = UnicodeAttribute()  # "sim" | "national_id"
+    msisdn = UnicodeAttribute(null=True)
+    ownership = NumberAttribute(null=True)
+    national_id = UnicodeAttribute(null=True)
+    epoch = NumberAttribute(null=True)  # the person's session_epoch when it was opened
+    must_change_password = BooleanAttribute(default=False)
+    created_at = NumberAttribute()
+
+
+class CounterItem(_Item):
+    """pk "<what>#<key>": failures in a row and a lock (logins, activations, recovery),
+    or requests in a fixed window (per-address limits)."""
+
+    failures = NumberAttribute(default=0)
+    locked_until = NumberAttribute(null=True)
+    window_start = NumberAttribute(null=True)
+    count = NumberAttribute(null=True)
+
+
+class PartnerKeyItem(_Item):
+    """pk "partner#<sha256 of the key>": an operator's or a registrar's API key."""
+
+    role = UnicodeAttribute()  # "operator" | "registrar"
+    name = UnicodeAttribute(null=True)
+    created_at = NumberAttribute(null=True)
+
+
+class CheckpointItem(_Item):
+    """pk "job#<name>": where a scheduled job stopped, so the next run carries on."""
+
+    cursor = UnicodeAttribute(null=True)
+    last_run_started_at = NumberAttribute(null=True)
+    last_run_finished_at = NumberAttribute(null=True)
+    updated_at = NumberAttribute(null=True)
+
+
+ITEM_MODELS: list[type[Model]] = [
+    CaptchaItem,
+    OtpItem,
+    SessionItem,
+    CounterItem,
+    PartnerKeyItem,
+    CheckpointItem,
+]

@@ -1,0 +1,87 @@
+"""The devices table: one item per device, keyed by its (first) IMEI.
+
+A dual-IMEI phone's second IMEI is a small alias item (`main_imei`) pointing at the
+device, so either IMEI finds it. Only device items carry the index keys, so aliases
+never show in a cartable.
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.store.base import BaseMeta, table_name
+
+
+class BySimIndex(GlobalSecondaryIndex):
+    """A SIM cartable's devices: `sim_key` is "<msisdn>#<ownership>"."""
+
+    class Meta:
+        index_name = "by_sim"
+        projection = AllProjection()
+
+    sim_key = UnicodeAttribute(hash_key=True)
+    joined_at = NumberAttribute(range_key=True)
+
+
+class ByOwnerIndex(GlobalSecondaryIndex):
+    """A national-ID cartable's devices."""
+
+    class Meta:
+        index_name = "by_owner"
+        projection = AllProjection()
+
+    owner_nid = UnicodeAttribute(hash_key=True)
+    joined_at = NumberAttribute(range_key=True)
+
+
+def sim_key(msisdn: str, ownership: int) -> str:
+    return f"{msisdn}#{ownership}"
+
+
+class DeviceModel(Model):
+    SHORT_NAME = "devices"
+
+    class Meta(BaseMeta):
+        table_name = table_name("devices")
+
+    imei = UnicodeAttribute(hash_key=True)
+    main_imei = UnicodeAttribute(null=True)  # set only on a second IMEI's alias item
+    imei2 = UnicodeAttribute(null=True)
+    brand = UnicodeAttribute(null=True)
+    model = UnicodeAttribute(null=True)
+    source = UnicodeAttribute(null=True)  # import | manufacture | passenger
+    registered_at = NumberAttribute(null=True)  # when the registrar registered it
+    # unclaimed (registrar's, in no cartable) | active | transfer_pending | blocked
+    state = UnicodeAttribute(null=True)
+    activation_code = UnicodeAttribute(null=True)
+    offer_expires_at = NumberAttribute(null=True)  # a sale's code dies then
+    prior_code = UnicodeAttribute(null=True)  # shown again if a sale is withdrawn
+    # The SIM ownership it is registered on; kept after that ownership dies, for recovery.
+    msisdn = UnicodeAttribute(null=True)
+    ownership = NumberAttribute(null=True)
+    sim_key = UnicodeAttribute(null=True)  # removed once the device leaves the SIM cartable
+    owner_nid = UnicodeAttribute(null=True)
+    joined_at = NumberAttribute(null=True)  # microseconds; the cartable's row order
+    # Set by the expiry job when the SIM ownership died and no national-ID cartable holds it.
+    awaiting_recovery = NumberAttribute(null=True)
+    version = VersionAttribute()
+
+    by_sim = BySimIndex()
+    by_owner = ByOwnerIndex()
+
+
+def find_device(imei: str, consistent: bool = True) -> DeviceModel | None:
+    """The device either of its IMEIs names (an alias item leads to the main one)."""
+    from pynamodb.exceptions import DoesNotExist
+
+    try:
+        item = DeviceModel.get(imei, consistent_read=consistent)
+    except DoesNotExist:
+        return None
+    if item.main_imei:
+        try:
+            return DeviceModel.get(item.main_imei, consistent_read=consistent)
+        except DoesNotExist:
+            return None
+    return item

@@ -1,0 +1,33 @@
+"""The people table: one national-ID cartable (کارتابل کد ملی) per national ID."""
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.models import Model
+
+from chalicelib.store.base import BaseMeta, table_name
+
+
+class PersonModel(Model):
+    SHORT_NAME = "people"
+
+    class Meta(BaseMeta):
+        table_name = table_name("people")
+
+    national_id = UnicodeAttribute(hash_key=True)
+    birth_date = UnicodeAttribute()  # Gregorian ISO day
+    password_hash = UnicodeAttribute()
+    # A forgot-password secret: good only for choosing a new password, until it expires.
+    temp_password_hash = UnicodeAttribute(null=True)
+    temp_password_expires_at = NumberAttribute(null=True)
+    # The cartable's SIMs: {msisdn: {"ownership": n, "added_at": t}}. A SIM counts for the
+    # cartable only during the ownership it was added in (see services/cartable_sims.py).
+    sims = MapAttribute(default=dict)
+    # Bumped to end every session of the cartable at once (password change or reset).
+    session_epoch = NumberAttribute(default=0)
+    created_at = NumberAttribute()
+    version = VersionAttribute()

@@ -1,0 +1,92 @@
+"""The sims table: the operator's record of who holds each number, and its ownerships.
+
+`ownership` grows each time the number changes hands or is reissued after expiry, so a
+SIM cartable is the pair (msisdn, ownership) and the next holder starts empty at once.
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    MapAttribute,
+    NumberAttribute,
+    NumberSetAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from chalicelib.store.base import BaseMeta, table_name
+
+
+class ByHolderIndex(GlobalSecondaryIndex):
+    """SIMs the operator says a national ID holds."""
+
+    class Meta:
+        index_name = "by_holder"
+        projection = KeysOnlyProjection()
+
+    national_id = UnicodeAttribute(hash_key=True)
+    msisdn = UnicodeAttribute(range_key=True)
+
+
+class ByExpiryIndex(GlobalSecondaryIndex):
+    """Sparse: only active SIMs with an expiry carry `expiry_day`, so the job reads the
+    SIMs of the days that passed and never the whole table."""
+
+    class Meta:
+        index_name = "by_expiry"
+        projection = AllProjection()
+
+    expiry_day = UnicodeAttribute(hash_key=True)  # "YYYY-MM-DD" (UTC) of expires_at
+    expires_at = NumberAttribute(range_key=True)
+
+
+class ByCleanupIndex(GlobalSecondaryIndex):
+    """Sparse: SIMs with a dead ownership whose devices the expiry job has not tidied yet.
+
+    `cleanup_shard` spreads them over a few partitions so the job can read them in
+    parallel; it is removed once the job is done with the SIM.
+    """
+
+    class Meta:
+        index_name = "by_cleanup"
+        projection = AllProjection()
+
+    cleanup_shard = UnicodeAttribute(hash_key=True)
+    msisdn = UnicodeAttribute(range_key=True)
+
+
+CLEANUP_SHARDS = 8
+
+
+def cleanup_shard_of(msisdn: str) -> str:
+    return str(int(msisdn[-3:]) % CLEANUP_SHARDS)
+
+
+class SimModel(Model):
+    SHORT_NAME = "sims"
+
+    class Meta(BaseMeta):
+        table_name = table_name("sims")
+
+    msisdn = UnicodeAttribute(hash_key=True)
+    national_id = UnicodeAttribute(null=True)  # operator's holder of the current ownership
+    status = UnicodeAttribute(default="active")  # operator's word: active | expired
+    expires_at = NumberAttribute(null=True)
+    expiry_day = UnicodeAttribute(null=True)
+    ownership = NumberAttribute(default=1)
+    # Every ownership the number has had: {"<n>": {"national_id": id|None,
+    # "ended": None|"expired"|"transferred", "ended_at": t|None}}; recovery asks who held n.
+    holders = MapAttribute(default=dict)
+    # The national-ID cartable this SIM belongs to, for the ownership it was added in.
+    cartable_nid = UnicodeAttribute(null=True)
+    cartable_ownership = NumberAttribute(null=True)
+    # Ownerships that died (expired or changed hands) and still await the job's tidying.
+    dead_ownerships = NumberSetAttribute(null=True)
+    cleanup_shard = UnicodeAttribute(null=True)
+    updated_at = NumberAttribute(null=True)
+    version = VersionAttribute()
+
+    by_holder = ByHolderIndex()
+    by_expiry = ByExpiryIndex()
+    by_cleanup = ByCleanupIndex()

@@ -1,0 +1,153 @@
+"""The HTTP edge shared by every route: bodies in, callers resolved, answers and errors out.
+
+Routes are declared with `route(blueprint, path, ...)`, which renders every HamtaError
+as `{"error": {"code", "message"}}` in the caller's language and turns anything else
+into a bare 500 (logged, never shown).
+"""
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any, Callable
+
+from aws_lambda_powertools import Logger
+from chalice import Blueprint, Response
+
+from chalicelib import secrets
+from chalicelib.errors import HamtaError
+from chalicelib.services import sessions
+from chalicelib.services.sessions import Caller
+
+logger = Logger(service="hamta")
+
+MAX_BODY_BYTES = 16 * 1024
+# Accepted so a client that forgets the header still gets our 400s, not Chalice's 415.
+CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded"]
+
+
+def lang(request: Any) -> str:
+    header = (request.headers or {}).get("accept-language", "") if request else ""
+    first = header.split(",")[0].split(";")[0].strip().lower()
+    return "en" if first.startswith("en") else "fa"
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=json.dumps(body, ensure_ascii=False),
+        status_code=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+
+
+def no_content() -> Response:
+    return Response(body="", status_code=204)
+
+
+def error_response(error: HamtaError, request: Any) -> Response:
+    return json_response(error.body(lang(request)), error.status, error.headers())
+
+
+def route(bp: Blueprint, path: str, **options: Any) -> Callable:
+    """`bp.route` with our error rendering; JSON and the body limit for every method."""
+    options.setdefault("content_types", CONTENT_TYPES)
+
+    def register(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return view(*args, **kwargs)
+            except HamtaError as error:
+                return error_response(error, bp.current_request)
+            except Exception:  # a fault, not the caller's doing: log it, show nothing
+                logger.exception("unhandled error", extra={"path": path})
+                return error_response(HamtaError("internal_error"), bp.current_request)
+
+        bp.route(path, **options)(guarded)
+        return view
+
+    return register
+
+
+_TYPES: dict[type, tuple[type, ...]] = {str: (str,), int: (int,), bool: (bool,)}
+
+
+def body(
+    request: Any,
+    required: dict[str, type] | None = None,
+    optional: dict[str, type] | None = None,
+) -> dict[str, Any]:
+    """The JSON object in the request, checked against the fields a route takes.
+
+    Oversized, malformed, not an object, unknown fields, missing fields and wrong types
+    are all `400 invalid_request`.
+    """
+    required = required or {}
+    optional = optional or {}
+    raw = request.raw_body or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise HamtaError("invalid_request")
+    if not raw.strip():
+        data: Any = {}
+    else:
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise HamtaError("invalid_request") from None
+    if not isinstance(data, dict):
+        raise HamtaError("invalid_request")
+    fields = {**optional, **required}
+    if set(data) - set(fields) or set(required) - set(data):
+        raise HamtaError("invalid_request")
+    for name, value in data.items():
+        wanted = fields[name]
+        if value is None and name in optional:
+            continue
+        # bool is an int in Python; JSON true is never a number here.
+        if not isinstance(value, _TYPES[wanted]) or (wanted is int and isinstance(value, bool)):
+            raise HamtaError("invalid_request")
+    return data
+
+
+def bearer(request: Any) -> str | None:
+    header = (request.headers or {}).get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def caller(
+    request: Any,
+    kinds: tuple[str, ...] = (sessions.SIM, sessions.NATIONAL_ID),
+    allow_password_change_only: bool = False,
+) -> Caller:
+    """The session behind the request: 401 without one, 403 for the wrong cartable kind,
+    403 password_change_required for a temporary-password session outside PUT /me/password."""
+    who = sessions.resolve(bearer(request))
+    if who.kind not in kinds:
+        raise HamtaError("forbidden")
+    if who.must_change_password and not allow_password_change_only:
+        raise HamtaError("password_change_required")
+    return who
+
+
+def partner(request: Any, role: str) -> str:
+    """The partner key's holder name: 401 for no or a wrong key, 403 for the other role."""
+    from pynamodb.exceptions import DoesNotExist
+
+    from chalicelib.store.challenges import PartnerKeyItem
+
+    key = bearer(request)
+    if not key or len(key) > 200:
+        raise HamtaError("unauthorized")
+    try:
+        item = PartnerKeyItem.get("partner#" + secrets.token_hash(key))
+    except DoesNotExist:
+        raise HamtaError("unauthorized") from None
+    if item.role != role:
+        raise HamtaError("forbidden")
+    return item.name or role
+
+
+def client_address(request: Any) -> str:
+    return ((request.context or {}).get("identity") or {}).get("sourceIp") or "unknown"

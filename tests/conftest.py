@@ -1,0 +1,159 @@
+"""Shared fixtures: an in-process moto AWS with every table, the app's test client, a clock.
+
+The environment is set here, before anything imports `app` or `chalicelib`: table names
+and endpoints are read at import (DESIGN.md "Known pitfalls").
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+# Tests own their environment: nothing from the caller's shell leaks into table names,
+# limits or endpoints.
+for _name in list(os.environ):
+    if _name.startswith(("HAMTA_", "AWS_")) or _name in (
+        "OTP_TTL_SECONDS", "OTP_RESEND_SECONDS", "OTP_MAX_ATTEMPTS", "OTP_MAX_SENDS_PER_DAY",
+        "CAPTCHA_TTL_SECONDS", "CAPTCHA_MODE", "LOGIN_MAX_FAILURES", "LOGIN_LOCK_SECONDS",
+        "ACTIVATION_MAX_ATTEMPTS", "ACTIVATION_LOCK_SECONDS", "RECOVERY_MAX_ATTEMPTS",
+        "SESSION_TTL_SECONDS", "TEMP_PASSWORD_TTL_SECONDS",
+    ):
+        del os.environ[_name]
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "HAMTA_STAGE": "test",
+        "HAMTA_SECRET_KEY": "test-secret-key-not-for-production",
+        "CAPTCHA_MODE": "image",
+    }
+)
+
+import pytest  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from chalicelib import clock, settings  # noqa: E402
+from chalicelib.store import base  # noqa: E402
+
+OPERATOR_KEY = "operator-test-key"
+REGISTRAR_KEY = "registrar-test-key"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings(monkeypatch):
+    """Each test starts from the default settings and the real clock."""
+    settings.reload()
+    clock.reset()
+    yield
+    clock.reset()
+    settings.reload()
+
+
+@pytest.fixture
+def aws():
+    """In-process moto with every table created; yields nothing, just the emulated AWS."""
+    with mock_aws():
+        base.configure()
+        base.create_tables()
+        yield
+    base.configure()
+
+
+@pytest.fixture
+def app(aws):
+    import app as app_module
+
+    return app_module.app
+
+
+@pytest.fixture
+def client(app):
+    from chalice.test import Client
+
+    with Client(app, stage_name="local") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def partner_keys(aws):
+    from chalicelib.services.partners import provision_key
+
+    provision_key("operator", OPERATOR_KEY)
+    provision_key("registrar", REGISTRAR_KEY)
+    return {"operator": OPERATOR_KEY, "registrar": REGISTRAR_KEY}
+
+
+@pytest.fixture
+def set_env(monkeypatch):
+    """set_env(NAME=value, ...): change settings for one test (then settings.reload())."""
+
+    def apply(**values):
+        for name, value in values.items():
+            monkeypatch.setenv(name, str(value))
+        settings.reload()
+
+    return apply
+
+
+class Api:
+    """The test client spoken to like a front end: JSON in, status and JSON out."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def call(self, method, path, body=None, token=None, headers=None, raw=None):
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        response = getattr(self.client.http, method.lower())(path, headers=sent, body=payload)
+        try:
+            data = json.loads(response.body) if response.body else None
+        except ValueError:
+            data = response.body
+        return response.status_code, data, response.headers
+
+    def get(self, path, **kw):
+        return self.call("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.call("POST", path, body=body, **kw)
+
+    def put(self, path, body=None, **kw):
+        return self.call("PUT", path, body=body, **kw)
+
+    def delete(self, path, **kw):
+        return self.call("DELETE", path, **kw)
+
+    # Partners, as the operator and the registrar would call us.
+    def operator_sim(self, msisdn, national_id, status="active", expires_at=None):
+        body = {"national_id": national_id, "status": status}
+        if expires_at:
+            body["expires_at"] = expires_at
+        return self.put(f"/operator/sims/{msisdn}", body, token=OPERATOR_KEY)
+
+    def register_device(self, imei, imei2=None, brand="Samsung", model="Galaxy A54",
+                        source="import"):
+        body = {"imei": imei, "source": source, "brand": brand, "model": model}
+        if imei2:
+            body["imei2"] = imei2
+        status, data, _ = self.post("/registrar/devices", body, token=REGISTRAR_KEY)
+        assert status == 201, data
+        return data["activation_code"]
+
+
+@pytest.fixture
+def api(client, partner_keys):
+    return Api(client)
+
+
+def sms_sent(region: str = "us-east-1") -> list[tuple[str, str]]:
+    """Every SMS the emulated SNS has accepted so far: (E.164 number, text)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns.models import sns_backends
+
+    return list(sns_backends[DEFAULT_ACCOUNT_ID][region].sms_messages.values())
