@@ -85,8 +85,8 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
     ),
     "sim_inactive": (
         409,
-        "این سیم کارت فعال نیست.",
-        "This SIM is not active.",
+        "این سیم کارت فعال نیست یا در کارتابل شما نیست.",
+        "This SIM is not active, or not an active SIM of your cartable.",
     ),
     "otp_resend_too_soon": (
         429,

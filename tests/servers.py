@@ -1,0 +1,46 @@
+"""Real servers on loopback for the tests that need them: moto server, free ports."""
+from __future__ import annotations
+
+import contextlib
+import socket
+from typing import Iterator
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    """A moto server (threaded, in this process) on a free port; yields its URL.
+
+    The store is pointed at it with every table created, and pointed back afterwards.
+    """
+    import os
+
+    from moto.server import ThreadedMotoServer
+
+    from chalicelib import settings
+    from chalicelib.store import base
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    old = os.environ.get("AWS_ENDPOINT_URL")
+    os.environ["AWS_ENDPOINT_URL"] = url
+    settings.reload()
+    base.configure()
+    try:
+        base.create_tables()
+        yield url
+    finally:
+        if old is None:
+            os.environ.pop("AWS_ENDPOINT_URL", None)
+        else:
+            os.environ["AWS_ENDPOINT_URL"] = old
+        settings.reload()
+        base.configure()
+        server.stop()
