@@ -1,6 +1,111 @@
-"""Routes of API.md for this area (filled in by its issue)."""
+"""Routes of signing in: captcha, SIM login by SMS code, national-ID cartable, /me, logout."""
 from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib import captcha
+from chalicelib.identifiers import parse_birth_date, parse_code, parse_msisdn, parse_national_id
+from chalicelib.services import accounts, cartable_sims, otp, sessions, sim_records
+from chalicelib.errors import HamtaError
+from chalicelib.web import body, caller, json_response, no_content, route
+
 bp = Blueprint(__name__)
+
+
+@route(bp, "/captcha", methods=["POST"])
+def new_captcha():
+    body(bp.current_request)  # no fields; still refuses junk
+    return json_response(captcha.create_captcha(), 201)
+
+
+@route(bp, "/auth/otp", methods=["POST"])
+def request_otp():
+    data = body(
+        bp.current_request, required={"msisdn": str, "captcha_id": str, "captcha_answer": str}
+    )
+    msisdn = parse_msisdn(data["msisdn"])
+    captcha.check_captcha(data["captcha_id"], data["captcha_answer"])
+    return json_response(otp.send_code(msisdn, otp.LOGIN), 202)
+
+
+@route(bp, "/auth/otp/verify", methods=["POST"])
+def verify_otp():
+    data = body(bp.current_request, required={"msisdn": str, "code": str})
+    msisdn = parse_msisdn(data["msisdn"])
+    otp.verify_code(msisdn, parse_code(data["code"]), otp.LOGIN)
+    sim = sim_records.ensure_sim(msisdn)
+    token, ttl = sessions.open_session(sessions.SIM, msisdn=msisdn, ownership=int(sim.ownership))
+    return json_response(
+        {"token": token, "expires_in": ttl, "cartable": {"kind": sessions.SIM, "msisdn": msisdn}}
+    )
+
+
+@route(bp, "/auth/register", methods=["POST"])
+def register():
+    who = caller(bp.current_request, kinds=(sessions.SIM,))
+    data = body(
+        bp.current_request, required={"national_id": str, "birth_date": str, "password": str}
+    )
+    national_id = parse_national_id(data["national_id"])
+    birth_date = parse_birth_date(data["birth_date"])
+    return json_response(accounts.register(who, national_id, birth_date, data["password"]), 201)
+
+
+@route(bp, "/auth/login", methods=["POST"])
+def login():
+    data = body(
+        bp.current_request,
+        required={"national_id": str, "password": str, "captcha_id": str, "captcha_answer": str},
+    )
+    national_id = parse_national_id(data["national_id"])
+    captcha.check_captcha(data["captcha_id"], data["captcha_answer"])
+    return json_response(accounts.login(national_id, data["password"]))
+
+
+@route(bp, "/me/password", methods=["PUT"])
+def change_password():
+    who = caller(
+        bp.current_request, kinds=(sessions.NATIONAL_ID,), allow_password_change_only=True
+    )
+    data = body(bp.current_request, required={"old_password": str, "new_password": str})
+    accounts.change_password(who, data["old_password"], data["new_password"])
+    return no_content()
+
+
+@route(bp, "/auth/password/forgot", methods=["POST"])
+def forgot_password():
+    data = body(
+        bp.current_request,
+        required={"national_id": str, "msisdn": str, "birth_date": str, "channel": str},
+    )
+    if data["channel"] != "sms":
+        raise HamtaError("invalid_request")
+    national_id = parse_national_id(data["national_id"])
+    msisdn = parse_msisdn(data["msisdn"])
+    birth_date = parse_birth_date(data["birth_date"])
+    accounts.forgot_password(national_id, msisdn, birth_date)
+    return json_response(FORGOT_ANSWER, 202)
+
+
+# One body for every well-formed request, whatever happened.
+FORGOT_ANSWER = {
+    "status": "accepted",
+    "message": "اگر اطلاعات وارد شده درست باشد، رمز عبور موقت به شماره تلفن همراه پیامک می‌شود.",
+}
+
+
+@route(bp, "/auth/logout", methods=["POST"])
+def logout():
+    who = caller(bp.current_request)
+    sessions.end_session(who)
+    return no_content()
+
+
+@route(bp, "/me", methods=["GET"])
+def me():
+    who = caller(bp.current_request)
+    if who.kind == sessions.SIM:
+        sims = [{"msisdn": who.msisdn, "status": sim_records.ownership_status(who.sim, who.ownership)}]
+    else:
+        sims = cartable_sims.list_sims(who.person)
+    return json_response({"cartable": who.cartable(), "sims": sims})

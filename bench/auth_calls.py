@@ -1,0 +1,174 @@
+"""AWS calls per sign-in route, counted at botocore's one door (BaseClient._make_api_call),
+and the cost of one argon2id hash.
+
+DESIGN.md budget: POST /auth/otp at most 4 calls, SNS included. Runs the routes through
+chalice's test client against in-process moto and prints one JSON object:
+{"routes": {"<case>": {"status", "calls", "ops", "budget", "ok"}}, "argon2id": {...}}.
+
+    .venv/bin/python bench/auth_calls.py
+"""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "HAMTA_STAGE": "bench",
+        "HAMTA_SECRET_KEY": "bench-secret-key",
+        "CAPTCHA_MODE": "image",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+from botocore.client import BaseClient  # noqa: E402
+
+CALLS: list[str] = []
+_real_call = BaseClient._make_api_call
+
+
+def _counting_call(self, operation_name, api_params):  # type: ignore[no-untyped-def]
+    CALLS.append(f"{self.meta.service_model.service_name}:{operation_name}")
+    return _real_call(self, operation_name, api_params)
+
+
+ANSWER = "13579"
+PASSWORD = "bench-Strong-pass-1"
+
+
+def argon2_figures(rounds: int = 7) -> dict:
+    from chalicelib import passwords
+
+    passwords.hash_password("warm up")  # builds the hasher
+    hashes, verifies = [], []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        stored = passwords.hash_password(PASSWORD)
+        hashes.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        assert passwords.verify_password(stored, PASSWORD)
+        verifies.append(time.perf_counter() - start)
+    params = dict(p.split("=") for p in stored.split("$")[3].split(","))
+    return {
+        "params": {"type": "argon2id", "m_kib": int(params["m"]), "t": int(params["t"]),
+                   "p": int(params["p"])},
+        "hash_ms_median": round(statistics.median(hashes) * 1000, 1),
+        "verify_ms_median": round(statistics.median(verifies) * 1000, 1),
+        "rounds": rounds,
+    }
+
+
+def main() -> None:
+    from chalice.test import Client
+    from moto import mock_aws
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns.models import sns_backends
+
+    with mock_aws():
+        from chalicelib import captcha, clock, settings
+        from chalicelib.identifiers import to_e164
+        from chalicelib.services import partners
+        from chalicelib.store import base
+        from tests.ids import national_id
+
+        base.configure()
+        base.create_tables()
+        partners.provision_key("operator", "bench-operator")
+        captcha.new_answer = lambda: ANSWER  # the bench answers its own captchas
+        import app as app_module
+
+        def latest_secret(msisdn: str) -> str:
+            import re
+
+            texts = [t for n, t in sns_backends[DEFAULT_ACCOUNT_ID][settings.REGION]
+                     .sms_messages.values() if n == to_e164(msisdn)]
+            return re.findall(r"[A-Za-z0-9]{6,}", texts[-1])[0]
+
+        results: dict[str, dict] = {}
+        with Client(app_module.app, stage_name="local") as client:
+
+            def call(method, path, body=None, token=None):
+                headers = {"Content-Type": "application/json"}
+                if token:
+                    headers["Authorization"] = f"Bearer {token}"
+                payload = json.dumps(body) if body is not None else None
+                response = getattr(client.http, method.lower())(path, headers=headers, body=payload)
+                return response.status_code, (json.loads(response.body) if response.body else None)
+
+            def measure(case, budget, method, path, body=None, token=None, want=None):
+                CALLS.clear()
+                BaseClient._make_api_call = _counting_call
+                try:
+                    status, data = call(method, path, body, token)
+                finally:
+                    BaseClient._make_api_call = _real_call
+                assert want is None or status == want, (case, status, data)
+                results[case] = {
+                    "status": status,
+                    "calls": len(CALLS),
+                    "ops": list(CALLS),
+                    "budget": budget,
+                    "ok": None if budget is None else len(CALLS) <= budget,
+                }
+                return data
+
+            def new_captcha() -> str:
+                return call("POST", "/captcha")[1]["captcha_id"]
+
+            nid, msisdn = national_id(), "09120000011"
+            assert call("PUT", f"/operator/sims/{msisdn}", {"national_id": nid, "status": "active"},
+                        token="bench-operator")[0] == 200
+
+            measure("POST /captcha", None, "POST", "/captcha", want=201)
+            measure("POST /auth/otp", 4, "POST", "/auth/otp",
+                    {"msisdn": msisdn, "captcha_id": new_captcha(), "captcha_answer": ANSWER},
+                    want=202)
+            sim_token = measure("POST /auth/otp/verify", None, "POST", "/auth/otp/verify",
+                                {"msisdn": msisdn, "code": latest_secret(msisdn)}, want=200)["token"]
+            clock.advance(settings.OTP_RESEND_SECONDS)
+            measure("POST /auth/otp (second send: window item exists)", 4, "POST", "/auth/otp",
+                    {"msisdn": msisdn, "captcha_id": new_captcha(), "captcha_answer": ANSWER},
+                    want=202)
+            measure("POST /auth/otp/verify (wrong code)", None, "POST", "/auth/otp/verify",
+                    {"msisdn": msisdn, "code": "000000" if latest_secret(msisdn) != "000000"
+                     else "111111"}, want=401)
+            unknown = "09120000012"
+            call("POST", "/auth/otp", {"msisdn": unknown, "captcha_id": new_captcha(),
+                                       "captcha_answer": ANSWER})
+            measure("POST /auth/otp/verify (number the operator never named)", None, "POST",
+                    "/auth/otp/verify", {"msisdn": unknown, "code": latest_secret(unknown)},
+                    want=200)
+            measure("POST /auth/register", None, "POST", "/auth/register",
+                    {"national_id": nid, "birth_date": "1370/05/12", "password": PASSWORD},
+                    sim_token, 201)
+            nid_token = measure("POST /auth/login", None, "POST", "/auth/login",
+                                {"national_id": nid, "password": PASSWORD,
+                                 "captcha_id": new_captcha(), "captcha_answer": ANSWER},
+                                want=200)["token"]
+            measure("POST /auth/login (wrong password)", None, "POST", "/auth/login",
+                    {"national_id": nid, "password": "wrong-Pass-1",
+                     "captcha_id": new_captcha(), "captcha_answer": ANSWER}, want=401)
+            measure("POST /auth/login (unknown national ID)", None, "POST", "/auth/login",
+                    {"national_id": national_id(), "password": "wrong-Pass-1",
+                     "captcha_id": new_captcha(), "captcha_answer": ANSWER}, want=401)
+            measure("GET /me (national ID)", None, "GET", "/me", token=nid_token, want=200)
+            measure("PUT /me/password", None, "PUT", "/me/password",
+                    {"old_password": PASSWORD, "new_password": "bench-New-pass-2"}, nid_token, 204)
+            measure("POST /auth/password/forgot (sent)", None, "POST", "/auth/password/forgot",
+                    {"national_id": nid, "msisdn": msisdn, "birth_date": "1991-08-03",
+                     "channel": "sms"}, want=202)
+
+        print(json.dumps({"routes": results, "argon2id": argon2_figures()},
+                         ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()

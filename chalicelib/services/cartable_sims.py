@@ -1,0 +1,196 @@
+"""The SIMs of a national-ID cartable: their statuses, joining one (devices move in), removing one.
+
+A SIM counts for the cartable only during the ownership it was added in (person.sims
+{msisdn: {"ownership", "added_at"}}); its status there is that ownership's status. A SIM
+joins in ONE TransactWrite: the person (version-checked, created if new), the SIM's
+cartable link (version-checked) and owner_nid on every device of the SIM cartable
+(msisdn, ownership) (version-checked), so a racing move makes it fail whole.
+"""
+from __future__ import annotations
+
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib import clock
+from chalicelib.errors import HamtaError
+from chalicelib.services import sim_records
+from chalicelib.store.base import plain_map, transact_write, transaction_condition_failed
+from chalicelib.store.devices import DeviceModel, sim_key
+from chalicelib.store.people import PersonModel
+from chalicelib.store.sims import SimModel
+
+# A TransactWrite holds at most 100 items: the person and the SIM leave room for 98.
+MAX_DEVICES_PER_JOIN = 98
+
+
+class Conflict(Exception):
+    """The state read moved before the transaction landed; read again and retry."""
+
+
+def entries(person: PersonModel) -> dict[str, dict]:
+    """person.sims as {msisdn: {"ownership": int, "added_at": float}}."""
+    return {
+        msisdn: {"ownership": int(e.get("ownership") or 0), "added_at": e.get("added_at") or 0}
+        for msisdn, e in plain_map(person.sims).items()
+    }
+
+
+def sims_of(person: PersonModel) -> dict[str, SimModel]:
+    """The SIM items of the cartable's numbers (one BatchGet)."""
+    numbers = list(entries(person))
+    if not numbers:
+        return {}
+    return {sim.msisdn: sim for sim in SimModel.batch_get(numbers)}
+
+
+def list_sims(person: PersonModel, sims: dict[str, SimModel] | None = None) -> list[dict]:
+    """[{msisdn, status}] in the order the SIMs joined; status active|expired|transferred."""
+    sims = sims_of(person) if sims is None else sims
+    rows = sorted(entries(person).items(), key=lambda kv: (kv[1]["added_at"], kv[0]))
+    listed = []
+    for msisdn, entry in rows:
+        sim = sims.get(msisdn)
+        status = (
+            sim_records.ownership_status(sim, entry["ownership"])
+            if sim is not None
+            else sim_records.EXPIRED
+        )
+        listed.append({"msisdn": msisdn, "status": status})
+    return listed
+
+
+def active_numbers(person: PersonModel, sims: dict[str, SimModel] | None = None) -> list[str]:
+    return [row["msisdn"] for row in list_sims(person, sims) if row["status"] == sim_records.ACTIVE]
+
+
+def is_active_in(person: PersonModel, sim: SimModel) -> bool:
+    """`sim` is in the cartable for its current ownership, and live."""
+    entry = entries(person).get(sim.msisdn)
+    return (
+        entry is not None
+        and entry["ownership"] == int(sim.ownership)
+        and sim_records.is_live(sim)
+    )
+
+
+def join(person: PersonModel, sim: SimModel, *, create: bool = False) -> None:
+    """Put `sim` (its current ownership) into `person`'s cartable, with its devices, in one
+    TransactWrite. Other changes already made to `person` (a new person, a temporary
+    password) are written in the same transaction. Raises Conflict if anything moved.
+    """
+    nid = person.national_id
+    ownership = int(sim.ownership)
+    key = sim_key(sim.msisdn, ownership)
+    listed = entries(person)
+    listed[sim.msisdn] = {"ownership": ownership, "added_at": clock.now()}
+    person.sims = listed
+    # Devices already in a national-ID cartable stay where they are (never pull one out
+    # of somebody else's; ours need no write).
+    devices = [d for d in DeviceModel.by_sim.query(key) if not d.owner_nid]
+    if len(devices) > MAX_DEVICES_PER_JOIN:
+        raise HamtaError("internal_error")  # beyond one transaction; not a real holder's SIM
+    try:
+        with transact_write() as t:
+            if create:
+                t.save(person, condition=PersonModel.national_id.does_not_exist())
+            else:
+                t.save(person)  # version condition added by PynamoDB
+            t.update(
+                sim,
+                actions=[SimModel.cartable_nid.set(nid), SimModel.cartable_ownership.set(ownership)],
+                condition=SimModel.ownership == ownership,
+            )
+            for device in devices:
+                t.update(
+                    device,
+                    actions=[DeviceModel.owner_nid.set(nid)],
+                    condition=DeviceModel.sim_key == key,
+                )
+    except TransactWriteError as error:
+        if transaction_condition_failed(error):
+            raise Conflict() from error
+        raise
+
+
+def remove(person: PersonModel, msisdn: str) -> None:
+    """Take `msisdn` out of the cartable (devices stay: they keep owner_nid).
+
+    404 not_found if it is not listed; 409 last_sim if it is the last active SIM.
+    """
+    for _ in range(3):
+        try:
+            _remove_once(person, msisdn)
+            return
+        except Conflict:
+            person = PersonModel.get(person.national_id, consistent_read=True)
+    raise HamtaError("internal_error")
+
+
+def _remove_once(person: PersonModel, msisdn: str) -> None:
+    listed = entries(person)
+    if msisdn not in listed:
+        raise HamtaError("not_found")
+    sims = sims_of(person)
+    active = active_numbers(person, sims)
+    if msisdn in active and len(active) == 1:
+        raise HamtaError("last_sim")
+    ownership = listed.pop(msisdn)["ownership"]
+    person.sims = listed
+    sim = sims.get(msisdn)
+    # Clear the SIM's link only if it still points at this cartable for that ownership.
+    unlink = (
+        sim is not None
+        and sim.cartable_nid == person.national_id
+        and int(sim.cartable_ownership or 0) == ownership
+    )
+    try:
+        with transact_write() as t:
+            t.save(person)
+            if unlink:
+                t.update(
+                    sim,
+                    actions=[SimModel.cartable_nid.remove(), SimModel.cartable_ownership.remove()],
+                    condition=(SimModel.cartable_nid == person.national_id)
+                    & (SimModel.cartable_ownership == ownership),
+                    add_version_condition=False,
+                )
+    except TransactWriteError as error:
+        if transaction_condition_failed(error):
+            raise Conflict() from error
+        raise
+
+
+def request_add(person: PersonModel, msisdn: str) -> dict:
+    """POST /sims: an SMS code to the SIM, bound to this cartable (same limits as login)."""
+    from chalicelib.services import otp
+
+    _require_an_active_sim(person)
+    return otp.send_code(msisdn, otp.ADD_SIM, subject=person.national_id)
+
+
+def _require_an_active_sim(person: PersonModel) -> None:
+    """A cartable left with no active SIM gains one only through forgot-password, which
+    also asks for the birth date (the seed's rule): 409 no_active_sim."""
+    if not active_numbers(person):
+        raise HamtaError("no_active_sim")
+
+
+def verify_add(person: PersonModel, msisdn: str, code: str) -> dict:
+    """POST /sims/verify: the code first (401 otp_invalid), then the operator's word
+    (403 sim_not_owned); then the SIM and its devices join. Returns {msisdn, status}."""
+    from chalicelib.services import otp
+
+    otp.verify_code(msisdn, code, otp.ADD_SIM, subject=person.national_id)
+    _require_an_active_sim(person)
+    for _ in range(3):
+        sim = sim_records.get_sim(msisdn)
+        if sim is None or sim.national_id != person.national_id or not sim_records.is_live(sim):
+            raise HamtaError("sim_not_owned")
+        if is_active_in(person, sim):
+            return {"msisdn": msisdn, "status": sim_records.ACTIVE}
+        try:
+            join(person, sim)
+        except Conflict:
+            person = PersonModel.get(person.national_id, consistent_read=True)
+            continue
+        return {"msisdn": msisdn, "status": sim_records.ACTIVE}
+    raise HamtaError("internal_error")

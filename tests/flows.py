@@ -1,0 +1,189 @@
+"""Sign-in flows driven through the real HTTP routes, for any test that needs a cartable.
+
+Captcha: the helpers go through the REAL captcha check (CAPTCHA_MODE stays "image").
+`captcha(api)` learns the answer by choosing it: for the one POST /captcha it makes, it
+swaps `chalicelib.captcha.new_answer` (the only source of answers) for one that returns a
+known value, then puts the original back. No fixture and no setting is needed.
+(If you prefer the documented local-test switch instead, use the `captcha_off` fixture:
+`pytestmark = pytest.mark.usefixtures("captcha_off")` after importing it from here.)
+
+SMS: codes and temporary passwords are read from the emulated SNS (`conftest.sms_sent()`);
+each message carries exactly one ASCII word, the secret.
+
+Resend timer: signing in twice with one number inside OTP_RESEND_SECONDS would answer 429;
+`sim_login` then moves the clock forward by Retry-After (`clock.advance`) and asks again.
+Keep that in mind if your test also measures other deadlines across two logins.
+
+Typical use:
+    msisdn, nid = ids.msisdn(), ids.national_id()
+    api.operator_sim(msisdn, nid)             # the operator names the holder
+    sim_token = sim_login(api, msisdn)        # a SIM cartable
+    register_cartable(api, sim_token, nid)    # its national-ID cartable
+    nid_token = nid_login(api, nid)           # password defaults to PASSWORD
+or in one go: `nid, msisdn, nid_token = new_nid_cartable(api)`.
+"""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from typing import Iterator
+
+import pytest
+
+from chalicelib import captcha as captcha_module
+from chalicelib import clock
+from chalicelib.identifiers import to_e164
+from tests import ids
+from tests.conftest import sms_sent
+
+PASSWORD = "a-Strong-pass-1"
+BIRTH_DATE = "1370/05/12"
+KNOWN_ANSWER = "24680"
+
+_SECRET_WORD = re.compile(r"[A-Za-z0-9]{6,}")
+
+
+@pytest.fixture
+def captcha_off(set_env):
+    """CAPTCHA_MODE=off for one test: any answer passes (the captcha id must still be real)."""
+    set_env(CAPTCHA_MODE="off")
+
+
+@contextmanager
+def known_captcha_answer(answer: str = KNOWN_ANSWER) -> Iterator[None]:
+    """Captchas made inside this block have `answer` as their answer."""
+    original = captcha_module.new_answer
+    captcha_module.new_answer = lambda: answer
+    try:
+        yield
+    finally:
+        captcha_module.new_answer = original
+
+
+def captcha(api) -> tuple[str, str]:
+    """POST /captcha; returns (captcha_id, its answer)."""
+    with known_captcha_answer():
+        status, data, _ = api.post("/captcha")
+    assert status == 201, data
+    return data["captcha_id"], KNOWN_ANSWER
+
+
+def messages_to(msisdn: str) -> list[str]:
+    """Texts of every SMS sent to that number so far, oldest first."""
+    e164 = to_e164(msisdn)
+    return [text for number, text in sms_sent() if number == e164]
+
+
+def secret_in(text: str) -> str:
+    """The one ASCII word (code or temporary password) of an SMS."""
+    words = _SECRET_WORD.findall(text)
+    assert len(words) == 1, text
+    return words[0]
+
+
+def latest_code(msisdn: str) -> str:
+    """The code (or temporary password) of the newest SMS to that number."""
+    texts = messages_to(msisdn)
+    assert texts, f"no SMS to {msisdn}"
+    return secret_in(texts[-1])
+
+
+def request_otp(api, msisdn: str) -> tuple[int, dict, dict]:
+    """POST /auth/otp with a fresh, correctly answered captcha."""
+    captcha_id, answer = captcha(api)
+    return api.post(
+        "/auth/otp", {"msisdn": msisdn, "captcha_id": captcha_id, "captcha_answer": answer}
+    )
+
+
+def sim_login(api, msisdn: str) -> str:
+    """Sign in with the SIM's SMS code; returns the SIM cartable's token."""
+    status, data, headers = request_otp(api, msisdn)
+    if status == 429 and data["error"]["code"] == "otp_resend_too_soon":
+        clock.advance(int(headers["Retry-After"]))
+        status, data, headers = request_otp(api, msisdn)
+    assert status == 202, data
+    status, data, _ = api.post(
+        "/auth/otp/verify", {"msisdn": msisdn, "code": latest_code(msisdn)}
+    )
+    assert status == 200, data
+    return data["token"]
+
+
+def register_cartable(
+    api, sim_token: str, national_id: str, birth_date: str = BIRTH_DATE,
+    password: str = PASSWORD,
+) -> dict:
+    """POST /auth/register from a SIM session; the operator must name `national_id` as the
+    SIM's holder first (`api.operator_sim(msisdn, national_id)`). Returns the 201 body."""
+    status, data, _ = api.post(
+        "/auth/register",
+        {"national_id": national_id, "birth_date": birth_date, "password": password},
+        token=sim_token,
+    )
+    assert status == 201, data
+    return data
+
+
+def login(api, national_id: str, password: str = PASSWORD) -> tuple[int, dict, dict]:
+    """POST /auth/login with a fresh, correctly answered captcha (any outcome)."""
+    captcha_id, answer = captcha(api)
+    return api.post(
+        "/auth/login",
+        {"national_id": national_id, "password": password, "captcha_id": captcha_id,
+         "captcha_answer": answer},
+    )
+
+
+def nid_login(api, national_id: str, password: str = PASSWORD) -> str:
+    """Sign in to a national-ID cartable; returns its token."""
+    status, data, _ = login(api, national_id, password)
+    assert status == 200, data
+    return data["token"]
+
+
+def new_sim_cartable(api, national_id: str | None = None) -> tuple[str, str, str]:
+    """A fresh SIM held (says the operator) by a fresh person: (msisdn, national_id, token)."""
+    msisdn, national_id = ids.msisdn(), national_id or ids.national_id()
+    status, data, _ = api.operator_sim(msisdn, national_id)
+    assert status == 200, data
+    return msisdn, national_id, sim_login(api, msisdn)
+
+
+def new_nid_cartable(api, password: str = PASSWORD) -> tuple[str, str, str]:
+    """A fresh national-ID cartable with one SIM: (national_id, msisdn, token)."""
+    msisdn, national_id, sim_token = new_sim_cartable(api)
+    register_cartable(api, sim_token, national_id, password=password)
+    return national_id, msisdn, nid_login(api, national_id, password)
+
+
+def add_sim(api, nid_token: str, msisdn: str) -> dict:
+    """POST /sims then /sims/verify with the SMS code (the operator must already name the
+    cartable's national ID as its holder). Returns the 201 body."""
+    status, data, headers = api.post("/sims", {"msisdn": msisdn}, token=nid_token)
+    if status == 429 and data["error"]["code"] == "otp_resend_too_soon":
+        clock.advance(int(headers["Retry-After"]))
+        status, data, _ = api.post("/sims", {"msisdn": msisdn}, token=nid_token)
+    assert status == 202, data
+    status, data, _ = api.post(
+        "/sims/verify", {"msisdn": msisdn, "code": latest_code(msisdn)}, token=nid_token
+    )
+    assert status == 201, data
+    return data
+
+
+def break_sns(monkeypatch) -> list[str]:
+    """Make every SNS Publish fail (a botocore ClientError) for the rest of the test;
+    returns the list of numbers that were attempted."""
+    from botocore.exceptions import ClientError
+
+    from chalicelib import sms
+
+    tried: list[str] = []
+
+    def refuse(**kwargs):
+        tried.append(kwargs.get("PhoneNumber"))
+        raise ClientError({"Error": {"Code": "Throttling", "Message": "slow down"}}, "Publish")
+
+    monkeypatch.setattr(sms.sns_client(), "publish", refuse)
+    return tried
