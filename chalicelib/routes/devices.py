@@ -1,6 +1,54 @@
-"""Routes of API.md for this area (filled in by its issue)."""
+"""Device routes (API.md "Devices"): listing, activation, recovery, sale and history."""
 from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib import web
+from chalicelib.services import activation, device_history, devices, recovery, transfer
+
 bp = Blueprint(__name__)
+
+
+@web.route(bp, "/devices", methods=["GET"])
+def list_devices() -> object:
+    who = web.caller(bp.current_request)
+    return web.json_response({"devices": devices.list_devices(who)})
+
+
+@web.route(bp, "/devices", methods=["POST"])
+def recover_device() -> object:
+    request = bp.current_request
+    who = web.caller(request)
+    data = web.body(
+        request, required={"imei": str}, optional={"previous_msisdn": str, "msisdn": str}
+    )
+    device = recovery.recover(who, data["imei"], data.get("previous_msisdn"), data.get("msisdn"))
+    return web.json_response({"device": device}, 201)
+
+
+@web.route(bp, "/devices/activate", methods=["POST"])
+def activate_device() -> object:
+    request = bp.current_request
+    who = web.caller(request)
+    data = web.body(request, required={"imei": str, "activation_code": str}, optional={"msisdn": str})
+    device = activation.activate(who, data["imei"], data["activation_code"], data.get("msisdn"))
+    return web.json_response({"device": device}, 201)
+
+
+@web.route(bp, "/devices/{imei}/transfer", methods=["POST"])
+def offer_device(imei: str) -> object:
+    who = web.caller(bp.current_request)
+    return web.json_response(transfer.offer(who, imei), 201)
+
+
+@web.route(bp, "/devices/{imei}/transfer", methods=["DELETE"])
+def withdraw_offer(imei: str) -> object:
+    who = web.caller(bp.current_request)
+    transfer.withdraw(who, imei)
+    return web.no_content()
+
+
+@web.route(bp, "/devices/{imei}/history", methods=["GET"])
+def device_history_route(imei: str) -> object:
+    who = web.caller(bp.current_request)
+    return web.json_response({"events": device_history.history(who, imei)})

@@ -1,0 +1,188 @@
+"""AWS calls per device route, counted at botocore's one door (BaseClient._make_api_call).
+
+DESIGN.md budgets: GET /devices at most 3; activate / transfer / recover at most 5 with
+one transaction (a refusal that moves nothing, and history, have no budget: "budget" null). Runs every route through chalice's test client against in-process moto,
+for a SIM session and a national-ID session, and prints one JSON object:
+{"<case>": {"calls": n, "ops": [...], "budget": b, "ok": bool}, ...}.
+
+    .venv/bin/python bench/device_calls.py
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "HAMTA_STAGE": "bench",
+        "HAMTA_SECRET_KEY": "bench-secret-key",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+from botocore.client import BaseClient  # noqa: E402
+
+CALLS: list[str] = []
+_real_call = BaseClient._make_api_call
+
+
+def _counting_call(self, operation_name, api_params):  # type: ignore[no-untyped-def]
+    CALLS.append(operation_name)
+    return _real_call(self, operation_name, api_params)
+
+
+@contextlib.contextmanager
+def counted():
+    CALLS.clear()
+    yield CALLS
+
+
+def main() -> None:
+    from chalice.test import Client
+    from moto import mock_aws
+
+    with mock_aws():
+        from chalicelib import clock
+        from chalicelib.services import partners, sessions, sim_records
+        from chalicelib.store import base
+        from chalicelib.store.people import PersonModel
+        from tests.ids import luhn_complete, national_id
+
+        base.configure()
+        base.create_tables()
+        partners.provision_key("registrar", "bench-registrar")
+        partners.provision_key("operator", "bench-operator")
+        import app as app_module
+
+        results: dict[str, dict] = {}
+        with Client(app_module.app, stage_name="local") as client:
+
+            def call(method, path, body=None, token=None, key=None):
+                headers = {"Content-Type": "application/json"}
+                if token or key:
+                    headers["Authorization"] = f"Bearer {token or key}"
+                payload = json.dumps(body) if body is not None else None
+                response = getattr(client.http, method.lower())(path, headers=headers, body=payload)
+                data = json.loads(response.body) if response.body else None
+                return response.status_code, data
+
+            def measure(case, budget, method, path, body=None, token=None, want=None):
+                BaseClient._make_api_call = _counting_call
+                try:
+                    with counted() as ops:
+                        status, data = call(method, path, body, token)
+                finally:
+                    BaseClient._make_api_call = _real_call
+                assert want is None or status == want, (case, status, data)
+                results[case] = {
+                    "status": status,
+                    "calls": len(ops),
+                    "ops": list(ops),
+                    "budget": budget,
+                    "ok": None if budget is None else len(ops) <= budget,
+                }
+                return data
+
+            def register(imei, imei2=None):
+                body = {"imei": imei, "source": "import", "brand": "Apple", "model": "iPhone X"}
+                if imei2:
+                    body["imei2"] = imei2
+                status, data = call("POST", "/registrar/devices", body, key="bench-registrar")
+                assert status == 201, data
+                return data["activation_code"]
+
+            def operator(msisdn, nid, status="active"):
+                assert call("PUT", f"/operator/sims/{msisdn}", {"national_id": nid, "status": status},
+                            key="bench-operator")[0] == 200
+
+            def sim_session(msisdn):
+                sim = sim_records.ensure_sim(msisdn)
+                return sessions.open_session(sessions.SIM, msisdn=msisdn, ownership=int(sim.ownership))[0]
+
+            def imei(n):
+                return luhn_complete(f"35670700{n:06d}")
+
+            nid_a, nid_b, nid_c, nid_d = (national_id() for _ in range(4))
+            operator("09120000001", nid_a)
+            operator("09120000002", nid_b)
+            seller = sim_session("09120000001")
+            buyer = sim_session("09120000002")
+
+            dual, dual2, single, other = imei(1), imei(2), imei(3), imei(4)
+            code_dual, code_single, code_other = register(dual, dual2), register(single), register(other)
+            measure("sim: POST /devices/activate (main IMEI)", 5, "POST", "/devices/activate",
+                    {"imei": single, "activation_code": code_single}, seller, 201)
+            measure("sim: POST /devices/activate (second IMEI)", 5, "POST", "/devices/activate",
+                    {"imei": dual2, "activation_code": code_dual}, seller, 201)
+            wrong = "000000" if code_other != "000000" else "111111"
+            measure("sim: POST /devices/activate (wrong code, no move)", None, "POST", "/devices/activate",
+                    {"imei": other, "activation_code": wrong}, seller, 404)
+            assert call("POST", "/devices/activate", {"imei": other, "activation_code": code_other}, seller)[0] == 201
+            measure("sim: GET /devices (3 devices)", 3, "GET", "/devices", token=seller, want=200)
+            measure("sim: POST /devices/{imei}/transfer", 5, "POST",
+                    f"/devices/{single}/transfer", token=seller, want=201)
+            measure("sim: DELETE /devices/{imei}/transfer", 5, "DELETE",
+                    f"/devices/{single}/transfer", token=seller, want=204)
+            offer = call("POST", f"/devices/{single}/transfer", token=seller)[1]
+            measure("sim: POST /devices/activate (buying an offered device)", 5, "POST",
+                    "/devices/activate", {"imei": single, "activation_code": offer["activation_code"]},
+                    buyer, 201)
+            measure("sim: GET /devices/{imei}/history", None, "GET", f"/devices/{single}/history",
+                    token=buyer, want=200)
+
+            # The seller's number changes hands: its devices await recovery; the seller
+            # comes back on a new number.
+            operator("09120000001", nid_c)
+            operator("09120000003", nid_a)
+            newsim = sim_session("09120000003")
+            measure("sim: POST /devices (recovery, previous number asked)", 5, "POST", "/devices",
+                    {"imei": other}, newsim, 409)
+            measure("sim: POST /devices (recovery, wrong number, no move)", None, "POST", "/devices",
+                    {"imei": other, "previous_msisdn": "09120000009"}, newsim, 404)
+            measure("sim: POST /devices (recovery)", 5, "POST", "/devices",
+                    {"imei": other, "previous_msisdn": "09120000001"}, newsim, 201)
+
+            # A national-ID cartable with two SIMs (made directly: this counts device routes).
+            operator("09120000004", nid_d)
+            operator("09120000005", nid_d)
+            now = clock.now()
+            PersonModel(
+                nid_d, birth_date="1990-01-01", password_hash="x", created_at=now,
+                sims={"09120000004": {"ownership": 1, "added_at": now},
+                      "09120000005": {"ownership": 1, "added_at": now + 1}},
+            ).save()
+            nid_token = sessions.open_session(sessions.NATIONAL_ID, national_id=nid_d, epoch=0)[0]
+            first, second, lost, lost2 = imei(5), imei(6), imei(7), imei(8)
+            third, third2 = imei(9), imei(10)
+            codes = [register(first), register(second), register(lost, lost2), register(third, third2)]
+            measure("nid: POST /devices/activate", 5, "POST", "/devices/activate",
+                    {"imei": first, "activation_code": codes[0]}, nid_token, 201)
+            measure("nid: POST /devices/activate (naming msisdn)", 5, "POST", "/devices/activate",
+                    {"imei": second, "activation_code": codes[1], "msisdn": "09120000005"},
+                    nid_token, 201)
+            measure("nid: POST /devices/activate (second IMEI)", 5, "POST", "/devices/activate",
+                    {"imei": third2, "activation_code": codes[3]}, nid_token, 201)
+            measure("nid: GET /devices (3 devices)", 3, "GET", "/devices", token=nid_token, want=200)
+            measure("nid: POST /devices/{imei}/transfer", 5, "POST", f"/devices/{first}/transfer",
+                    token=nid_token, want=201)
+            # nid_d's SIM outside the cartable had a device; the number expires; the
+            # national-ID cartable takes the device back.
+            operator("09120000007", nid_d)
+            loose = sim_session("09120000007")
+            call("POST", "/devices/activate", {"imei": lost, "activation_code": codes[2]}, loose)
+            operator("09120000007", nid_d, status="expired")
+            measure("nid: POST /devices (recovery, second IMEI)", 5, "POST", "/devices",
+                    {"imei": lost2, "previous_msisdn": "09120000007"}, nid_token, 201)
+
+        print(json.dumps(results, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Activation (فعال سازی تلفن همراه): a registrar's or an offered device joins the caller's cartable.
+
+Wrong code, unknown IMEI and "not offered" answer alike (404 not_found) and count alike on
+"activate#<typed imei>", so guessing IMEIs teaches nothing and costs the same. The lock is
+read before a wrong answer is given and is a condition of the move's transaction, so a
+locked IMEI answers 429 whether or not the code was right.
+"""
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+
+from chalicelib import clock, identifiers, secrets, settings
+from chalicelib.errors import HamtaError
+from chalicelib.services import devices, limits
+from chalicelib.services.sessions import SIM, Caller
+from chalicelib.store.devices import DeviceModel, find_device
+from chalicelib.store.history import new_event
+
+logger = Logger(service="hamta")
+
+# Compared against when there is no device, so an unknown IMEI costs one compare too.
+_NO_CODE = "------"
+ATTEMPTS = 3  # reads-and-writes before giving up on a device that keeps changing
+
+
+def activate(caller: Caller, typed_imei: object, typed_code: object, typed_msisdn: object = None) -> dict:
+    """POST /devices/activate -> the device as now in the caller's cartable."""
+    imei = identifiers.parse_imei(typed_imei)
+    code = identifiers.parse_code(typed_code)
+    if caller.kind == SIM:
+        target = devices.target_for(caller, typed_msisdn, {})
+    key = f"activate#{imei}"
+    for attempt in range(ATTEMPTS):
+        if attempt == 0 and caller.kind != SIM:
+            # A national-ID session reads its SIMs with the device, in one call.
+            device, sims = devices.read_device_and_sims(caller, imei)
+            target = devices.target_for(caller, typed_msisdn, sims)
+        else:
+            device = find_device(imei)
+        if device is not None and devices.in_cartable(caller, device):
+            raise HamtaError("already_in_cartable")
+        if not _code_opens(device, code):
+            if attempt == 0:
+                limits.check_lock(key)
+                limits.record_failure(
+                    key, settings.ACTIVATION_MAX_ATTEMPTS, settings.ACTIVATION_LOCK_SECONDS
+                )
+            # A later attempt lost a race to another activation: its code is spent, not wrong.
+            raise HamtaError("not_found")
+        assert device is not None
+        try:
+            _move(device, target, key)
+        except devices.RaceLost:
+            continue
+        logger.info("device activated", extra={"imei": device.imei})
+        return devices.render(device)
+    raise HamtaError("not_found")
+
+
+def _code_opens(device: DeviceModel | None, code: str) -> bool:
+    if device is None:
+        secrets.same(code, _NO_CODE)
+        return False
+    expected = device.activation_code or _NO_CODE
+    matches = secrets.same(code, expected)
+    if device.state == devices.UNCLAIMED:
+        return matches
+    return devices.offer_live(device) and matches
+
+
+def _move(device: DeviceModel, target: devices.Target, key: str) -> None:
+    """The device leaves wherever it was (the seller's cartable, on a sale) in one transaction."""
+    now = clock.now()
+    sale = device.state == devices.TRANSFER_PENDING
+    seller = device.msisdn
+    devices.place(device, target)
+    device.state = devices.ACTIVE
+    # The code used stays the device's code; a sale's code is spent with the offer.
+    device.offer_expires_at = None
+    device.prior_code = None
+    if sale:
+        event = new_event(device.imei, "transferred", now, msisdn=target.msisdn, counterparty=seller)
+    else:
+        event = new_event(device.imei, "activated", now, msisdn=target.msisdn)
+    devices.commit_move(device, [event], key)

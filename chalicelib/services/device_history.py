@@ -1,0 +1,47 @@
+"""A device's history (سوابق انتقال مالکیت): every move as an event, for its current owner only."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import jdatetime
+
+from chalicelib import identifiers
+from chalicelib.services import devices
+from chalicelib.services.sessions import Caller
+from chalicelib.store.history import HistoryModel
+
+# Jalali times are Tehran wall-clock time. Iran has kept UTC+03:30 all year since it
+# dropped daylight saving in 2022, and a fixed offset needs no tz database in the Lambda.
+TEHRAN = timezone(timedelta(hours=3, minutes=30))
+
+
+def jalali(epoch: float) -> str:
+    """Epoch seconds -> "1403/09/04 12:30:00", Tehran time."""
+    moment = datetime.fromtimestamp(epoch, tz=TEHRAN)
+    return jdatetime.datetime.fromgregorian(datetime=moment).strftime("%Y/%m/%d %H:%M:%S")
+
+
+def history(caller: Caller, typed_imei: object) -> list[dict]:
+    """GET /devices/{imei}/history: oldest first; 404 unless the device is the caller's."""
+    device = devices.find_own(caller, typed_imei)
+    own = devices.cartable_numbers(caller)
+    return [_render(event, own) for event in HistoryModel.query(device.imei, consistent_read=True)]
+
+
+def _render(event: HistoryModel, own: set[str]) -> dict:
+    def shown(number: str | None) -> str | None:
+        if not number:
+            return None
+        return number if number in own else identifiers.mask_msisdn(number)
+
+    out = {
+        "type": event.type,
+        "at": devices.iso(event.at),
+        "at_jalali": jalali(event.at),
+        "msisdn": shown(event.msisdn),
+        # The other side of a sale or a recovery is never shown whole, even to its holder.
+        "counterparty": identifiers.mask_msisdn(event.counterparty) if event.counterparty else None,
+    }
+    if event.detail:
+        out["detail"] = event.detail
+    return out

@@ -1,0 +1,260 @@
+"""A cartable's devices (مدیریت دستگاه‌ها): listing, rendering, visibility and where a new one goes.
+
+Visibility is the one rule every device route shares: a device is in a SIM session's
+cartable iff its `sim_key` is the session's (msisdn, ownership) and that SIM is live; in a
+national-ID session's cartable iff its `owner_nid` is the cartable's. Anything else answers
+exactly like an IMEI nobody registered (404 not_found).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib import clock, identifiers
+from chalicelib.errors import HamtaError
+from chalicelib.services import limits, sim_records
+from chalicelib.services.sessions import SIM, Caller
+from chalicelib.store.base import plain_map, transact_write, transaction_condition_failed
+from chalicelib.store.challenges import CounterItem
+from chalicelib.store.devices import DeviceModel, find_device, sim_key
+from chalicelib.store.history import HistoryModel
+from chalicelib.store.sims import SimModel
+
+UNCLAIMED = "unclaimed"
+ACTIVE = "active"
+TRANSFER_PENDING = "transfer_pending"
+BLOCKED = "blocked"
+
+
+@dataclass
+class Target:
+    """Where a device joining the caller's cartable goes: the SIM it is registered on and,
+    if the cartable is (or the SIM belongs to) a national-ID cartable, its national ID."""
+
+    msisdn: str | None
+    ownership: int | None
+    sim_key: str | None
+    owner_nid: str | None
+
+
+def iso(epoch: float) -> str:
+    """Epoch seconds -> ISO 8601 UTC with a Z, to the second."""
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def offer_live(device: DeviceModel, now: float | None = None) -> bool:
+    """A sale's code is good: offered and not yet expired (checked here, never by TTL)."""
+    now = clock.now() if now is None else now
+    return device.state == TRANSFER_PENDING and (device.offer_expires_at or 0) > now
+
+
+def render(device: DeviceModel) -> dict:
+    """The device as API.md shows it."""
+    state, code = device.state, device.activation_code
+    if state == TRANSFER_PENDING and not offer_live(device):
+        # The sale's code died unused: the device is simply active again with its old code.
+        state, code = ACTIVE, device.prior_code or code
+    imeis = [device.imei] + ([device.imei2] if device.imei2 else [])
+    joined = device.joined_at if device.joined_at is not None else (device.registered_at or 0) * 1e6
+    return {
+        "imeis": imeis,
+        "brand": device.brand,
+        "model": device.model,
+        "activation_code": code,
+        "msisdn": device.msisdn,
+        "status": state if state in (ACTIVE, TRANSFER_PENDING, BLOCKED) else ACTIVE,
+        "registered_at": iso(joined / 1_000_000),
+    }
+
+
+def list_devices(caller: Caller) -> list[dict]:
+    """GET /devices: one Query on an index, in the order devices joined the cartable."""
+    if caller.kind == SIM:
+        if caller.sim is None or not sim_records.is_live(caller.sim):
+            return []  # an expired SIM's cartable is empty at once, job or no job
+        rows = DeviceModel.by_sim.query(sim_key(caller.msisdn, caller.ownership))
+    else:
+        rows = DeviceModel.by_owner.query(caller.national_id)
+    return [render(device) for device in rows]
+
+
+def in_cartable(caller: Caller, device: DeviceModel) -> bool:
+    """Is this device in the cartable the caller's session opens?"""
+    if device.main_imei or device.state == UNCLAIMED:
+        return False
+    if caller.kind == SIM:
+        return (
+            device.sim_key is not None
+            and device.sim_key == sim_key(caller.msisdn, caller.ownership)
+            and caller.sim is not None
+            and sim_records.is_live(caller.sim)
+        )
+    return device.owner_nid is not None and device.owner_nid == caller.national_id
+
+
+def find_own(caller: Caller, typed_imei: object) -> DeviceModel:
+    """The caller's device either IMEI names; anyone else's answers like an unknown IMEI."""
+    imei = identifiers.parse_imei(typed_imei)
+    device = find_device(imei)
+    if device is None or not in_cartable(caller, device):
+        raise HamtaError("not_found")
+    return device
+
+
+def cartable_numbers(caller: Caller) -> set[str]:
+    """The SIM numbers that are the caller's own (shown unmasked in history)."""
+    if caller.kind == SIM:
+        return {caller.msisdn} if caller.msisdn else set()
+    return set(plain_map(caller.person.sims if caller.person else None))
+
+
+def _sims_to_read(caller: Caller, also: tuple[str | None, ...]) -> tuple[set[str], dict[str, SimModel]]:
+    """(numbers still to read, SIM records already held): a national-ID cartable's SIMs
+    plus `also`; a SIM session already holds its own SIM."""
+    wanted = set(n for n in also if n)
+    known: dict[str, SimModel] = {}
+    if caller.kind == SIM and caller.sim is not None:
+        known[caller.sim.msisdn] = caller.sim
+    else:
+        wanted |= set(plain_map(caller.person.sims if caller.person else None))
+    return wanted - set(known), known
+
+
+def read_sims(caller: Caller, also: tuple[str | None, ...] = ()) -> dict[str, SimModel]:
+    """The SIM records a move needs (see `_sims_to_read`), in one BatchGetItem."""
+    wanted, known = _sims_to_read(caller, also)
+    if wanted:
+        for sim in SimModel.batch_get(sorted(wanted), consistent_read=True):
+            known[sim.msisdn] = sim
+    return known
+
+
+def read_device_and_sims(
+    caller: Caller, imei: str, also: tuple[str | None, ...] = ()
+) -> tuple[DeviceModel | None, dict[str, SimModel]]:
+    """The device either IMEI names and the SIM records a move needs.
+
+    The device item and the SIMs come in ONE BatchGetItem over both tables (strongly
+    consistent), which keeps activate and recover within DESIGN.md's 5 calls even for a
+    national-ID session and a second IMEI (whose alias item costs one more GetItem).
+    """
+    wanted, known = _sims_to_read(caller, also)
+    if not wanted:
+        return find_device(imei), known
+    devices_table, sims_table = DeviceModel.Meta.table_name, SimModel.Meta.table_name
+    request: dict = {
+        devices_table: {"Keys": [{"imei": {"S": imei}}], "ConsistentRead": True},
+        sims_table: {"Keys": [{"msisdn": {"S": n}} for n in sorted(wanted)], "ConsistentRead": True},
+    }
+    # PynamoDB's batch_get reads one table; its botocore client reads both in one call.
+    client = DeviceModel._get_connection().connection.client
+    item = None
+    while request:
+        response = client.batch_get_item(RequestItems=request)
+        for raw in response.get("Responses", {}).get(devices_table, []):
+            item = DeviceModel.from_raw_data(raw)
+        for raw in response.get("Responses", {}).get(sims_table, []):
+            sim = SimModel.from_raw_data(raw)
+            known[sim.msisdn] = sim
+        request = response.get("UnprocessedKeys") or {}
+    if item is not None and item.main_imei:
+        return find_device(item.main_imei), known
+    return item, known
+
+
+def target_for(
+    caller: Caller,
+    typed_msisdn: object | None,
+    sims: dict[str, SimModel],
+    allow_no_sim: bool = False,
+) -> Target:
+    """Where the caller's new device goes, or 409 sim_inactive.
+
+    A SIM session: its own SIM, which must be live. A national-ID session: the SIM it
+    names, or else its first active SIM (by when it was added); with `allow_no_sim`
+    (recovery) a cartable without an active SIM still takes the device by national ID.
+    """
+    msisdn = identifiers.parse_msisdn(typed_msisdn) if typed_msisdn is not None else None
+    if caller.kind == SIM:
+        sim = caller.sim
+        if sim is None or not sim_records.is_live(sim) or msisdn not in (None, caller.msisdn):
+            raise HamtaError("sim_inactive")
+        linked = sim.cartable_nid if sim.cartable_ownership == caller.ownership else None
+        return Target(caller.msisdn, caller.ownership, sim_key(caller.msisdn, caller.ownership), linked)
+    entries = plain_map(caller.person.sims if caller.person else None)
+    active = []
+    for number, entry in sorted(entries.items(), key=lambda kv: kv[1].get("added_at") or 0):
+        sim = sims.get(number)
+        ownership = int(entry.get("ownership") or 0)
+        if sim is not None and sim_records.ownership_status(sim, ownership) == sim_records.ACTIVE:
+            active.append((number, ownership))
+    if msisdn is not None:
+        active = [(n, o) for n, o in active if n == msisdn]
+    if active:
+        number, ownership = active[0]
+        return Target(number, ownership, sim_key(number, ownership), caller.national_id)
+    if allow_no_sim and msisdn is None:
+        return Target(None, None, None, caller.national_id)
+    raise HamtaError("sim_inactive")
+
+
+def joined_now() -> int:
+    """A device's row position in its new cartable: microseconds of the move."""
+    return int(clock.now() * 1_000_000)
+
+
+def place(device: DeviceModel, target: Target) -> None:
+    """Put the device in the target cartable (in memory; the caller saves it in a transaction)."""
+    if target.msisdn is not None:
+        device.msisdn = target.msisdn
+        device.ownership = target.ownership
+    device.sim_key = target.sim_key
+    device.owner_nid = target.owner_nid
+    device.joined_at = joined_now()
+    device.awaiting_recovery = None
+
+
+class RaceLost(Exception):
+    """The device changed between our read and our transaction: read again and decide again."""
+
+
+def commit_move(
+    device: DeviceModel,
+    events: list[HistoryModel],
+    guard_key: str | None = None,
+    condition=None,
+) -> None:
+    """Write a device's move (or change) as one TransactWriteItems.
+
+    Conditioned on the version read (PynamoDB adds it) and on `condition`; with
+    `guard_key`, also on that attempt counter not being locked, and the counter is
+    cleared in the same transaction, so a success costs no extra call.
+    Locked: 429. The device moved meanwhile: RaceLost.
+    """
+    now = clock.now()
+    try:
+        with transact_write() as tx:
+            tx.save(device, condition=condition)
+            for event in events:
+                # Two events of one type in the same microsecond must not overwrite each other.
+                tx.save(event, condition=HistoryModel.event_key.does_not_exist())
+            if guard_key:
+                tx.delete(
+                    CounterItem(guard_key),
+                    condition=CounterItem.locked_until.does_not_exist()
+                    | (CounterItem.locked_until <= now),
+                )
+    except TransactWriteError as error:
+        if guard_key:
+            limits.check_lock(guard_key)  # the lock may be why: then 429
+        if transaction_condition_failed(error) or _conflict(error):
+            raise RaceLost() from None
+        raise
+
+
+def _conflict(error: Exception) -> bool:
+    reasons = getattr(error, "cancellation_reasons", None) or []
+    return any(r is not None and r.code == "TransactionConflict" for r in reasons)
+

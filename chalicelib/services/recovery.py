@@ -1,0 +1,105 @@
+"""Recovery (بازیابی اطلاعات سیم کارت واگذار شده, user guide steps 3 to 6): POST /devices.
+
+A device whose SIM ownership died (expired or changed hands) while it was in no
+national-ID cartable awaits recovery. Whoever the operator named as the holder of that
+old ownership may bring it, with its activation code and history, into their cartable by
+typing the old number. Wrong numbers count on "recover#<imei>"; the lock is also a
+condition of the move's transaction, so a locked IMEI answers 429 even to the right number.
+"""
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+
+from chalicelib import clock, identifiers, secrets, settings
+from chalicelib.errors import HamtaError
+from chalicelib.services import devices, limits, sim_records
+from chalicelib.services.sessions import SIM, Caller
+from chalicelib.store.devices import DeviceModel
+from chalicelib.store.history import new_event
+from chalicelib.store.sims import SimModel
+
+logger = Logger(service="hamta")
+
+ATTEMPTS = 3
+
+
+def recover(
+    caller: Caller,
+    typed_imei: object,
+    typed_previous: object = None,
+    typed_msisdn: object = None,
+) -> dict:
+    """POST /devices -> the device as now in the caller's cartable."""
+    imei = identifiers.parse_imei(typed_imei)
+    previous = identifiers.parse_msisdn(typed_previous) if typed_previous is not None else None
+    if typed_msisdn is not None:
+        identifiers.parse_msisdn(typed_msisdn)  # malformed is a 400 before anything is read
+    if caller.kind == SIM and (caller.sim is None or not sim_records.is_live(caller.sim)):
+        raise HamtaError("sim_inactive")
+    key = f"recover#{imei}"
+    for attempt in range(ATTEMPTS):
+        # The number typed is, when right, the SIM the device was on: read it (and a
+        # national-ID cartable's SIMs) with the device in one call.
+        device, sims = devices.read_device_and_sims(caller, imei, also=(previous,))
+        if device is None or device.state == devices.UNCLAIMED:
+            raise HamtaError("not_found")
+        if devices.in_cartable(caller, device):
+            raise HamtaError("already_in_cartable")
+        if device.msisdn and device.msisdn not in sims:
+            old_record = sim_records.get_sim(device.msisdn)  # a wrong or missing number
+            if old_record is not None:
+                sims[device.msisdn] = old_record
+        old_sim = sims.get(device.msisdn) if device.msisdn else None
+        if not _awaits_recovery(device, old_sim):
+            raise HamtaError("not_found")  # in someone's live or national-ID cartable
+        if previous is None:
+            raise HamtaError("previous_msisdn_required")
+        target = devices.target_for(caller, typed_msisdn, sims, allow_no_sim=True)
+        if not _rightful(caller, device, old_sim, previous):
+            if attempt == 0:
+                limits.check_lock(key)
+                limits.record_failure(
+                    key, settings.RECOVERY_MAX_ATTEMPTS, settings.RECOVERY_LOCK_SECONDS
+                )
+            raise HamtaError("not_found")
+        try:
+            _move(device, target, previous, key)
+        except devices.RaceLost:
+            continue  # read again: someone else's win is then a plain 404
+        logger.info("device recovered", extra={"imei": device.imei})
+        return devices.render(device)
+    raise HamtaError("not_found")
+
+
+def _awaits_recovery(device: DeviceModel, old_sim: SimModel | None) -> bool:
+    """In no national-ID cartable, and its SIM ownership is dead (derived now, so it holds
+    before the expiry job has run) or the job has already marked it."""
+    if device.owner_nid or not device.msisdn or device.ownership is None:
+        return False
+    return bool(device.awaiting_recovery) or sim_records.ownership_is_dead(
+        old_sim, int(device.ownership)
+    )
+
+
+def _rightful(caller: Caller, device: DeviceModel, old_sim: SimModel | None, previous: str) -> bool:
+    """The typed number is the one the device was on, and the operator's holder of that
+    ownership is the caller (the holder of the session's SIM now, or the cartable's ID)."""
+    same_number = secrets.same(previous, device.msisdn or "")
+    if old_sim is None or not same_number:
+        return False
+    holder = sim_records.holder_of(old_sim, int(device.ownership))
+    return holder is not None and caller.national_id is not None and holder == caller.national_id
+
+
+def _move(device: DeviceModel, target: devices.Target, previous: str, key: str) -> None:
+    now = clock.now()
+    if device.state == devices.TRANSFER_PENDING:
+        # An offer made from the dead cartable dies with it; the old code comes back.
+        device.state = devices.ACTIVE
+        device.activation_code = device.prior_code or device.activation_code
+        device.prior_code = None
+        device.offer_expires_at = None
+    devices.place(device, target)
+    event = new_event(device.imei, "recovered", now, msisdn=target.msisdn, counterparty=previous)
+    # owner_nid still empty: a national-ID cartable that took the device meanwhile wins.
+    devices.commit_move(device, [event], key, condition=DeviceModel.owner_nid.does_not_exist())

@@ -1,0 +1,93 @@
+"""Racing moves of one device against a real moto server: exactly one cartable wins.
+
+Several cartables recover (and, separately, activate) one device at the same moment, each
+from its own thread through the service functions; the store's transaction condition on
+the device's version must let exactly one through, and leave the device in that one.
+"""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from chalicelib.errors import HamtaError
+from chalicelib.services import activation, devices, recovery, registrar, sessions, sim_records
+from tests import ids
+from tests.servers import moto_server
+
+RACERS = 6
+
+
+@pytest.fixture
+def server():
+    with moto_server() as url:
+        yield url
+
+
+def sim_caller(msisdn: str, national_id: str | None = None) -> sessions.Caller:
+    """A live SIM session's caller, as the web layer would resolve it."""
+    if national_id:
+        sim_records.operator_update(msisdn, national_id, "active", None)
+    sim = sim_records.ensure_sim(msisdn)
+    token, _ = sessions.open_session(sessions.SIM, msisdn=msisdn, ownership=int(sim.ownership))
+    return sessions.resolve(token)
+
+
+def race(callers, move):
+    """Run move(caller) for every caller at once; return (winners, refusals' codes)."""
+    barrier = threading.Barrier(len(callers))
+    wins, codes, faults = [], [], []
+
+    def run(caller):
+        barrier.wait()
+        try:
+            wins.append((caller.msisdn, move(caller)))
+        except HamtaError as error:
+            codes.append(error.code)
+        except Exception as error:  # a fault is a failed test, never a silent loser
+            faults.append(error)
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in callers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not faults, faults
+    return wins, codes
+
+
+def test_several_cartables_activating_one_device_one_wins(server):
+    imei = ids.imei()
+    code = registrar.register_device(imei, None, "Apple", "iPhone X", "import")
+    callers = [sim_caller(ids.msisdn(), ids.national_id()) for _ in range(RACERS)]
+
+    wins, codes = race(callers, lambda c: activation.activate(c, imei, code))
+
+    assert len(wins) == 1, (wins, codes)
+    assert codes == ["not_found"] * (RACERS - 1)
+    winner = wins[0][0]
+    for caller in callers:
+        listed = [d["imeis"][0] for d in devices.list_devices(caller)]
+        assert listed == ([imei] if caller.msisdn == winner else [])
+
+
+def test_several_cartables_recovering_one_device_one_wins(server):
+    person = ids.national_id()
+    old = ids.msisdn()
+    first = sim_caller(old, person)
+    imei = ids.imei()
+    code = registrar.register_device(imei, None, "Apple", "iPhone X", "import")
+    activation.activate(first, imei, code)
+    # The old number changes hands; the person has several new SIMs, each its own cartable.
+    sim_records.operator_update(old, ids.national_id(), "active", None)
+    callers = [sim_caller(ids.msisdn(), person) for _ in range(RACERS)]
+
+    wins, codes = race(callers, lambda c: recovery.recover(c, imei, old))
+
+    assert len(wins) == 1, (wins, codes)
+    assert codes == ["not_found"] * (RACERS - 1)
+    winner_msisdn, shown = wins[0]
+    assert shown["activation_code"] == code and shown["msisdn"] == winner_msisdn
+    for caller in callers:
+        listed = [d["imeis"][0] for d in devices.list_devices(caller)]
+        assert listed == ([imei] if caller.msisdn == winner_msisdn else [])
