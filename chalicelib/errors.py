@@ -83,10 +83,20 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
         "این شناسه دستگاه (IMEI) قبلاً ثبت شده است.",
         "This IMEI is already registered.",
     ),
+    "device_blocked": (
+        409,
+        "این دستگاه مسدود است و قابل انتقال نیست.",
+        "This device is blocked and cannot be transferred.",
+    ),
     "sim_inactive": (
         409,
         "این سیم کارت فعال نیست یا در کارتابل شما نیست.",
         "This SIM is not active, or not an active SIM of your cartable.",
+    ),
+    "no_active_sim": (
+        409,
+        "کارتابل شما سیم کارت فعالی ندارد. سیم کارت جدید را از راه «فراموشی رمز عبور» اضافه کنید.",
+        "Your cartable has no active SIM left. Add a new SIM through forgot password.",
     ),
     "otp_resend_too_soon": (
         429,

@@ -64,6 +64,8 @@ def reload() -> None:
     # The expiry job stops this long before the Lambda's own time limit and checkpoints.
     g["EXPIRY_TIME_BUDGET_SECONDS"] = _int("EXPIRY_TIME_BUDGET_SECONDS", 780)
     g["EXPIRY_WORKERS"] = _int("EXPIRY_WORKERS", 8)
+    # First run only (no checkpoint yet): how many days back the job looks for expiries.
+    g["EXPIRY_LOOKBACK_DAYS"] = _int("EXPIRY_LOOKBACK_DAYS", 31)
 
     # Secrets: the environment locally; an SSM SecureString on AWS (see secrets.py).
     g["SECRET_KEY"] = os.environ.get("HAMTA_SECRET_KEY") or None
@@ -94,6 +96,7 @@ TRANSFER_CODE_TTL_SECONDS: int
 RECOVERY_LOCK_SECONDS: int
 EXPIRY_TIME_BUDGET_SECONDS: int
 EXPIRY_WORKERS: int
+EXPIRY_LOOKBACK_DAYS: int
 SECRET_KEY: str | None
 SECRET_KEY_PARAMETER: str | None
 

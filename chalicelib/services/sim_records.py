@@ -13,8 +13,8 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib import clock
 from chalicelib.errors import HamtaError
-from chalicelib.store.base import condition_failed
-from chalicelib.store.sims import SimModel, cleanup_shard_of
+from chalicelib.store.base import condition_failed, plain_map
+from chalicelib.store.sims import SimModel, cleanup_shard_of, expiry_slot
 
 ACTIVE = "active"
 EXPIRED = "expired"
@@ -37,29 +37,20 @@ def is_live(sim: SimModel, now: float | None = None) -> bool:
 
 def holder_of(sim: SimModel, ownership: int) -> str | None:
     """The national ID the operator named for that ownership of the number."""
-    entry = (sim.holders or {}).get(str(int(ownership)))
-    if entry is None:
-        return None
-    return _plain(entry).get("national_id")
+    entry = plain_map(sim.holders).get(str(int(ownership)))
+    return entry.get("national_id") if entry else None
 
 
 def ownership_status(sim: SimModel, ownership: int, now: float | None = None) -> str:
     """active | expired | transferred, for one ownership of the number."""
     if int(ownership) == int(sim.ownership):
         return ACTIVE if is_live(sim, now) else EXPIRED
-    entry = _plain((sim.holders or {}).get(str(int(ownership))) or {})
+    entry = plain_map(sim.holders).get(str(int(ownership))) or {}
     return EXPIRED if entry.get("ended") == EXPIRED else TRANSFERRED
 
 
 def ownership_is_dead(sim: SimModel | None, ownership: int, now: float | None = None) -> bool:
     return sim is not None and ownership_status(sim, ownership, now) != ACTIVE
-
-
-def _plain(value: object) -> dict:
-    """PynamoDB hands raw map values back as MapAttribute or dict; read both alike."""
-    if hasattr(value, "as_dict"):
-        return value.as_dict()  # type: ignore[union-attr]
-    return dict(value) if isinstance(value, dict) else {}
 
 
 def expiry_day(expires_at: float) -> str:
@@ -110,41 +101,69 @@ def _apply(
     now: float,
 ) -> SimModel:
     if sim is None:
-        sim = SimModel(msisdn, ownership=1, holders={})
-        sim.holders = {"1": {"national_id": national_id, "ended": None, "ended_at": None}}
+        sim = SimModel(msisdn, ownership=1)
+        holders = {"1": {"national_id": national_id, "ended": None, "ended_at": None}}
     else:
-        holders = {k: _plain(v) for k, v in (sim.holders or {}).items()}
+        holders = plain_map(sim.holders)
         current = int(sim.ownership)
-        entry = holders.setdefault(str(current), {"national_id": sim.national_id})
+        entry = holders.setdefault(
+            str(current), {"national_id": sim.national_id, "ended": None, "ended_at": None}
+        )
         was_live = is_live(sim, now)
+        if not was_live:
+            # Dead already (the operator said so, or its time passed before the job came):
+            # record it as expired, at the moment it died, and have the job tidy it.
+            _end(sim, entry, current, EXPIRED, _died_at(sim, now))
         changed_hands = sim.national_id is not None and sim.national_id != national_id
         reissued = not was_live and status == ACTIVE
         if changed_hands or reissued:
             # The old ownership ends: a new holder makes it "transferred", a number that
-            # had already expired stays "expired".
-            entry["ended"] = EXPIRED if not was_live else TRANSFERRED
-            entry["ended_at"] = now
-            _mark_for_cleanup(sim, current)
+            # had already expired stays "expired" (_end keeps the first ending).
+            _end(sim, entry, current, TRANSFERRED, now)
             sim.ownership = current + 1
             holders[str(current + 1)] = {"national_id": national_id, "ended": None, "ended_at": None}
-        elif was_live and status == EXPIRED:
-            entry["ended"] = EXPIRED
-            entry["ended_at"] = now
-            _mark_for_cleanup(sim, current)
+        elif status == EXPIRED:
+            _end(sim, entry, current, EXPIRED, now)
         else:
             # The first record of a number someone already signed in with, or a renewal.
             entry["national_id"] = national_id
-        sim.holders = holders
     sim.national_id = national_id
     sim.status = status
     sim.expires_at = expires_at
-    # Only live SIMs with an expiry sit in the sparse expiry index the job reads.
-    sim.expiry_day = expiry_day(expires_at) if status == ACTIVE and expires_at is not None else None
+    sim.expiry_day = None
+    if status == ACTIVE and expires_at is not None:
+        if expires_at <= now:
+            # Sent already expired: the job's day cursor may be past that day, so it would
+            # never find it in the expiry index. Store it as the job would leave it.
+            sim.status = EXPIRED
+            owned = int(sim.ownership)
+            _end(sim, holders[str(owned)], owned, EXPIRED, expires_at)
+        else:
+            # Only live SIMs with an expiry sit in the sparse expiry index the job reads.
+            sim.expiry_day = expiry_slot(expiry_day(expires_at), msisdn)
+    sim.holders = holders
     sim.updated_at = now
     return sim
 
 
+def _died_at(sim: SimModel, now: float) -> float:
+    """When a dead current ownership died: its expiry if that passed, else now."""
+    if sim.expires_at is not None and sim.expires_at <= now:
+        return float(sim.expires_at)
+    return now
+
+
+def _end(sim: SimModel, entry: dict, ownership: int, how: str, at: float) -> None:
+    """Record that an ownership ended (once: the first ending and its time stay)."""
+    if entry.get("ended"):
+        return
+    entry["ended"] = how
+    entry["ended_at"] = at
+    _mark_for_cleanup(sim, ownership)
+
+
 def _mark_for_cleanup(sim: SimModel, ownership: int) -> None:
+    """Put the SIM on the sparse by_cleanup index: the job tidies that ownership's devices."""
     sim.dead_ownerships = set(sim.dead_ownerships or set()) | {int(ownership)}
     sim.cleanup_shard = cleanup_shard_of(sim.msisdn)
 

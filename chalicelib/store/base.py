@@ -6,11 +6,32 @@ drops those cached connections.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Iterator
 
+import botocore.session
+import pynamodb.connection.base as _pynamodb_connection
 from pynamodb.models import Model
 
 from chalicelib import settings
+
+_shared_loader = None
+
+
+def _session_with_shared_loader() -> botocore.session.Session:
+    """PynamoDB builds one botocore session per model connection, and every new session
+    parses botocore's endpoint and service JSON again (~80 ms per model on a cold start, and
+    per test). Sessions made here share the first one's loader, which caches that JSON."""
+    global _shared_loader
+    session = botocore.session.get_session()
+    if _shared_loader is None:
+        _shared_loader = session.get_component("data_loader")
+    else:
+        session.register_component("data_loader", _shared_loader)
+    return session
+
+
+_pynamodb_connection.get_session = _session_with_shared_loader  # type: ignore[assignment]
 
 
 def table_name(short: str) -> str:
@@ -53,6 +74,7 @@ def configure() -> None:
         model.Meta.host = settings.AWS_ENDPOINT
         model.Meta.region = settings.REGION
         model._connection = None
+    _transaction_connection.cache_clear()
 
 
 def create_tables() -> None:
@@ -72,12 +94,23 @@ def create_tables() -> None:
             )
 
 
+@lru_cache(maxsize=1)
+def _transaction_connection(region: str, host: str | None):  # -> pynamodb Connection
+    from pynamodb.connection import Connection
+
+    return Connection(region=region, host=host)
+
+
+def transaction_connection():  # -> pynamodb.connection.Connection
+    """One per container: a fresh Connection builds a new botocore client (~100 ms) each time."""
+    return _transaction_connection(settings.REGION, settings.AWS_ENDPOINT)
+
+
 def transact_write():  # -> pynamodb.transactions.TransactWrite
     """A TransactWrite on the configured endpoint (PynamoDB's default connection has none)."""
-    from pynamodb.connection import Connection
     from pynamodb.transactions import TransactWrite
 
-    return TransactWrite(connection=Connection(region=settings.REGION, host=settings.AWS_ENDPOINT))
+    return TransactWrite(connection=transaction_connection())
 
 
 def transaction_condition_failed(error: Exception) -> bool:
@@ -89,3 +122,16 @@ def transaction_condition_failed(error: Exception) -> bool:
 def condition_failed(error: Exception) -> bool:
     """A PutError / UpdateError / DeleteError caused by a failed condition."""
     return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def plain_map(value: object) -> dict:
+    """A raw MapAttribute (e.g. SimModel.holders, PersonModel.sims) as a plain dict.
+
+    PynamoDB hands raw maps back as MapAttribute objects, which have no `.items()`; nested
+    values come back as dicts. Missing -> {}.
+    """
+    if value is None:
+        return {}
+    if hasattr(value, "as_dict"):
+        value = value.as_dict()  # type: ignore[union-attr]
+    return {k: plain_map(v) if hasattr(v, "as_dict") else v for k, v in dict(value).items()}

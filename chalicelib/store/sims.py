@@ -31,13 +31,20 @@ class ByHolderIndex(GlobalSecondaryIndex):
 
 class ByExpiryIndex(GlobalSecondaryIndex):
     """Sparse: only active SIMs with an expiry carry `expiry_day`, so the job reads the
-    SIMs of the days that passed and never the whole table."""
+    SIMs of the days that passed and never the whole table. The job removes `expiry_day`
+    as it expires a SIM, so a day's partition shrinks to what is left to do.
+
+    The key is "<day>#<shard>", not the bare day: at national scale millions of prepaid
+    numbers share an expiry day, and one partition key value takes at most ~1,000 writes
+    a second (each expiry is a write to the index too). Shards spread a day's writes and
+    let the job, or a fan-out of workers, read a day in parallel slices.
+    """
 
     class Meta:
         index_name = "by_expiry"
         projection = AllProjection()
 
-    expiry_day = UnicodeAttribute(hash_key=True)  # "YYYY-MM-DD" (UTC) of expires_at
+    expiry_day = UnicodeAttribute(hash_key=True)  # "YYYY-MM-DD#<shard>" (UTC day of expires_at)
     expires_at = NumberAttribute(range_key=True)
 
 
@@ -57,10 +64,20 @@ class ByCleanupIndex(GlobalSecondaryIndex):
 
 
 CLEANUP_SHARDS = 8
+EXPIRY_SHARDS = 8
 
 
 def cleanup_shard_of(msisdn: str) -> str:
     return str(int(msisdn[-3:]) % CLEANUP_SHARDS)
+
+
+def expiry_slot(day: str, msisdn: str) -> str:
+    """The by_expiry partition of a SIM expiring on `day` ("YYYY-MM-DD", UTC)."""
+    return expiry_slot_key(day, int(msisdn[-3:]) % EXPIRY_SHARDS)
+
+
+def expiry_slot_key(day: str, shard: int) -> str:
+    return f"{day}#{shard}"
 
 
 class SimModel(Model):
@@ -73,7 +90,7 @@ class SimModel(Model):
     national_id = UnicodeAttribute(null=True)  # operator's holder of the current ownership
     status = UnicodeAttribute(default="active")  # operator's word: active | expired
     expires_at = NumberAttribute(null=True)
-    expiry_day = UnicodeAttribute(null=True)
+    expiry_day = UnicodeAttribute(null=True)  # by_expiry key, see ByExpiryIndex
     ownership = NumberAttribute(default=1)
     # Every ownership the number has had: {"<n>": {"national_id": id|None,
     # "ended": None|"expired"|"transferred", "ended_at": t|None}}; recovery asks who held n.

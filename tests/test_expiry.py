@@ -1,0 +1,415 @@
+"""The expire_sims job, invoked as Lambda through chalice's test client, with time injected.
+
+The state each test checks is what the job leaves for the API to show: a device's SIM
+cartable link (sim_key), its awaiting-recovery marker, its "detached" history event, the
+SIM's status and whether it is still on the job's indexes, and the checkpoint.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+
+from bench.calls import count_calls
+from chalicelib import clock
+from chalicelib.services import expiry, sim_records
+from chalicelib.store.base import plain_map
+from chalicelib.store.challenges import CheckpointItem
+from chalicelib.store.devices import DeviceModel, find_device, sim_key
+from chalicelib.store.history import HistoryModel
+from chalicelib.store.sims import SimModel
+from tests import ids
+
+HOUR = 3600
+DAY = 24 * HOUR
+
+
+def invoke(client) -> dict:
+    """One scheduled run, as EventBridge would start it."""
+    event = client.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[],
+        region="us-east-1",
+    )
+    return client.lambda_.invoke("expire_sims", event).payload
+
+
+def sim_expiring_in(seconds: float, national_id: str | None = None) -> tuple[str, str]:
+    msisdn, nid = ids.msisdn(), national_id or ids.national_id()
+    sim_records.operator_update(msisdn, nid, "active", clock.now() + seconds)
+    return msisdn, nid
+
+
+_joined = iter(range(1, 10**9))
+
+
+def device_on(msisdn: str, owner_nid: str | None = None) -> str:
+    """A device in the SIM cartable of the SIM's current ownership (and, with owner_nid,
+    in that national-ID cartable too), as activation leaves it."""
+    sim = SimModel.get(msisdn)
+    imei = ids.imei()
+    DeviceModel(
+        imei, state="active", activation_code="123456", brand="Samsung", model="A54",
+        msisdn=msisdn, ownership=int(sim.ownership), sim_key=sim_key(msisdn, int(sim.ownership)),
+        owner_nid=owner_nid, joined_at=int(clock.now() * 1e6) + next(_joined),
+    ).save()
+    return imei
+
+
+def events(imei: str, type_: str = "detached") -> list[HistoryModel]:
+    return [e for e in HistoryModel.query(imei, consistent_read=True) if e.type == type_]
+
+
+def on_expiry_index(msisdn: str) -> bool:
+    return SimModel.get(msisdn, consistent_read=True).expiry_day is not None
+
+
+def on_cleanup_index(msisdn: str) -> bool:
+    return SimModel.get(msisdn, consistent_read=True).cleanup_shard is not None
+
+
+@pytest.fixture(autouse=True)
+def one_aws_call_at_a_time():
+    """In-process moto is not thread-safe (a transaction deep-copies whole tables while
+    other threads write), DynamoDB is: the job's worker threads take turns at the door."""
+    import threading
+
+    real = BaseClient._make_api_call
+    lock = threading.RLock()
+
+    def serialized(self, operation, params):
+        with lock:
+            return real(self, operation, params)
+
+    BaseClient._make_api_call = serialized
+    yield
+    BaseClient._make_api_call = real
+
+
+@pytest.fixture
+def running(client):
+    """The job has been running hourly already (its checkpoint exists)."""
+    invoke(client)
+    return client
+
+
+def test_expired_sim_devices_leave_it_and_a_national_id_cartable_keeps_its_own(running):
+    msisdn, nid = sim_expiring_in(HOUR)
+    expires_at = SimModel.get(msisdn).expires_at
+    loose = device_on(msisdn)
+    kept = device_on(msisdn, owner_nid=nid)
+    clock.advance(2 * HOUR)
+
+    report = invoke(running)
+
+    assert report["expired"] == 1
+    assert report["devices_awaiting_recovery"] == 1 and report["devices_kept"] == 1
+    sim = SimModel.get(msisdn, consistent_read=True)
+    assert sim.status == "expired" and sim.expiry_day is None and sim.cleanup_shard is None
+    assert sim_records.ownership_status(sim, 1) == "expired"
+    loose_device, kept_device = find_device(loose), find_device(kept)
+    assert loose_device.sim_key is None and loose_device.awaiting_recovery == expires_at
+    assert loose_device.msisdn == msisdn and loose_device.ownership == 1  # for recovery
+    assert kept_device.sim_key is None and kept_device.owner_nid == nid
+    assert kept_device.awaiting_recovery is None
+    for imei in (loose, kept):
+        (event,) = events(imei)
+        assert event.at == expires_at and event.msisdn == msisdn and event.detail == "expired"
+    assert list(DeviceModel.by_sim.query(sim_key(msisdn, 1))) == []
+
+
+def test_a_second_run_changes_nothing(running):
+    msisdn, _ = sim_expiring_in(HOUR)
+    imei = device_on(msisdn)
+    clock.advance(2 * HOUR)
+    invoke(running)
+    version = find_device(imei).version
+
+    again = invoke(running)
+
+    assert again["expired"] == 0 and again["tidied"] == 0 and again["failures"] == 0
+    assert find_device(imei).version == version
+    assert len(events(imei)) == 1
+
+
+def test_a_sim_not_yet_expired_is_left_alone(running):
+    msisdn, _ = sim_expiring_in(2 * HOUR)
+    imei = device_on(msisdn)
+    clock.advance(HOUR)
+
+    report = invoke(running)
+
+    assert report["expired"] == 0
+    assert find_device(imei).sim_key == sim_key(msisdn, 1)
+    assert SimModel.get(msisdn).status == "active" and on_expiry_index(msisdn)
+
+
+def test_a_sim_renewed_before_its_expiry_is_left_alone(running):
+    msisdn, nid = sim_expiring_in(HOUR)
+    imei = device_on(msisdn)
+    sim_records.operator_update(msisdn, nid, "active", clock.now() + 30 * DAY)
+    clock.advance(2 * HOUR)
+
+    report = invoke(running)
+
+    assert report["expired"] == 0
+    assert find_device(imei).sim_key == sim_key(msisdn, 1)
+    assert sim_records.is_live(SimModel.get(msisdn))
+
+
+def test_a_number_that_changed_hands_is_tidied_and_leaves_the_cleanup_index(running):
+    msisdn, old_nid = sim_expiring_in(30 * DAY)
+    loose = device_on(msisdn)
+    kept = device_on(msisdn, owner_nid=old_nid)
+    sim_records.operator_update(msisdn, ids.national_id(), "active", clock.now() + 30 * DAY)
+    assert on_cleanup_index(msisdn)
+    clock.advance(HOUR)
+
+    report = invoke(running)
+
+    assert report["tidied"] == 1 and report["expired"] == 0
+    assert report["devices_awaiting_recovery"] == 1 and report["devices_kept"] == 1
+    sim = SimModel.get(msisdn, consistent_read=True)
+    assert not on_cleanup_index(msisdn) and sim.dead_ownerships is None
+    assert sim.ownership == 2 and sim_records.is_live(sim)  # the new holder's is untouched
+    assert sim_records.ownership_status(sim, 1) == "transferred"
+    assert find_device(loose).awaiting_recovery is not None
+    assert find_device(kept).owner_nid == old_nid and find_device(kept).sim_key is None
+    assert [e.detail for e in events(loose)] == ["transferred"]
+
+
+def test_a_sim_the_operator_sends_already_expired_goes_straight_to_cleanup(running):
+    msisdn, nid = sim_expiring_in(30 * DAY)
+    imei = device_on(msisdn)
+    past = clock.now() - HOUR
+    sim_records.operator_update(msisdn, nid, "active", past)  # its expiry is already behind us
+
+    sim = SimModel.get(msisdn, consistent_read=True)
+    assert sim.status == "expired" and sim.expiry_day is None and on_cleanup_index(msisdn)
+    report = invoke(running)
+
+    assert report["tidied"] == 1
+    assert find_device(imei).awaiting_recovery == pytest.approx(past)
+    assert [e.detail for e in events(imei)] == ["expired"]
+
+
+def test_a_sim_expiring_and_reissued_between_two_runs(running):
+    msisdn, old_nid = sim_expiring_in(HOUR)
+    expires_at = SimModel.get(msisdn).expires_at
+    imei = device_on(msisdn)
+    clock.advance(2 * HOUR)
+    new_nid = ids.national_id()
+    sim_records.operator_update(msisdn, new_nid, "active", clock.now() + 30 * DAY)
+
+    report = invoke(running)
+
+    sim = SimModel.get(msisdn, consistent_read=True)
+    assert report["tidied"] == 1 and report["expired"] == 0
+    # The old ownership ended when its time passed, not when the operator told us.
+    assert sim_records.ownership_status(sim, 1) == "expired"
+    assert plain_map(sim.holders)["1"]["ended_at"] == expires_at
+    assert sim.ownership == 2 and sim_records.holder_of(sim, 2) == new_nid
+    assert sim_records.is_live(sim) and on_expiry_index(msisdn)
+    device = find_device(imei)
+    assert device.sim_key is None and device.awaiting_recovery == expires_at
+    assert [e.detail for e in events(imei)] == ["expired"]
+
+
+def test_days_without_a_run_are_not_skipped(running):
+    numbers = [sim_expiring_in(day * DAY + HOUR)[0] for day in (1, 2, 3)]
+    devices = [device_on(n) for n in numbers]
+    clock.advance(4 * DAY)
+
+    report = invoke(running)
+
+    assert report["expired"] == 3 and report["finished"]
+    assert all(find_device(i).awaiting_recovery for i in devices)
+    # The checkpoint moved past every finished day, and not past today.
+    today = datetime.fromtimestamp(clock.now(), tz=timezone.utc).strftime("%Y-%m-%d")
+    assert CheckpointItem.get(expiry.JOB_KEY).cursor <= today
+    assert CheckpointItem.get(expiry.JOB_KEY).cursor >= datetime.fromtimestamp(
+        clock.now() - DAY, tz=timezone.utc
+    ).strftime("%Y-%m-%d")
+
+
+def test_first_run_looks_back_a_month(client):
+    msisdn, _ = sim_expiring_in(HOUR)
+    imei = device_on(msisdn)
+    clock.advance(20 * DAY)
+
+    report = invoke(client)  # no checkpoint yet
+
+    assert report["expired"] == 1 and find_device(imei).awaiting_recovery
+
+
+def test_a_sim_with_more_devices_than_one_transaction_takes(running):
+    msisdn, _ = sim_expiring_in(HOUR)
+    imeis = [device_on(msisdn) for _ in range(expiry.DEVICES_PER_TRANSACTION + 5)]
+    clock.advance(2 * HOUR)
+
+    report = invoke(running)
+
+    assert report["expired"] == 1
+    assert report["devices_awaiting_recovery"] == len(imeis)
+    assert all(len(events(i)) == 1 for i in imeis)
+
+
+def _slow_transactions(monkeypatch, seconds: float) -> None:
+    """Every TransactWriteItems takes `seconds` of (injected) time."""
+    real = BaseClient._make_api_call
+
+    def slow(self, operation, params):
+        result = real(self, operation, params)
+        if operation == "TransactWriteItems":
+            clock.advance(seconds)
+        return result
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", slow)
+
+
+def test_a_run_that_reaches_its_time_budget_stops_and_the_next_carries_on(
+    running, set_env, monkeypatch
+):
+    numbers = [sim_expiring_in(HOUR)[0] for _ in range(10)]
+    imeis = [device_on(n) for n in numbers]
+    clock.advance(2 * HOUR)
+    # Within the 3 s chalice's test client gives the Lambda, the job's own budget (2 s)
+    # passes after a few SIMs.
+    set_env(EXPIRY_WORKERS=2, EXPIRY_TIME_BUDGET_SECONDS=2)
+    _slow_transactions(monkeypatch, 0.8)
+
+    first = invoke(running)
+
+    assert 0 < first["expired"] < 10 and not first["finished"]
+    monkeypatch.undo()
+    set_env(EXPIRY_WORKERS=2)
+    second = invoke(running)
+
+    assert first["expired"] + second["expired"] == 10 and second["finished"]
+    assert all(SimModel.get(n).status == "expired" for n in numbers)
+    assert all(len(events(i)) == 1 and find_device(i).awaiting_recovery for i in imeis)
+
+
+def test_the_lambda_time_limit_stops_a_run(running, monkeypatch):
+    # chalice's test client gives the Lambda 3 s; a transaction that takes 2 s of
+    # (injected) time leaves no room for much more.
+    numbers = [sim_expiring_in(HOUR)[0] for _ in range(20)]
+    for number in numbers:
+        device_on(number)
+    clock.advance(2 * HOUR)
+    _slow_transactions(monkeypatch, 2)
+
+    report = invoke(running)
+
+    assert report["expired"] < 20 and not report["finished"]
+    monkeypatch.undo()
+    assert invoke(running)["expired"] == 20 - report["expired"]
+    assert all(SimModel.get(n).status == "expired" for n in numbers)
+
+
+def test_a_run_killed_half_way_loses_and_duplicates_nothing(running, set_env, monkeypatch):
+    numbers = [sim_expiring_in(HOUR)[0] for _ in range(8)]
+    imeis = [device_on(n) for n in numbers]
+    transfer = sim_expiring_in(30 * DAY)[0]
+    transfer_imei = device_on(transfer)
+    sim_records.operator_update(transfer, ids.national_id(), "active", clock.now() + 30 * DAY)
+    clock.advance(2 * HOUR)
+    set_env(EXPIRY_WORKERS=1)
+    real = BaseClient._make_api_call
+    seen = {"n": 0}
+
+    def dies_on_the_fourth_transaction(self, operation, params):
+        if operation == "TransactWriteItems":
+            seen["n"] += 1
+            if seen["n"] == 4:
+                raise RuntimeError("Lambda killed")
+        return real(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", dies_on_the_fourth_transaction)
+    with pytest.raises(RuntimeError):
+        invoke(running)
+    monkeypatch.undo()
+    done = [n for n in numbers if SimModel.get(n).status == "expired"]
+    assert 0 < len(done) < len(numbers)
+
+    set_env(EXPIRY_WORKERS=4)
+    invoke(running)
+
+    assert all(SimModel.get(n).status == "expired" for n in numbers)
+    for imei in imeis + [transfer_imei]:
+        assert len(events(imei)) == 1
+        assert find_device(imei).awaiting_recovery and find_device(imei).sim_key is None
+    assert not on_cleanup_index(transfer)
+
+
+def test_a_throttled_sim_is_left_for_the_next_run_and_the_checkpoint_waits(running, monkeypatch):
+    msisdn, _ = sim_expiring_in(HOUR)
+    imei = device_on(msisdn)
+    clock.advance(3 * DAY)
+    real = BaseClient._make_api_call
+
+    def throttled(self, operation, params):
+        if operation == "TransactWriteItems":
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}},
+                operation,
+            )
+        return real(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", throttled)
+    report = invoke(running)
+
+    assert report["failures"] == 1 and not report["finished"] and report["expired"] == 0
+    assert find_device(imei).sim_key == sim_key(msisdn, 1)
+    expiry_day = SimModel.get(msisdn).expiry_day.split("#")[0]
+    assert CheckpointItem.get(expiry.JOB_KEY).cursor <= expiry_day
+    monkeypatch.undo()
+    again = invoke(running)
+    assert again["expired"] == 1 and again["finished"]
+    assert CheckpointItem.get(expiry.JOB_KEY).cursor > expiry_day
+    assert find_device(imei).awaiting_recovery
+
+
+def test_a_device_that_moved_meanwhile_is_not_touched(running, monkeypatch):
+    """A race: the device leaves the SIM cartable between the job's read and its write."""
+    msisdn, nid = sim_expiring_in(HOUR)
+    imei = device_on(msisdn)
+    clock.advance(2 * HOUR)
+    real_devices_of = expiry._devices_of
+
+    def then_it_moves(number, ownership):
+        found = real_devices_of(number, ownership)
+        moved = find_device(imei)
+        moved.sim_key, moved.owner_nid = None, nid  # e.g. taken into a national-ID cartable
+        moved.save()
+        return found
+
+    monkeypatch.setattr(expiry, "_devices_of", then_it_moves)
+    report = invoke(running)
+
+    assert report["expired"] == 1 and report["devices_kept"] == 0
+    device = find_device(imei)
+    assert device.owner_nid == nid and device.awaiting_recovery is None
+    assert events(imei) == []
+
+
+def test_calls_grow_with_the_expired_sims_not_with_all_sims(running):
+    # Away from midnight, so both runs read the same days.
+    clock.advance(DAY - clock.now() % DAY + 6 * HOUR)
+    invoke(running)
+
+    def run_with(unexpired: int) -> int:
+        for _ in range(unexpired):
+            device_on(sim_expiring_in(60 * DAY)[0])
+        for _ in range(3):
+            device_on(sim_expiring_in(HOUR)[0])
+        clock.advance(2 * HOUR)
+        with count_calls() as counts:
+            report = invoke(running)
+        assert report["expired"] == 3
+        return counts.total
+
+    few = run_with(2)
+    many = run_with(60)
+    assert many == few
