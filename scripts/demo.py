@@ -1,0 +1,95 @@
+"""Demo data for `scripts/local.py --demo`: a few SIMs, devices and activation codes to try.
+
+Loaded through the same services the operator and registrar routes use, so it is real data
+in the emulated tables. Loading twice (an emulator that outlives the run) changes nothing.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Callable
+
+from chalicelib import clock
+from chalicelib.errors import HamtaError
+from chalicelib.services import registrar, sim_records
+from chalicelib.store.devices import find_device
+
+YEAR = 365 * 24 * 3600
+
+
+def national_id(first9: str) -> str:
+    total = sum(int(first9[i]) * (10 - i) for i in range(9)) % 11
+    return first9 + str(total if total < 2 else 11 - total)
+
+
+def imei(first14: str) -> str:
+    total = 0
+    for i, ch in enumerate(reversed(first14)):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return first14 + str((10 - total % 10) % 10)
+
+
+# (msisdn, holder's national ID, seconds until it expires)
+SIMS = [
+    ("09121110001", national_id("001234567"), YEAR),
+    ("09121110002", national_id("001234567"), YEAR),
+    ("09351110003", national_id("002345678"), YEAR),
+    # Expires three minutes after start: with --cleanup-interval the job tidies it.
+    ("09901110004", national_id("003456789"), 180),
+]
+# (imei, imei2, brand, model, source)
+DEVICES = [
+    (imei("35100000000001"), imei("35100000000002"), "Samsung", "Galaxy A54", "import"),
+    (imei("35200000000003"), None, "Xiaomi", "Redmi Note 13", "import"),
+    (imei("35300000000004"), None, "Apple", "iPhone 13", "passenger"),
+]
+
+
+def load() -> tuple[list[tuple[str, str, float]], list[tuple[str, str | None, str, str, str]]]:
+    now = clock.now()
+    sims = []
+    for msisdn, nid, lifetime in SIMS:
+        sim = sim_records.get_sim(msisdn)
+        if sim is None or sim.national_id != nid:
+            sim = sim_records.operator_update(msisdn, nid, sim_records.ACTIVE, now + lifetime)
+        sims.append((msisdn, nid, float(sim.expires_at or 0)))
+    devices = []
+    for main, second, brand, model, source in DEVICES:
+        try:
+            code = registrar.register_device(main, second, brand, model, source)
+        except HamtaError:  # already there from an earlier run
+            code = find_device(main).activation_code
+        devices.append((main, second, brand, model, code))
+    return sims, devices
+
+
+def load_and_print(say: Callable[[str], None], base_url: str, operator_key: str,
+                   registrar_key: str) -> None:
+    sims, devices = load()
+    say("demo SIMs (msisdn, holder's national ID, expires):")
+    for msisdn, nid, expires_at in sims:
+        when = datetime.fromtimestamp(expires_at, tz=timezone.utc).isoformat(timespec="seconds")
+        say(f"  {msisdn}  {nid}  {when}")
+    say("demo devices (IMEIs, brand, model, activation code):")
+    for main, second, brand, model, code in devices:
+        imeis = f"{main}/{second}" if second else main
+        say(f"  {imeis}  {brand} {model}  {code}")
+    msisdn, (main, _, _, _, code) = sims[0][0], devices[0]
+    j = "-H 'Content-Type: application/json'"
+    say("try it (CAPTCHA_MODE=off makes any captcha answer pass):")
+    say(f"  curl -s -X POST {base_url}/captcha")
+    say(f"  curl -s -X POST {base_url}/auth/otp {j} -d "
+        f"'{{\"msisdn\": \"{msisdn}\", \"captcha_id\": \"<id>\", \"captcha_answer\": \"<answer>\"}}'")
+    say("  # the code is printed below as 'SMS to +98...'")
+    say(f"  curl -s -X POST {base_url}/auth/otp/verify {j} -d "
+        f"'{{\"msisdn\": \"{msisdn}\", \"code\": \"<code>\"}}'")
+    say(f"  curl -s -X POST {base_url}/devices/activate {j} -H 'Authorization: Bearer <token>' "
+        f"-d '{{\"imei\": \"{main}\", \"activation_code\": \"{code}\"}}'")
+    say(f"  curl -s {base_url}/devices -H 'Authorization: Bearer <token>'")
+    say(f"  curl -s {base_url}/imei/{main}")
+    say(f"  curl -s -X PUT {base_url}/operator/sims/09121110009 {j} "
+        f"-H 'Authorization: Bearer {operator_key}' "
+        f"-d '{{\"national_id\": \"{sims[0][1]}\", \"status\": \"active\"}}'")
+    say(f"  curl -s -X POST {base_url}/registrar/devices {j} "
+        f"-H 'Authorization: Bearer {registrar_key}' "
+        f"-d '{{\"imei\": \"{imei('35400000000005')}\", \"source\": \"import\"}}'")

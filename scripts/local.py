@@ -1,0 +1,205 @@
+"""The one-command local run (API.md "Local run"): emulated AWS, tables, partner keys, the API.
+
+    python scripts/local.py [--port P] [--aws-port Q] [--cleanup-interval S]
+        [--operator-key K] [--registrar-key K] [--aws-endpoint URL] [--demo]
+
+Starts moto server on Q (or uses the emulator at --aws-endpoint), creates every table,
+provisions one operator and one registrar key, serves the Chalice app with chalice's own
+local server on P (stage `local`), prints every SMS the emulated SNS accepts, runs the
+expire_sims job every S seconds, and prints `ready` once the API answers. Ctrl-C stops it.
+Settings (API.md "Settings") set in the caller's environment win over the stage's.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import secrets
+import signal
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8000, help="API port [8000]")
+    parser.add_argument("--aws-port", type=int, default=5000, help="moto server port [5000]")
+    parser.add_argument("--aws-endpoint", help="use this emulator (moto server, LocalStack)")
+    parser.add_argument(
+        "--cleanup-interval", type=float, default=0, help="run expire_sims every S seconds (0: never)"
+    )
+    parser.add_argument("--operator-key", help="the operator's partner key [random]")
+    parser.add_argument("--registrar-key", help="the registrar's partner key [random]")
+    parser.add_argument("--demo", action="store_true", help="load demo SIMs and devices")
+    return parser.parse_args(argv)
+
+
+def prepare_environment(endpoint: str) -> None:
+    """The caller's environment wins; then the `local` stage's variables; then local defaults."""
+    with open(os.path.join(ROOT, ".chalice", "config.json"), encoding="utf-8") as f:
+        config = json.load(f)
+    stage_vars = {
+        **config.get("environment_variables", {}),
+        **config.get("stages", {}).get("local", {}).get("environment_variables", {}),
+    }
+    defaults = {
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "HAMTA_STAGE": "local",
+        # A fresh secret per run: nothing local ever needs an old code to verify.
+        "HAMTA_SECRET_KEY": secrets.token_hex(32),
+        **stage_vars,
+    }
+    for name, value in defaults.items():
+        os.environ.setdefault(name, value)
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    os.environ.pop("HAMTA_SECRET_KEY_PARAMETER", None)  # never SSM locally
+
+
+def create_tables() -> None:
+    from chalicelib import settings
+    from chalicelib.store import base
+
+    settings.reload()
+    base.configure()
+    base.create_tables()
+
+
+class SmsPrinter(threading.Thread):
+    """Prints each SMS the emulated SNS accepted (moto's /moto-api/data.json)."""
+
+    def __init__(self, endpoint: str, stop: threading.Event) -> None:
+        super().__init__(daemon=True, name="sms-printer")
+        self.url = endpoint.rstrip("/") + "/moto-api/data.json"
+        self.stop = stop
+        self.seen: set[str] = set()
+
+    def poll(self) -> None:
+        with urllib.request.urlopen(self.url, timeout=5) as response:
+            data = json.load(response)
+        for sms in data.get("sns", {}).get("SMS", []):
+            if sms.get("message_id") in self.seen:
+                continue
+            self.seen.add(sms.get("message_id"))
+            say(f"SMS to {sms.get('phone_number')}: {sms.get('message')}")
+
+    def run(self) -> None:
+        while not self.stop.wait(0.5):
+            try:
+                self.poll()
+            except (OSError, ValueError):
+                pass  # the emulator has no moto-api (LocalStack) or is stopping
+
+
+class CleanupJob(threading.Thread):
+    """Runs the same handler as the hourly schedule, every `interval` seconds."""
+
+    def __init__(self, interval: float, stop: threading.Event) -> None:
+        super().__init__(daemon=True, name="expire-sims")
+        self.interval = interval
+        self.stop = stop
+
+    def run(self) -> None:
+        from chalicelib.services import expiry
+
+        while not self.stop.wait(self.interval):
+            try:
+                report = expiry.run()
+                say(f"expire_sims: {json.dumps(report, ensure_ascii=False)}")
+            except Exception as error:  # a failed run must not stop the server
+                say(f"expire_sims failed: {type(error).__name__}: {error}")
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def start_api(port: int):  # -> chalice.local.LocalDevServer
+    from chalice.cli.factory import CLIFactory
+
+    # A copy of the environment: chalice writes the stage's variables into the factory's
+    # environ, and ours (the caller's, then the stage's) are already in place.
+    factory = CLIFactory(ROOT, environ=dict(os.environ))
+    config = factory.create_config_obj(chalice_stage_name="local")
+    server = factory.create_local_server(config.chalice_app, config, "127.0.0.1", port)
+    threading.Thread(target=server.serve_forever, daemon=True, name="api").start()
+    return server
+
+
+def wait_until_answering(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return  # any HTTP answer means the API is serving
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the API did not answer at {url}")
+            time.sleep(0.1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # moto's own request log would drown the SMS and the API's log.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    stop = threading.Event()
+    moto = None
+    endpoint = args.aws_endpoint or f"http://127.0.0.1:{args.aws_port}"
+    if not args.aws_endpoint:
+        from moto.server import ThreadedMotoServer
+
+        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=args.aws_port, verbose=False)
+        moto.start()
+    prepare_environment(endpoint)
+
+    def request_stop(signum, frame):  # type: ignore[no-untyped-def]
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+    server = None
+    try:
+        create_tables()
+        from chalicelib.services.partners import provision_key
+
+        operator_key = provision_key("operator", args.operator_key)
+        registrar_key = provision_key("registrar", args.registrar_key)
+        if args.demo:
+            from scripts import demo
+
+            demo.load_and_print(say, f"http://127.0.0.1:{args.port}", operator_key, registrar_key)
+        SmsPrinter(endpoint, stop).start()
+        if args.cleanup_interval > 0:
+            CleanupJob(args.cleanup_interval, stop).start()
+        server = start_api(args.port)
+        base_url = f"http://127.0.0.1:{args.port}"
+        wait_until_answering(base_url + "/me")  # 401: answers, and no limit counts it
+        say(f"API:      {base_url}  (stage local)")
+        say(f"AWS:      {endpoint}  (SMS: {endpoint}/moto-api/data.json)")
+        say(f"operator key:  {operator_key}")
+        say(f"registrar key: {registrar_key}")
+        say("ready")
+        stop.wait()
+    finally:
+        stop.set()
+        if server is not None:
+            server.shutdown()
+        if moto is not None:
+            moto.stop()
+    say("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
