@@ -113,6 +113,11 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
         "ارسال پیامک در حال حاضر ممکن نیست. چند دقیقه بعد دوباره تلاش کنید.",
         "The SMS could not be sent right now. Try again in a few minutes.",
     ),
+    "service_unavailable": (
+        503,
+        "سامانه موقتاً در دسترس نیست. لحظاتی بعد دوباره تلاش کنید.",
+        "The service is briefly unavailable. Please try again in a moment.",
+    ),
     "internal_error": (
         500,
         "خطای داخلی رخ داد. دوباره تلاش کنید.",

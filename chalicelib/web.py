@@ -1,17 +1,20 @@
 """The HTTP edge shared by every route: bodies in, callers resolved, answers and errors out.
 
 Routes are declared with `route(blueprint, path, ...)`, which renders every HamtaError
-as `{"error": {"code", "message"}}` in the caller's language and turns anything else
-into a bare 500 (logged, never shown).
+as `{"error": {"code", "message"}}` in the caller's language, an AWS fault into 503
+service_unavailable and anything else into a bare 500 (logged, never shown).
 """
 from __future__ import annotations
 
 import functools
 import json
 from typing import Any, Callable
+from urllib.parse import unquote
 
 from aws_lambda_powertools import Logger
+from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Blueprint, Response
+from pynamodb.exceptions import PynamoDBException
 
 from chalicelib import secrets
 from chalicelib.errors import HamtaError
@@ -54,10 +57,19 @@ def route(bp: Blueprint, path: str, **options: Any) -> Callable:
     def register(view: Callable) -> Callable:
         @functools.wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
+            # Path parameters may arrive percent-encoded ("+98%20912..."): decode them once.
+            kwargs = {k: unquote(v) if isinstance(v, str) else v for k, v in kwargs.items()}
             try:
                 return view(*args, **kwargs)
             except HamtaError as error:
                 return error_response(error, bp.current_request)
+            except (BotoCoreError, ClientError, PynamoDBException):
+                # AWS refused or is out of reach (throttled after botocore's retries): every
+                # write is conditional or transactional, so nothing was half done. Try again.
+                logger.exception("aws unavailable", extra={"path": path})
+                return error_response(
+                    HamtaError("service_unavailable", retry_after=1), bp.current_request
+                )
             except Exception:  # a fault, not the caller's doing: log it, show nothing
                 logger.exception("unhandled error", extra={"path": path})
                 return error_response(HamtaError("internal_error"), bp.current_request)
@@ -83,7 +95,10 @@ def body(
     """
     required = required or {}
     optional = optional or {}
-    raw = request.raw_body or b""
+    try:
+        raw = request.raw_body or b""
+    except UnicodeError:  # a body that is no text at all
+        raise HamtaError("invalid_request") from None
     if len(raw) > MAX_BODY_BYTES:
         raise HamtaError("invalid_request")
     if not raw.strip():

@@ -1,0 +1,40 @@
+"""The public IMEI inquiry: known or not, nothing about the owner, limited per address."""
+from __future__ import annotations
+
+from chalicelib import clock
+from tests import ids
+from tests.flows import sim_login
+
+
+def test_registered_and_unknown(api):
+    imei, imei2 = ids.imei(), ids.imei()
+    api.register_device(imei, imei2=imei2, brand="Samsung", model="Galaxy A54")
+    status, data, headers = api.get(f"/imei/{imei2}")
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    assert data == {"imei": imei2, "status": "registered", "brand": "Samsung", "model": "Galaxy A54"}
+    unknown = ids.imei()
+    assert api.get(f"/imei/{unknown}")[1] == {"imei": unknown, "status": "not_registered"}
+
+
+def test_nothing_about_the_owner(api):
+    msisdn, imei = ids.msisdn(), ids.imei()
+    code = api.register_device(imei)
+    token = sim_login(api, msisdn)
+    api.post("/devices/activate", {"imei": imei, "activation_code": code}, token=token)
+    data = api.get(f"/imei/{imei}")[1]
+    assert set(data) == {"imei", "status", "brand", "model"}
+    assert msisdn[-4:] not in str(data) and code not in str(data)
+
+
+def test_limited_per_client_address(api, set_env):
+    set_env(IMEI_INQUIRY_MAX_PER_WINDOW=3, IMEI_INQUIRY_WINDOW_SECONDS=60)
+    for _ in range(3):
+        assert api.get(f"/imei/{ids.imei()}")[0] == 200
+    status, data, headers = api.get(f"/imei/{ids.imei()}")
+    assert (status, data["error"]["code"]) == (429, "rate_limited")
+    assert 0 < int(headers["Retry-After"]) <= 60
+    assert data["retry_after"] == int(headers["Retry-After"])
+    # Malformed guesses count too, and the window passes with time.
+    assert api.get("/imei/123")[0] == 429
+    clock.advance(61)
+    assert api.get(f"/imei/{ids.imei()}")[0] == 200
