@@ -1,0 +1,185 @@
+"""Code and infrastructure cannot drift: tables, IAM policies and stage config against the code."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from chalicelib import settings
+from chalicelib.store import base
+from tests import ids
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STAGES = ("dev", "prod")
+
+
+def load(*path: str) -> dict:
+    with open(os.path.join(ROOT, *path), encoding="utf-8") as f:
+        return json.load(f)
+
+
+TEMPLATE = load("infra", "template.json")
+CONFIG = load(".chalice", "config.json")
+
+
+def declared_tables() -> dict[str, dict]:
+    """{short name: Properties} of every table in the merge template."""
+    tables = {}
+    for resource in TEMPLATE["Resources"].values():
+        if resource["Type"] == "AWS::DynamoDB::Table":
+            props = resource["Properties"]
+            name = props["TableName"]["Fn::Sub"]
+            assert name.startswith("hamta-${Stage}-"), name
+            tables[name[len("hamta-${Stage}-"):]] = props
+    return tables
+
+
+def keys(key_schema: list[dict]) -> dict[str, str]:
+    return {k["KeyType"]: k["AttributeName"] for k in key_schema}
+
+
+def model_schema(model) -> dict:
+    schema = model._get_schema()
+    return {
+        "attributes": {a["AttributeName"]: a["AttributeType"] for a in schema["attribute_definitions"]},
+        "keys": keys(schema["key_schema"]),
+        "indexes": {
+            g["index_name"]: (keys(g["key_schema"]), g["projection"]["ProjectionType"])
+            for g in schema["global_secondary_indexes"]
+        },
+        "ttl": getattr(model, "TTL_ATTRIBUTE", None),
+    }
+
+
+def template_schema(props: dict) -> dict:
+    return {
+        "attributes": {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]},
+        "keys": keys(props["KeySchema"]),
+        "indexes": {
+            g["IndexName"]: (keys(g["KeySchema"]), g["Projection"]["ProjectionType"])
+            for g in props.get("GlobalSecondaryIndexes", [])
+        },
+        "ttl": (props.get("TimeToLiveSpecification") or {}).get("AttributeName"),
+    }
+
+
+def test_the_template_declares_exactly_the_models_tables():
+    tables = declared_tables()
+    models = {model.SHORT_NAME: model for model in base.all_models()}
+    assert set(tables) == set(models)
+    for short, model in models.items():
+        assert template_schema(tables[short]) == model_schema(model), short
+
+
+def test_every_table_is_recoverable_and_protected_on_prod():
+    for short, props in declared_tables().items():
+        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+        assert props["DeletionProtectionEnabled"] == {"Fn::If": ["IsProd", True, False]}, short
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert TEMPLATE["Conditions"]["IsProd"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
+
+
+def test_table_names_follow_the_settings_prefix(monkeypatch):
+    for stage in STAGES:
+        monkeypatch.setenv("HAMTA_STAGE", stage)
+        settings.reload()
+        base.configure()
+        for model in base.all_models():
+            assert model.Meta.table_name == f"hamta-{stage}-{model.SHORT_NAME}"
+    settings.reload()
+    base.configure()
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_policy_is_least_privilege_and_covers_every_table(stage):
+    policy = load(".chalice", f"policy-{stage}.json")
+    allowed = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+    actions = {a for s in allowed for a in s["Action"]}
+    assert not any("*" in a for a in actions)
+    assert "dynamodb:Scan" not in actions
+    resources = {r for s in allowed if any(a.startswith("dynamodb:") for a in s["Action"])
+                 for r in s["Resource"]}
+    expected = {f"arn:aws:dynamodb:*:*:table/hamta-{stage}-{m.SHORT_NAME}" for m in base.all_models()}
+    expected |= {f"arn:aws:dynamodb:*:*:table/hamta-{stage}-{m.SHORT_NAME}/index/*"
+                 for m in base.all_models() if m._get_schema()["global_secondary_indexes"]}
+    assert resources == expected
+    secret = CONFIG["stages"][stage]["environment_variables"]["HAMTA_SECRET_KEY_PARAMETER"]
+    assert {"Sid": "SecretKey", "Effect": "Allow", "Action": ["ssm:GetParameter"],
+            "Resource": f"arn:aws:ssm:*:*:parameter{secret}"} in policy["Statement"]
+
+
+def test_the_policy_allows_every_call_the_code_makes_and_no_more(api, monkeypatch):
+    """Every AWS operation a full round of the service makes is in the policy, and every
+    DynamoDB action in the policy is used (a transaction is authorised per item action)."""
+    from bench.calls import count_calls
+    from chalicelib import clock
+    from chalicelib.services import expiry
+    from tests.flows import add_sim, new_nid_cartable, sim_login
+
+    with count_calls() as calls:
+        nid, msisdn, token = new_nid_cartable(api)
+        imei = ids.imei()
+        code = api.register_device(imei, imei2=ids.imei())
+        api.post("/devices/activate", {"imei": imei, "activation_code": code}, token=token)
+        api.get("/devices", token=token)
+        api.get(f"/devices/{imei}/history", token=token)
+        offer = api.post(f"/devices/{imei}/transfer", token=token)[1]
+        buyer = sim_login(api, ids.msisdn())
+        api.post("/devices/activate", {"imei": imei, "activation_code": offer["activation_code"]},
+                 token=buyer)
+        second = ids.msisdn()
+        api.operator_sim(second, nid)
+        add_sim(api, token, second)
+        api.delete(f"/sims/{second}", token=token)
+        api.post("/auth/logout", token=token)
+        api.get(f"/imei/{imei}")
+        api.operator_sim(msisdn, ids.national_id(), expires_at="2030-01-01T00:00:00Z")
+        clock.advance(3600)
+        expiry.run()
+    used = {"dynamodb:" + op for op in calls if op not in ("Publish",)}
+    used |= {"sns:Publish"} if calls["Publish"] else set()
+    used.discard("dynamodb:TransactWriteItems")  # authorised per item: Put/Update/Delete
+    for stage in STAGES:
+        allowed = {a for s in load(".chalice", f"policy-{stage}.json")["Statement"]
+                   if s["Effect"] == "Allow" for a in s["Action"]}
+        assert used <= allowed, used - allowed
+        unused = {a for a in allowed if a.startswith("dynamodb:")} - used
+        assert not unused, unused
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_stage_config(stage):
+    config = CONFIG["stages"][stage]
+    assert config["autogen_policy"] is False
+    assert os.path.exists(os.path.join(ROOT, ".chalice", config["iam_policy_file"]))
+    assert config["environment_variables"]["HAMTA_STAGE"] == stage
+    assert config["environment_variables"].get("CAPTCHA_MODE", "image") == "image"
+    job = config["lambda_functions"]["expire_sims"]
+    # The job stops itself EXPIRY_TIME_BUDGET_SECONDS in, well before the Lambda limit.
+    assert job["lambda_timeout"] >= settings.EXPIRY_TIME_BUDGET_SECONDS + 60
+    assert job["reserved_concurrency"] == 1
+    assert config["lambda_functions"]["api_handler"]["reserved_concurrency"] > 0
+    assert "HAMTA_SECRET_KEY" not in config["environment_variables"]
+
+
+def test_local_stage_has_no_aws_secrets_or_policies():
+    local = CONFIG["stages"]["local"]
+    assert local["environment_variables"]["HAMTA_STAGE"] == "local"
+    assert "HAMTA_SECRET_KEY_PARAMETER" not in local["environment_variables"]
+
+
+def test_the_schedule_is_hourly():
+    import app as app_module
+
+    handler = app_module.app.event_sources[0]
+    assert handler.name == "expire_sims"
+    assert handler.schedule_expression.to_string() == "rate(1 hour)"
+
+
+def test_captcha_off_is_refused_on_prod(monkeypatch):
+    monkeypatch.setenv("HAMTA_STAGE", "prod")
+    monkeypatch.setenv("CAPTCHA_MODE", "off")
+    settings.reload()
+    with pytest.raises(RuntimeError):
+        settings.check_startup()
