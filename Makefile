@@ -11,11 +11,29 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
+# CAPTCHA_MODE=off unless you say otherwise: a curl user cannot read the captcha picture.
 run: $(STAMP)
-	$(BIN)/python scripts/local.py --demo $(ARGS)
+	CAPTCHA_MODE=$${CAPTCHA_MODE:-off} $(BIN)/python scripts/local.py --demo $(ARGS)
 
-test: $(STAMP)
+# Everything CI checks: the tests, the deployable template, the API fuzzed against its document.
+test: unit package fuzz
+
+unit: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# `chalice package` for prod with the tables merged in, then cfn-lint over the result.
+package: $(STAMP)
+	$(BIN)/python scripts/package.py
+
+# schemathesis over docs/openapi.yaml against scripts/local.py on free ports.
+fuzz: $(STAMP)
+	$(BIN)/python scripts/fuzz.py
+
+bench: $(STAMP)
+	$(BIN)/python bench/import_time.py
+	$(BIN)/python bench/auth_calls.py
+	$(BIN)/python bench/device_calls.py
+	$(BIN)/python bench/expiry.py --sims 10000 --expired 1000
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache build

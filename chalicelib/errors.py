@@ -57,7 +57,6 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
         "The operator's record does not name this national ID as the SIM's holder.",
     ),
     "not_found": (404, "موردی یافت نشد.", "Not found."),
-    "method_not_allowed": (405, "این روش برای این نشانی پشتیبانی نمی‌شود.", "Method not allowed."),
     "cartable_exists": (
         409,
         "برای این کد ملی قبلاً کارتابل تشکیل شده است.",

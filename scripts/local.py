@@ -122,8 +122,19 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
+def _any_method(handler, name: str):  # type: ignore[no-untyped-def]
+    if name.startswith("do_"):
+        return handler.do_GET  # chalice routes it, and answers 405 for an unknown method
+    raise AttributeError(name)
+
+
 def start_api(port: int):  # -> chalice.local.LocalDevServer
     from chalice.cli.factory import CLIFactory
+    from chalice.local import ChaliceRequestHandler
+
+    # API Gateway answers any method it has no route for with a 4xx; chalice's local
+    # server knows only the common methods and answers TRACE, QUERY... with a bare 501.
+    ChaliceRequestHandler.__getattr__ = _any_method  # type: ignore[attr-defined]
 
     # A copy of the environment: chalice writes the stage's variables into the factory's
     # environ, and ours (the caller's, then the stage's) are already in place.
