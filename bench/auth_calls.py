@@ -17,28 +17,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "HAMTA_STAGE": "bench",
-        "HAMTA_SECRET_KEY": "bench-secret-key",
-        "CAPTCHA_MODE": "image",
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+from bench.calls import count_calls, prepare_environment  # noqa: E402
 
-from botocore.client import BaseClient  # noqa: E402
-
-CALLS: list[str] = []
-_real_call = BaseClient._make_api_call
-
-
-def _counting_call(self, operation_name, api_params):  # type: ignore[no-untyped-def]
-    CALLS.append(f"{self.meta.service_model.service_name}:{operation_name}")
-    return _real_call(self, operation_name, api_params)
-
+prepare_environment(CAPTCHA_MODE="image")
 
 ANSWER = "13579"
 PASSWORD = "bench-Strong-pass-1"
@@ -104,19 +85,15 @@ def main() -> None:
                 return response.status_code, (json.loads(response.body) if response.body else None)
 
             def measure(case, budget, method, path, body=None, token=None, want=None):
-                CALLS.clear()
-                BaseClient._make_api_call = _counting_call
-                try:
+                with count_calls() as counts:
                     status, data = call(method, path, body, token)
-                finally:
-                    BaseClient._make_api_call = _real_call
                 assert want is None or status == want, (case, status, data)
                 results[case] = {
                     "status": status,
-                    "calls": len(CALLS),
-                    "ops": list(CALLS),
+                    "calls": counts.total,
+                    "ops": counts.ops,
                     "budget": budget,
-                    "ok": None if budget is None else len(CALLS) <= budget,
+                    "ok": None if budget is None else counts.total <= budget,
                 }
                 return data
 

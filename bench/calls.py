@@ -9,12 +9,14 @@ call (DynamoDB, SNS, ...) a block of code makes, including calls from worker thr
     counts.total            # all calls
     counts["Query"]         # calls of one operation (0 when none)
     dict(counts)            # {"Query": 3, "TransactWriteItems": 12, ...}
+    counts.ops              # in order: ["dynamodb:GetItem", "sns:Publish", ...]
 
 Nested blocks each see the calls made while they are open.
 """
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections import Counter
 from typing import Any, Iterator
@@ -26,8 +28,28 @@ _active: list["CallCounts"] = []
 _real_call = BaseClient._make_api_call
 
 
+def prepare_environment(**extra: str) -> None:
+    """The environment every bench runs in: in-process moto (no endpoint), dummy
+    credentials, its own stage. Call before anything imports chalicelib."""
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "HAMTA_STAGE": "bench",
+            "HAMTA_SECRET_KEY": "bench-secret-key",
+            **extra,
+        }
+    )
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
 class CallCounts(Counter):
-    """Calls by operation name; `.total` is the sum."""
+    """Calls by operation name; `.total` is the sum, `.ops` the calls in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ops: list[str] = []
 
     @property
     def total(self) -> int:
@@ -38,6 +60,7 @@ def _counting_call(self: BaseClient, operation_name: str, api_params: Any) -> An
     with _lock:
         for counts in _active:
             counts[operation_name] += 1
+            counts.ops.append(f"{self.meta.service_model.service_name}:{operation_name}")
     return _real_call(self, operation_name, api_params)
 
 

@@ -9,39 +9,15 @@ for a SIM session and a national-ID session, and prints one JSON object:
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "HAMTA_STAGE": "bench",
-        "HAMTA_SECRET_KEY": "bench-secret-key",
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+from bench.calls import count_calls, prepare_environment  # noqa: E402
 
-from botocore.client import BaseClient  # noqa: E402
-
-CALLS: list[str] = []
-_real_call = BaseClient._make_api_call
-
-
-def _counting_call(self, operation_name, api_params):  # type: ignore[no-untyped-def]
-    CALLS.append(operation_name)
-    return _real_call(self, operation_name, api_params)
-
-
-@contextlib.contextmanager
-def counted():
-    CALLS.clear()
-    yield CALLS
+prepare_environment()
 
 
 def main() -> None:
@@ -74,19 +50,15 @@ def main() -> None:
                 return response.status_code, data
 
             def measure(case, budget, method, path, body=None, token=None, want=None):
-                BaseClient._make_api_call = _counting_call
-                try:
-                    with counted() as ops:
-                        status, data = call(method, path, body, token)
-                finally:
-                    BaseClient._make_api_call = _real_call
+                with count_calls() as counts:
+                    status, data = call(method, path, body, token)
                 assert want is None or status == want, (case, status, data)
                 results[case] = {
                     "status": status,
-                    "calls": len(ops),
-                    "ops": list(ops),
+                    "calls": counts.total,
+                    "ops": counts.ops,
                     "budget": budget,
-                    "ok": None if budget is None else len(ops) <= budget,
+                    "ok": None if budget is None else counts.total <= budget,
                 }
                 return data
 

@@ -24,16 +24,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "HAMTA_STAGE": "bench",
-        "HAMTA_SECRET_KEY": "bench-secret-key",
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+from bench.calls import count_calls, prepare_environment  # noqa: E402
+
+prepare_environment()
 
 HOUR = 3600
 DAY = 24 * HOUR
@@ -198,7 +191,6 @@ def main() -> None:
 
     from moto import mock_aws
 
-    from bench.calls import count_calls
 
     moto_transactions_lite()
     with mock_aws():

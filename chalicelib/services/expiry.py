@@ -197,43 +197,30 @@ def _expire(pool: "_Pool", now: float, stop_at: float, report: Report) -> None:
 
 def _expire_one(sim: SimModel, now: float, stop_at: float, report: Report, outcome: "_Outcome") -> None:
     """Expire one SIM and tidy its SIM cartable, in one write (retried on a lost race)."""
-    if clock.now() >= stop_at:
-        outcome.unfinished = True
-        report.add(skipped=1)
-        return
-    try:
-        for _ in range(ATTEMPTS):
-            if not _due(sim, now):
-                return  # renewed, reissued or already expired meanwhile
-            n = int(sim.ownership)
-            ended_at = float(sim.expires_at)
-            holders = plain_map(sim.holders)
-            entry = holders.setdefault(str(n), {"national_id": sim.national_id})
-            entry.update({"ended": sim_records.EXPIRED, "ended_at": ended_at})
-            actions = [
-                SimModel.status.set(sim_records.EXPIRED),
-                SimModel.expiry_day.remove(),
-                SimModel.holders.set(holders),
-                SimModel.updated_at.set(now),
-            ]
-            condition = (
-                (SimModel.ownership == n)
-                & (SimModel.status == sim_records.ACTIVE)
-                & (SimModel.expires_at <= now)
-            )
-            devices = _devices_of(sim.msisdn, n)
-            try:
-                counts = _commit(sim, actions, condition, [(d, n, ended_at, "expired") for d in devices])
-            except _RaceLost:
-                sim = _reread(sim.msisdn)
-                if sim is None:
-                    return
-                continue
-            report.add(expired=1, **counts)
-            return
-        _failed(report, outcome, "expire: lost the race", sim.msisdn)
-    except _AWS_ERRORS as error:
-        _failed(report, outcome, f"expire: {type(error).__name__}", sim.msisdn)
+
+    def plan(sim: SimModel) -> _Plan | None:
+        if not _due(sim, now):
+            return None  # renewed, reissued or already expired meanwhile
+        n = int(sim.ownership)
+        ended_at = float(sim.expires_at)
+        holders = plain_map(sim.holders)
+        entry = holders.setdefault(str(n), {"national_id": sim.national_id})
+        entry.update({"ended": sim_records.EXPIRED, "ended_at": ended_at})
+        actions = [
+            SimModel.status.set(sim_records.EXPIRED),
+            SimModel.expiry_day.remove(),
+            SimModel.holders.set(holders),
+            SimModel.updated_at.set(now),
+        ]
+        condition = (
+            (SimModel.ownership == n)
+            & (SimModel.status == sim_records.ACTIVE)
+            & (SimModel.expires_at <= now)
+        )
+        moves = [(d, n, ended_at, "expired") for d in _devices_of(sim.msisdn, n)]
+        return _Plan(actions, condition, moves, "expired")
+
+    _carry_out(sim, plan, stop_at, report, outcome, "expire")
 
 
 def _due(sim: SimModel, now: float) -> bool:
@@ -262,38 +249,68 @@ def _cleanup(pool: "_Pool", now: float, stop_at: float, report: Report) -> None:
 
 def _tidy_one(sim: SimModel, now: float, stop_at: float, report: Report, outcome: "_Outcome") -> None:
     """Tidy every dead ownership of one SIM and take it off the cleanup index, in one write."""
+
+    def plan(sim: SimModel) -> _Plan | None:
+        if sim.cleanup_shard is None:
+            return None  # another run finished it
+        holders = plain_map(sim.holders)
+        moves = []
+        for n in sorted(int(x) for x in (sim.dead_ownerships or ())):
+            entry = holders.get(str(n)) or {}
+            ended_at = float(entry.get("ended_at") or now)
+            why = entry.get("ended") or sim_records.TRANSFERRED
+            moves += [(d, n, ended_at, why) for d in _devices_of(sim.msisdn, n)]
+        actions = [
+            SimModel.dead_ownerships.remove(),
+            SimModel.cleanup_shard.remove(),
+            SimModel.updated_at.set(now),
+        ]
+        return _Plan(actions, None, moves, "tidied")
+
+    _carry_out(sim, plan, stop_at, report, outcome, "cleanup")
+
+
+@dataclass
+class _Plan:
+    """One SIM's write: its update, its condition, the devices to move, what to count."""
+
+    actions: list
+    condition: Any
+    moves: list
+    tally: str
+
+
+def _carry_out(
+    sim: SimModel,
+    plan: Callable[[SimModel], _Plan | None],
+    stop_at: float,
+    report: Report,
+    outcome: "_Outcome",
+    what: str,
+) -> None:
+    """Plan and commit one SIM's write; on a lost race read the SIM again and plan again
+    (ATTEMPTS times). An AWS failure is counted and left for the next run."""
     if clock.now() >= stop_at:
         outcome.unfinished = True
         report.add(skipped=1)
         return
     try:
         for _ in range(ATTEMPTS):
-            if sim.cleanup_shard is None:
-                return  # another run finished it
-            holders = plain_map(sim.holders)
-            moves = []
-            for n in sorted(int(x) for x in (sim.dead_ownerships or ())):
-                entry = holders.get(str(n)) or {}
-                ended_at = float(entry.get("ended_at") or now)
-                why = entry.get("ended") or sim_records.TRANSFERRED
-                moves += [(d, n, ended_at, why) for d in _devices_of(sim.msisdn, n)]
-            actions = [
-                SimModel.dead_ownerships.remove(),
-                SimModel.cleanup_shard.remove(),
-                SimModel.updated_at.set(now),
-            ]
+            step = plan(sim)
+            if step is None:
+                return
             try:
-                counts = _commit(sim, actions, None, moves)
+                counts = _commit(sim, step.actions, step.condition, step.moves)
             except _RaceLost:
                 sim = _reread(sim.msisdn)
                 if sim is None:
                     return
                 continue
-            report.add(tidied=1, **counts)
+            report.add(**{step.tally: 1}, **counts)
             return
-        _failed(report, outcome, "cleanup: lost the race", sim.msisdn)
+        _failed(report, outcome, f"{what}: lost the race", sim.msisdn)
     except _AWS_ERRORS as error:
-        _failed(report, outcome, f"cleanup: {type(error).__name__}", sim.msisdn)
+        _failed(report, outcome, f"{what}: {type(error).__name__}", sim.msisdn)
 
 
 # ---- the writes ----------------------------------------------------------------------
