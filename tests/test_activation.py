@@ -154,6 +154,18 @@ def test_the_lock_is_per_imei(api, set_env):
     assert activate(api, token, other, code)[0] == 201
 
 
+def test_both_imeis_of_a_phone_share_one_budget_of_guesses(api, set_env):
+    set_env(ACTIVATION_MAX_ATTEMPTS=3)
+    _, token = sim_cartable(api)
+    imei, imei2 = ids.imei(), ids.imei()
+    code = api.register_device(imei, imei2=imei2)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    for typed in (imei, imei2, imei):
+        assert activate(api, token, typed, wrong)[0] == 404
+    assert activate(api, token, imei2, code)[0] == 429
+    assert activate(api, token, imei, code)[0] == 429
+
+
 def test_unknown_imeis_are_limited_like_known_ones(api, set_env):
     set_env(ACTIVATION_MAX_ATTEMPTS=2)
     _, token = sim_cartable(api)

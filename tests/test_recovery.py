@@ -131,6 +131,20 @@ def test_wrong_numbers_lock_the_imei(api, set_env):
     assert recover(api, token, imei, old)[0] == 201
 
 
+def test_both_imeis_of_a_phone_share_one_budget_of_wrong_numbers(api, set_env):
+    set_env(RECOVERY_MAX_ATTEMPTS=2)
+    old, person, old_token = flows.new_sim_cartable(api)
+    imei, imei2 = ids.imei(), ids.imei()
+    activate(api, old_token, imei, api.register_device(imei, imei2=imei2))
+    api.operator_sim(old, ids.national_id())  # the number changes hands
+    _, _, token = flows.new_sim_cartable(api, person)
+
+    assert recover(api, token, imei, ids.msisdn())[0] == 404
+    assert recover(api, token, imei2, ids.msisdn())[0] == 404
+    assert recover(api, token, imei2, old)[0] == 429
+    assert recover(api, token, imei, old)[0] == 429
+
+
 def test_a_device_in_someone_elses_live_cartable_is_like_an_unknown_imei(api):
     _, _, owner = flows.new_sim_cartable(api)
     imei = ids.imei()

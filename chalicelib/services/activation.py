@@ -1,7 +1,8 @@
 """Activation (فعال سازی تلفن همراه): a registrar's or an offered device joins the caller's cartable.
 
 Wrong code, unknown IMEI and "not offered" answer alike (404 not_found) and count alike on
-"activate#<typed imei>", so guessing IMEIs teaches nothing and costs the same. The lock is
+"activate#<imei>", so guessing IMEIs teaches nothing and costs the same. A known device
+counts on its main IMEI: the two IMEIs of one phone share one budget of guesses. The lock is
 read before a wrong answer is given and is a condition of the move's transaction, so a
 locked IMEI answers 429 whether or not the code was right.
 """
@@ -29,7 +30,6 @@ def activate(caller: Caller, typed_imei: object, typed_code: object, typed_msisd
     code = identifiers.parse_code(typed_code)
     if caller.kind == SIM:
         target = devices.target_for(caller, typed_msisdn, {})
-    key = f"activate#{imei}"
     for attempt in range(ATTEMPTS):
         if attempt == 0 and caller.kind != SIM:
             # A national-ID session reads its SIMs with the device, in one call.
@@ -37,6 +37,7 @@ def activate(caller: Caller, typed_imei: object, typed_code: object, typed_msisd
             target = devices.target_for(caller, typed_msisdn, sims)
         else:
             device = find_device(imei)
+        key = f"activate#{device.imei if device is not None else imei}"
         if device is not None and devices.in_cartable(caller, device):
             raise HamtaError("already_in_cartable")
         if not _code_opens(device, code):

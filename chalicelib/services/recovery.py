@@ -36,13 +36,13 @@ def recover(
         identifiers.parse_msisdn(typed_msisdn)  # malformed is a 400 before anything is read
     if caller.kind == SIM and (caller.sim is None or not sim_records.is_live(caller.sim)):
         raise HamtaError("sim_inactive")
-    key = f"recover#{imei}"
     for attempt in range(ATTEMPTS):
         # The number typed is, when right, the SIM the device was on: read it (and a
         # national-ID cartable's SIMs) with the device in one call.
         device, sims = devices.read_device_and_sims(caller, imei, also=(previous,))
         if device is None or device.state == devices.UNCLAIMED:
             raise HamtaError("not_found")
+        key = f"recover#{device.imei}"  # both IMEIs of a phone share one budget of guesses
         if devices.in_cartable(caller, device):
             raise HamtaError("already_in_cartable")
         if device.msisdn and device.msisdn not in sims:
