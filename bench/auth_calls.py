@@ -17,7 +17,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from bench.calls import count_calls, prepare_environment  # noqa: E402
+from bench.calls import RouteCalls, prepare_environment  # noqa: E402
 
 prepare_environment(CAPTCHA_MODE="image")
 
@@ -73,29 +73,9 @@ def main() -> None:
                      .sms_messages.values() if n == to_e164(msisdn)]
             return re.findall(r"[A-Za-z0-9]{6,}", texts[-1])[0]
 
-        results: dict[str, dict] = {}
         with Client(app_module.app, stage_name="local") as client:
-
-            def call(method, path, body=None, token=None):
-                headers = {"Content-Type": "application/json"}
-                if token:
-                    headers["Authorization"] = f"Bearer {token}"
-                payload = json.dumps(body) if body is not None else None
-                response = getattr(client.http, method.lower())(path, headers=headers, body=payload)
-                return response.status_code, (json.loads(response.body) if response.body else None)
-
-            def measure(case, budget, method, path, body=None, token=None, want=None):
-                with count_calls() as counts:
-                    status, data = call(method, path, body, token)
-                assert want is None or status == want, (case, status, data)
-                results[case] = {
-                    "status": status,
-                    "calls": counts.total,
-                    "ops": counts.ops,
-                    "budget": budget,
-                    "ok": None if budget is None else counts.total <= budget,
-                }
-                return data
+            routes = RouteCalls(client)
+            call, measure, results = routes.call, routes.measure, routes.results
 
             def new_captcha() -> str:
                 return call("POST", "/captcha")[1]["captcha_id"]

@@ -16,6 +16,7 @@ Nested blocks each see the calls made while they are open.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import threading
 from collections import Counter
@@ -79,3 +80,35 @@ def count_calls() -> Iterator[CallCounts]:
             _active.remove(counts)
             if not _active:
                 BaseClient._make_api_call = _real_call  # type: ignore[method-assign]
+
+
+class RouteCalls:
+    """Routes called through chalice's test client, with the AWS calls of each measured."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.results: dict[str, dict] = {}
+
+    def call(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple:
+        """(status, JSON body) of one request; `token` is a session token or a partner key."""
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        payload = json.dumps(body) if body is not None else None
+        response = getattr(self.client.http, method.lower())(path, headers=headers, body=payload)
+        return response.status_code, (json.loads(response.body) if response.body else None)
+
+    def measure(self, case: str, budget: int | None, method: str, path: str, body: Any = None,
+                token: str | None = None, want: int | None = None) -> Any:
+        """Call the route, record its calls under `case` against `budget`; the JSON body."""
+        with count_calls() as counts:
+            status, data = self.call(method, path, body, token)
+        assert want is None or status == want, (case, status, data)
+        self.results[case] = {
+            "status": status,
+            "calls": counts.total,
+            "ops": counts.ops,
+            "budget": budget,
+            "ok": None if budget is None else counts.total <= budget,
+        }
+        return data

@@ -15,7 +15,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from bench.calls import count_calls, prepare_environment  # noqa: E402
+from bench.calls import RouteCalls, prepare_environment  # noqa: E402
 
 prepare_environment()
 
@@ -37,42 +37,21 @@ def main() -> None:
         partners.provision_key("operator", "bench-operator")
         import app as app_module
 
-        results: dict[str, dict] = {}
         with Client(app_module.app, stage_name="local") as client:
-
-            def call(method, path, body=None, token=None, key=None):
-                headers = {"Content-Type": "application/json"}
-                if token or key:
-                    headers["Authorization"] = f"Bearer {token or key}"
-                payload = json.dumps(body) if body is not None else None
-                response = getattr(client.http, method.lower())(path, headers=headers, body=payload)
-                data = json.loads(response.body) if response.body else None
-                return response.status_code, data
-
-            def measure(case, budget, method, path, body=None, token=None, want=None):
-                with count_calls() as counts:
-                    status, data = call(method, path, body, token)
-                assert want is None or status == want, (case, status, data)
-                results[case] = {
-                    "status": status,
-                    "calls": counts.total,
-                    "ops": counts.ops,
-                    "budget": budget,
-                    "ok": None if budget is None else counts.total <= budget,
-                }
-                return data
+            routes = RouteCalls(client)
+            call, measure, results = routes.call, routes.measure, routes.results
 
             def register(imei, imei2=None):
                 body = {"imei": imei, "source": "import", "brand": "Apple", "model": "iPhone X"}
                 if imei2:
                     body["imei2"] = imei2
-                status, data = call("POST", "/registrar/devices", body, key="bench-registrar")
+                status, data = call("POST", "/registrar/devices", body, token="bench-registrar")
                 assert status == 201, data
                 return data["activation_code"]
 
             def operator(msisdn, nid, status="active"):
                 assert call("PUT", f"/operator/sims/{msisdn}", {"national_id": nid, "status": status},
-                            key="bench-operator")[0] == 200
+                            token="bench-operator")[0] == 200
 
             def sim_session(msisdn):
                 sim = sim_records.ensure_sim(msisdn)
