@@ -172,6 +172,16 @@ def add_sim(api, nid_token: str, msisdn: str) -> dict:
     return data
 
 
+def activate_new_device(api, token: str, msisdn: str | None = None) -> tuple[int, str]:
+    """A registrar registers a fresh device and this cartable activates it: (status, imei)."""
+    imei = ids.imei()
+    body = {"imei": imei, "activation_code": api.register_device(imei)}
+    if msisdn:
+        body["msisdn"] = msisdn
+    status, _, _ = api.post("/devices/activate", body, token=token)
+    return status, imei
+
+
 def break_sns(monkeypatch) -> list[str]:
     """Make every SNS Publish fail (a botocore ClientError) for the rest of the test;
     returns the list of numbers that were attempted."""

@@ -8,6 +8,7 @@ from tests import ids
 from tests.flows import (
     PASSWORD, login, new_sim_cartable, nid_login, register_cartable, sim_login,
 )
+from tests.flows import activate_new_device as activate
 
 
 def register(api, token, national_id, password=PASSWORD, birth_date="1370/05/12"):
@@ -17,15 +18,6 @@ def register(api, token, national_id, password=PASSWORD, birth_date="1370/05/12"
         token=token,
     )
 
-
-def activate(api, token, msisdn=None):
-    imei = ids.imei()
-    code = api.register_device(imei)
-    body = {"imei": imei, "activation_code": code}
-    if msisdn:
-        body["msisdn"] = msisdn
-    status, data, _ = api.post("/devices/activate", body, token=token)
-    return status, imei
 
 
 def test_register_creates_the_cartable_with_the_sim(api):

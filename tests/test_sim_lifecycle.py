@@ -14,6 +14,7 @@ from chalicelib import clock
 from tests import ids
 from tests.conftest import sms_sent
 from tests.flows import (
+    activate_new_device,
     BIRTH_DATE,
     add_sim,
     latest_code,
@@ -40,13 +41,8 @@ def operator(api, msisdn: str, nid: str, expires_in: float | None = 30 * DAY, st
 
 
 def activate(api, token: str, msisdn: str | None = None) -> str:
-    imei = ids.imei()
-    code = api.register_device(imei)
-    body = {"imei": imei, "activation_code": code}
-    if msisdn:
-        body["msisdn"] = msisdn
-    status, data, _ = api.post("/devices/activate", body, token=token)
-    assert status == 201, data
+    status, imei = activate_new_device(api, token, msisdn)
+    assert status == 201
     return imei
 
 
