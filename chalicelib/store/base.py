@@ -81,14 +81,19 @@ def create_tables() -> None:
     """Create every table with its indexes and TTL (local run and tests; infra/ on AWS)."""
     import boto3
 
+    dynamodb = boto3.client(
+        "dynamodb", region_name=settings.REGION, endpoint_url=settings.AWS_ENDPOINT
+    )
     for model in all_models():
         if not model.exists():
             model.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
         ttl = getattr(model, "TTL_ATTRIBUTE", None)
-        if ttl:
-            boto3.client(
-                "dynamodb", region_name=settings.REGION, endpoint_url=settings.AWS_ENDPOINT
-            ).update_time_to_live(
+        if not ttl:
+            continue
+        # Asked first: LocalStack, like DynamoDB, refuses to enable a TTL that is enabled.
+        current = dynamodb.describe_time_to_live(TableName=model.Meta.table_name)
+        if current["TimeToLiveDescription"].get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+            dynamodb.update_time_to_live(
                 TableName=model.Meta.table_name,
                 TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl},
             )
