@@ -1,0 +1,219 @@
+"""Latency per route as a person would feel it on AWS, where every DynamoDB or SNS call is
+a network round trip: the local run behind a proxy that delays each AWS call.
+
+Starts moto server, a forwarding proxy in front of it that waits `--delay-ms` before each
+call, and `scripts/local.py --aws-endpoint <proxy>`; then sends `--requests` requests to each
+route over HTTP and prints one JSON line per route: median and 99th percentile in ms. The
+delay stands for the few milliseconds of a round trip inside an AWS region, so a route that
+saves one AWS call shows it as one delay less.
+
+    .venv/bin/python bench/latency.py [--requests 200] [--delay-ms 5]
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+from tests import ids  # noqa: E402
+from tests.servers import free_port  # noqa: E402
+
+OPERATOR, REGISTRAR = "bench-operator", "bench-registrar"
+NATIONAL_ID = "0012345679"
+MSISDN = "09121110000"
+PASSWORD = "bench-Pass-2026"
+
+
+def delay_proxy(target: str, delay: float) -> tuple[ThreadingHTTPServer, str]:
+    """An HTTP proxy on a free port that forwards every request to `target` after `delay` s."""
+    host, port = urlsplit(target).hostname, urlsplit(target).port
+    local = threading.local()
+
+    class Forward(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def _forward(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            time.sleep(delay)
+            if getattr(local, "conn", None) is None:
+                local.conn = http.client.HTTPConnection(host, port, timeout=30)
+            headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
+            try:
+                local.conn.request(self.command, self.path, body=body, headers=headers)
+                answer = local.conn.getresponse()
+            except (OSError, http.client.HTTPException):
+                local.conn.close()
+                local.conn = http.client.HTTPConnection(host, port, timeout=30)
+                local.conn.request(self.command, self.path, body=body, headers=headers)
+                answer = local.conn.getresponse()
+            data = answer.read()
+            self.send_response(answer.status)
+            for name, value in answer.getheaders():
+                if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _forward
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Forward)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+class Api:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.http = requests.Session()
+
+    def __call__(self, method: str, path: str, body: object = None, token: str | None = None,
+                 want: int | None = None) -> dict:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = self.http.request(method, self.url + path, json=body, headers=headers, timeout=30)
+        assert want is None or response.status_code == want, (method, path, response.status_code, response.text)
+        return response.json() if response.content else {}
+
+
+def last_code(aws: str, msisdn: str) -> str:
+    sent = requests.get(aws + "/moto-api/data.json", timeout=10).json()["sns"]["SMS"]
+    text = [s["message"] for s in sent if s["phone_number"].endswith(msisdn[1:])][-1]
+    return next(word for word in text.replace(":", " ").split() if word.isascii() and word.isdigit() and len(word) == 6)
+
+
+def timed(api_call, n: int) -> dict:
+    seconds = []
+    for i in range(n):
+        started = time.perf_counter()
+        api_call(i)
+        seconds.append(time.perf_counter() - started)
+    seconds.sort()
+    return {
+        "median_ms": round(statistics.median(seconds) * 1000, 1),
+        "p99_ms": round(seconds[min(len(seconds) - 1, int(len(seconds) * 0.99))] * 1000, 1),
+        "requests": n,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--delay-ms", type=float, default=5)
+    args = parser.parse_args()
+    n = args.requests
+
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
+    moto_port = free_port()
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+    moto.start()
+    aws = f"http://127.0.0.1:{moto_port}"
+    proxy, proxy_url = delay_proxy(aws, args.delay_ms / 1000)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HAMTA_"))}
+    env.update({
+        "CAPTCHA_MODE": "off", "OTP_RESEND_SECONDS": "0", "OTP_MAX_SENDS_PER_DAY": "100000",
+        "IMEI_INQUIRY_MAX_PER_WINDOW": "100000", "SMS_MAX_PER_HOUR": "1000000",
+    })
+    local = subprocess.Popen(
+        [sys.executable, "scripts/local.py", "--port", str(port), "--aws-endpoint", proxy_url,
+         "--operator-key", OPERATOR, "--registrar-key", REGISTRAR],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        for line in local.stdout:  # type: ignore[union-attr]
+            if line.strip() == "ready":
+                break
+        else:
+            raise SystemExit("scripts/local.py did not start")
+        threading.Thread(target=lambda: [None for _ in local.stdout], daemon=True).start()  # type: ignore[union-attr]
+        api = Api(f"http://127.0.0.1:{port}")
+        results = measure(api, aws, n)
+        for route, figures in results.items():
+            print(json.dumps({"route": route, **figures, "delay_ms_per_aws_call": args.delay_ms}))
+    finally:
+        local.terminate()
+        local.wait(timeout=20)
+        proxy.shutdown()
+        moto.stop()
+
+
+def measure(api: Api, aws: str, n: int) -> dict[str, dict]:
+    api("PUT", f"/operator/sims/{MSISDN}", {"national_id": NATIONAL_ID, "status": "active"}, OPERATOR, 200)
+
+    def captcha() -> str:
+        return api("POST", "/captcha", want=201)["captcha_id"]
+
+    def otp(_: int) -> None:
+        api("POST", "/auth/otp", {"msisdn": MSISDN, "captcha_id": captcha(), "captcha_answer": "x"}, want=202)
+
+    results: dict[str, dict] = {}
+    results["POST /captcha"] = timed(lambda i: captcha(), n)
+    results["POST /auth/otp (+ its captcha)"] = timed(otp, n)
+
+    def verify(_: int) -> str:
+        code = last_code(aws, MSISDN)
+        return api("POST", "/auth/otp/verify", {"msisdn": MSISDN, "code": code}, want=200)["token"]
+
+    verify_times = []
+    for _ in range(min(n, 50)):  # each verify needs a fresh code: the SMS read is not timed
+        otp(0)
+        code = last_code(aws, MSISDN)
+        started = time.perf_counter()
+        sim_token = api("POST", "/auth/otp/verify", {"msisdn": MSISDN, "code": code}, want=200)["token"]
+        verify_times.append(time.perf_counter() - started)
+    verify_times.sort()
+    results["POST /auth/otp/verify"] = {
+        "median_ms": round(statistics.median(verify_times) * 1000, 1),
+        "p99_ms": round(verify_times[-1] * 1000, 1), "requests": len(verify_times),
+    }
+
+    codes = {}
+    for i in range(n + 1):
+        imei = ids.luhn_complete(f"35{i:012d}")
+        codes[imei] = api("POST", "/registrar/devices", {"imei": imei, "source": "import",
+                                                         "brand": "Apple", "model": "iPhone X"},
+                          REGISTRAR, 201)["activation_code"]
+    imeis = list(codes)
+    results["POST /devices/activate"] = timed(
+        lambda i: api("POST", "/devices/activate", {"imei": imeis[i], "activation_code": codes[imeis[i]]},
+                      sim_token, 201), n)
+    results["GET /devices (SIM, %d devices)" % n] = timed(lambda i: api("GET", "/devices", token=sim_token, want=200), n)
+    results["GET /me"] = timed(lambda i: api("GET", "/me", token=sim_token, want=200), n)
+    results["POST /devices/{imei}/transfer"] = timed(
+        lambda i: api("POST", f"/devices/{imeis[i]}/transfer", token=sim_token, want=201), n)
+    results["GET /imei/{imei}"] = timed(lambda i: api("GET", f"/imei/{imeis[i]}", want=200), n)
+
+    api("POST", "/auth/register", {"national_id": NATIONAL_ID, "birth_date": "1370/05/12",
+                                   "password": PASSWORD}, sim_token, 201)
+    results["POST /auth/login (+ its captcha)"] = timed(
+        lambda i: api("POST", "/auth/login", {"national_id": NATIONAL_ID, "password": PASSWORD,
+                                              "captcha_id": captcha(), "captcha_answer": "x"}, want=200), n)
+    token = api("POST", "/auth/login", {"national_id": NATIONAL_ID, "password": PASSWORD,
+                                        "captcha_id": captcha(), "captcha_answer": "x"}, want=200)["token"]
+    results["GET /devices (national ID, %d devices)" % n] = timed(
+        lambda i: api("GET", "/devices", token=token, want=200), n)
+    return results
+
+
+if __name__ == "__main__":
+    main()
