@@ -127,11 +127,11 @@ def inquiry_text(answer: dict) -> str:
 
 
 def inbound_help_text() -> str:
-    return "همتا: برای استعلام اصالت، شناسه ۱۵ رقمی دستگاه (IMEI) را به ۷۷۷۷ پیامک کنید. شناسه با شماره‌گیری *#06# دیده می‌شود."
+    return "همتا: برای استعلام اصالت، IMEI گوشی (۱۵ رقم، با *#06#) را بفرستید."
 
 
 def inbound_invalid_imei_text() -> str:
-    return "همتا: شناسه دستگاه (IMEI) معتبر نیست. شناسه ۱۵ رقمی را از *#06# بخوانید و دوباره بفرستید."
+    return "همتا: این شناسه (IMEI) معتبر نیست. ۱۵ رقم آن را از *#06# بخوانید."
 
 
 def sale_code_text(code: str, name: str, until: str) -> str:
