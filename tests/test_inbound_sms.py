@@ -114,3 +114,17 @@ def test_sns_refusing_the_answer_fails_the_invocation_so_it_is_retried(api, clie
     with pytest.raises(SmsUnavailable):
         text_7777(client, msisdn, ids.imei())
     assert tried == [to_e164(msisdn)]
+
+
+def test_the_topic_is_in_the_template_before_the_function_subscribes():
+    import os
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "infra", "template.json"), encoding="utf-8") as f:
+        resources = json.load(f)["Resources"]
+    assert resources["InboundSmsTopic"]["Properties"]["TopicName"] == "hamta-inbound-sms"
+    # chalice subscribes the Lambda by the topic's name: the topic must exist first.
+    assert "InboundSmsTopic" in resources["InboundSms"]["DependsOn"]
+    (grant,) = resources["InboundSmsTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert grant["Principal"] == {"Service": "sms-voice.amazonaws.com"}  # AWS two-way SMS
+    assert grant["Action"] == "sns:Publish"
