@@ -105,11 +105,11 @@ def segment_count(text: str) -> int:
     return 1 if units <= single else -(-units // part)
 
 
-def device_name(brand: str | None, model: str | None) -> str:
+def device_name(brand: str | None, model: str | None, limit: int = DEVICE_NAME_MAX) -> str:
     """"Brand Model", without the brand twice ("Apple Apple iPhone 8"), cut to fit a line."""
     brand, model = (brand or "").strip(), (model or "").strip()
     name = model if brand and model.lower().startswith(brand.lower()) else f"{brand} {model}".strip()
-    return name if len(name) <= DEVICE_NAME_MAX else name[: DEVICE_NAME_MAX - 1] + "…"
+    return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 def inquiry_text(answer: dict) -> str:
@@ -134,6 +134,6 @@ def inbound_invalid_imei_text() -> str:
     return "همتا: این شناسه (IMEI) معتبر نیست. ۱۵ رقم آن را از *#06# بخوانید."
 
 
-def sale_code_text(code: str, name: str, until: str) -> str:
-    """The sale's activation code (انتقال مالکیت/فروش), also the USSD reply."""
-    return f"همتا: کد فعالسازی فروش {name}: {code}\nاعتبار تا {until}. این کد را فقط به خریدار بدهید."
+def sale_code_text(code: str, until: str) -> str:
+    """The sale's activation code (انتقال مالکیت/فروش) by USSD: the code is its one ASCII word."""
+    return f"همتا: کد فعالسازی فروش دستگاه: {code}\nاعتبار تا {until}. این کد را فقط به خریدار بدهید."

@@ -17,7 +17,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LONGEST = {
     "code": "999999",  # OTP and activation codes: six digits
     "password": "Ab3dEf7hJk12",  # passwords.new_temp_password: 12 letters and digits
-    "name": sms.device_name("B" * 100, "M" * 100),  # brand and model as a registrar may send
     "until": "۱۴۰۵/۱۲/۲۹",  # a Jalali date
     "answer": {
         "imei": "356707000000017",
@@ -77,3 +76,13 @@ def test_the_readme_lists_every_text_with_its_segments():
         row = re.search(rf"^\| `{name}` \| (\d+) \| (\d+) \|", readme, re.MULTILINE)
         assert row, f"README: no row for {name}"
         assert (int(row[1]), int(row[2])) == (len(text), sms.segment_count(text)), name
+
+
+def test_a_secret_is_the_only_ascii_word_of_its_text():
+    """So a person (and tests/flows.secret_in) reads the secret without doubt."""
+    for name, function in inspect.getmembers(sms, inspect.isfunction):
+        params = set(inspect.signature(function).parameters)
+        if name.endswith("_text") and params & {"code", "password"}:
+            secret = LONGEST["code"] if "code" in params else LONGEST["password"]
+            text = function(**{p: LONGEST[p] for p in params})
+            assert re.findall(r"[A-Za-z0-9]{6,}", text) == [secret], name

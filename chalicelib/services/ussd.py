@@ -120,14 +120,13 @@ def _sale(msisdn: str, fields: list[str]) -> Reply:
     assert caller is not None
     accounts.check_password(national_id, fields[1])
     offer = transfer.offer(caller, row["imeis"][0])
-    text = sms.sale_code_text(
-        offer["activation_code"], sms.device_name(row["brand"], row["model"]), _jalali(offer["expires_at"])
-    )
+    text = sms.sale_code_text(offer["activation_code"], _jalali(offer["expires_at"]))
     try:
         sms.send_sms(msisdn, text)
     except sms.SmsUnavailable:
         pass  # the reply itself carries the code; send_sms has logged the failure
-    return Reply(text, True)
+    # The reply names the device too (the SMS keeps the code its only ASCII word).
+    return Reply(f"{row['imeis'][0]} {sms.device_name(row['brand'], row['model'], 20)}\n{text}", True)
 
 
 # choice -> (fields after it, the branch, how its refusals read)
@@ -171,7 +170,7 @@ def _device_list(rows: list[dict]) -> Reply:
         return Reply(NO_DEVICES, True)
     text = ASK_ROW
     for number, row in enumerate(rows, start=1):
-        line = f"\n{number}- {sms.device_name(row['brand'], row['model'])} ({row['imeis'][0][-4:]})"
+        line = f"\n{number}- {row['imeis'][0]} {sms.device_name(row['brand'], row['model'], 16)}"
         if len(text) + len(line) > MAX_REPLY - 2:
             text += "\n…"  # later rows can still be chosen by number
             break
