@@ -7,6 +7,7 @@ Starts moto server on Q (or uses the emulator at --aws-endpoint), creates every 
 provisions one operator and one registrar key, serves the Chalice app with chalice's own
 local server on P (stage `local`), prints every SMS the emulated SNS accepts, runs the
 expire_sims job every S seconds, and prints `ready` once the API answers. Ctrl-C stops it.
+What is published on the topic `hamta-inbound-sms` reaches the `inbound_sms` handler.
 Settings (API.md "Settings") set in the caller's environment win over the stage's.
 """
 from __future__ import annotations
