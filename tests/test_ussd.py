@@ -354,3 +354,29 @@ def test_a_fault_is_a_persian_reply_and_changes_nothing(api, monkeypatch):
     status, data = ussd(api, msisdn, "3*1*" + PASSWORD)
     assert status == 200 and "موقتاً در دسترس نیست" in data["reply"]
     assert find_device(imei).state == "active"
+
+
+def test_the_stage_policies_allow_every_call_the_channels_make(api, client):
+    """The USSD steps and an inbound SMS use only what .chalice/policy-<stage>.json allows."""
+    import json
+    import os
+
+    from bench.calls import count_calls
+
+    nid, msisdn, token = new_nid_cartable(api)
+    imei = ids.imei()
+    code = api.register_device(imei)
+    with count_calls() as calls:
+        for text in ("", "1*" + imei, f"2*{imei}*{code}", "3", "3*1*wrong", "3*1*" + PASSWORD):
+            assert ussd(api, msisdn, text)[0] == 200
+        message = json.dumps({"originationNumber": to_e164(msisdn), "messageBody": imei})
+        client.lambda_.invoke("inbound_sms", client.events.generate_sns_event(message=message))
+    assert calls["TransactWriteItems"] and calls["Publish"] >= 2
+    used = {("sns:" if op == "Publish" else "dynamodb:") + op for op in calls}
+    used.discard("dynamodb:TransactWriteItems")  # authorised per item: Put/Update/Delete
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for stage in ("dev", "prod"):
+        with open(os.path.join(root, ".chalice", f"policy-{stage}.json"), encoding="utf-8") as f:
+            policy = json.load(f)
+        allowed = {a for s in policy["Statement"] if s["Effect"] == "Allow" for a in s["Action"]}
+        assert used <= allowed, used - allowed
