@@ -86,3 +86,18 @@ def test_a_secret_is_the_only_ascii_word_of_its_text():
             secret = LONGEST["code"] if "code" in params else LONGEST["password"]
             text = function(**{p: LONGEST[p] for p in params})
             assert re.findall(r"[A-Za-z0-9]{6,}", text) == [secret], name
+
+
+@pytest.mark.parametrize(
+    "status, phrase",
+    [("registered", "ثبت شده"), ("not_registered", "ثبت نشده"), ("blocked", "مسدود"),
+     ("replaced", "تعویض شده")],
+)
+def test_the_inquiry_answer_reads_every_status_the_inquiry_gives(status, phrase):
+    answer = {"imei": "356707000000017", "status": status, "brand": "Apple",
+              "model": "Apple iPhone 8", "source": "passenger", "flags": ["duplicate"]}
+    text = sms.inquiry_text(answer)
+    assert "356707000000017" in text and phrase in text
+    assert "Apple iPhone 8" in text and "Apple Apple" not in text
+    assert "مسافری" in text and "چند سیم کارت" in text
+    assert "ثبت نشده" not in sms.inquiry_text({**answer, "status": "registered"})
