@@ -5,6 +5,7 @@ from chalice import Chalice, Rate
 
 from chalicelib import settings
 from chalicelib.routes import auth, devices, inquiry, partners, sims
+from chalicelib.routes import ussd
 
 settings.check_startup()
 
@@ -13,6 +14,7 @@ app.api.cors = True
 
 for area in (auth, sims, devices, partners, inquiry):
     app.register_blueprint(area.bp)
+app.register_blueprint(ussd.bp)
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="expire_sims")
@@ -23,3 +25,11 @@ def expire_sims(event):  # type: ignore[no-untyped-def]
 
     # event.context is the Lambda context: the job stops well before its time limit.
     return expiry.run(context=event.context)
+
+
+@app.on_sns_message(topic="hamta-inbound-sms", name="inbound_sms")
+def inbound_sms(event):  # type: ignore[no-untyped-def]
+    """API.md "USSD *7777# and SMS to 7777": an SMS to 7777, as AWS two-way SMS publishes it."""
+    from chalicelib.services import inbound_sms as channel
+
+    channel.handle(event.message)

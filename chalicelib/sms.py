@@ -69,3 +69,71 @@ def send_sms(msisdn: str, text: str) -> None:
             "sms not sent", extra={"to": mask_msisdn(msisdn), "error": type(error).__name__}
         )
         raise SmsUnavailable() from error
+
+
+# --- Texts of the phone's own channels (USSD *7777# and SMS to 7777) and their measure.
+
+# GSM 03.38 basic set: a text made only of these fits 160 characters a segment; anything
+# else (every Persian letter) is sent as UCS-2: 70 a segment, 67 when concatenated.
+_GSM7 = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM7_EXTENDED = set("^{}\\[~]|€\f")  # two septets each
+MAX_SEGMENTS = 2  # every text of the service fits in two SMS (issue 14)
+
+# How the inquiry's status reads (API.md "Public IMEI inquiry"); an unknown one is shown as is.
+INQUIRY_STATUS = {
+    "registered": "در سامانه ثبت شده است.",
+    "not_registered": "در سامانه ثبت نشده است.",
+    "blocked": "مسدود است (مفقود یا سرقتی).",
+    "replaced": "با تعمیر تعویض شده و معتبر نیست.",
+}
+SOURCES = {"import": "واردات", "manufacture": "تولید داخل", "passenger": "مسافری"}
+FLAGS = {"duplicate": "هشدار: با چند سیم کارت دیده شده."}
+DEVICE_NAME_MAX = 26  # brand + model as shown in an SMS or a USSD line
+
+
+def segment_count(text: str) -> int:
+    """SMS segments `text` takes: GSM-7 (160 / 153) or UCS-2 (70 / 67, UTF-16 units)."""
+    if all(c in _GSM7 or c in _GSM7_EXTENDED for c in text):
+        units = sum(2 if c in _GSM7_EXTENDED else 1 for c in text)
+        single, part = 160, 153
+    else:
+        units = len(text.encode("utf-16-le")) // 2
+        single, part = 70, 67
+    return 1 if units <= single else -(-units // part)
+
+
+def device_name(brand: str | None, model: str | None, limit: int = DEVICE_NAME_MAX) -> str:
+    """"Brand Model", without the brand twice ("Apple Apple iPhone 8"), cut to fit a line."""
+    brand, model = (brand or "").strip(), (model or "").strip()
+    name = model if brand and model.lower().startswith(brand.lower()) else f"{brand} {model}".strip()
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def inquiry_text(answer: dict) -> str:
+    """The inquiry's answer (services/inquiry.py) in Persian: by SMS, and as a USSD reply."""
+    status = answer.get("status", "")
+    lines = [f"همتا: شناسه {answer.get('imei', '')} {INQUIRY_STATUS.get(status, status)}"]
+    details = [device_name(answer.get("brand"), answer.get("model"))]
+    if answer.get("source") in SOURCES:
+        details.append(f"({SOURCES[answer['source']]})")
+    if any(details):
+        lines.append(" ".join(d for d in details if d))
+    for flag in answer.get("flags") or []:
+        lines.append(FLAGS.get(flag, flag))
+    return "\n".join(lines)
+
+
+def inbound_help_text() -> str:
+    return "همتا: برای استعلام اصالت، IMEI گوشی (۱۵ رقم، با *#06#) را بفرستید."
+
+
+def inbound_invalid_imei_text() -> str:
+    return "همتا: این شناسه (IMEI) معتبر نیست. ۱۵ رقم آن را از *#06# بخوانید."
+
+
+def sale_code_text(code: str, until: str) -> str:
+    """The sale's activation code (انتقال مالکیت/فروش) by USSD: the code is its one ASCII word."""
+    return f"همتا: کد فعالسازی فروش دستگاه: {code}\nاعتبار تا {until}. این کد را فقط به خریدار بدهید."

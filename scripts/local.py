@@ -7,6 +7,7 @@ Starts moto server on Q (or uses the emulator at --aws-endpoint), creates every 
 provisions one operator and one registrar key, serves the Chalice app with chalice's own
 local server on P (stage `local`), prints every SMS the emulated SNS accepts, runs the
 expire_sims job every S seconds, and prints `ready` once the API answers. Ctrl-C stops it.
+What is published on the topic `hamta-inbound-sms` reaches the `inbound_sms` handler.
 Settings (API.md "Settings") set in the caller's environment win over the stage's.
 """
 from __future__ import annotations
@@ -118,6 +119,78 @@ class CleanupJob(threading.Thread):
                 say(f"expire_sims failed: {type(error).__name__}: {error}")
 
 
+class InboundSmsRelay(threading.Thread):
+    """What AWS does for `inbound_sms`: hands each message published on the topic
+    `hamta-inbound-sms` to the handler (chalice local runs no SNS handlers). An SQS queue
+    subscribed to the topic in the emulator is polled; each message becomes the Lambda SNS
+    event AWS would deliver, and is deleted once handled (or refused: no endless retries)."""
+
+    TOPIC = "hamta-inbound-sms"
+    QUEUE = "hamta-local-inbound-sms"
+
+    def __init__(self, endpoint: str, stop: threading.Event) -> None:
+        super().__init__(daemon=True, name="inbound-sms")
+        self.stop = stop
+        import boto3
+
+        region = os.environ["AWS_DEFAULT_REGION"]
+        self.sns = boto3.client("sns", endpoint_url=endpoint, region_name=region)
+        self.sqs = boto3.client("sqs", endpoint_url=endpoint, region_name=region)
+        # All three are idempotent: a second run on the same emulator reuses them.
+        self.topic_arn = self.sns.create_topic(Name=self.TOPIC)["TopicArn"]
+        self.queue_url = self.sqs.create_queue(QueueName=self.QUEUE)["QueueUrl"]
+        queue_arn = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue_url, AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        self.subscription_arn = self.sns.subscribe(
+            TopicArn=self.topic_arn, Protocol="sqs", Endpoint=queue_arn
+        )["SubscriptionArn"]
+
+    def lambda_event(self, envelope: dict) -> dict:
+        """The event Lambda gets from an SNS subscription, from the envelope SNS put in SQS."""
+        return {
+            "Records": [
+                {
+                    "EventSource": "aws:sns",
+                    "EventVersion": "1.0",
+                    "EventSubscriptionArn": self.subscription_arn,
+                    "Sns": {
+                        "Type": envelope.get("Type", "Notification"),
+                        "MessageId": envelope.get("MessageId", ""),
+                        "TopicArn": envelope.get("TopicArn", self.topic_arn),
+                        "Subject": envelope.get("Subject") or "",
+                        "Message": envelope.get("Message", ""),
+                        "Timestamp": envelope.get("Timestamp", ""),
+                        "MessageAttributes": envelope.get("MessageAttributes") or {},
+                    },
+                }
+            ]
+        }
+
+    def poll(self) -> None:
+        import app as app_module  # the module chalice local serves (already imported)
+
+        received = self.sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+        )
+        for message in received.get("Messages", []):
+            try:
+                app_module.inbound_sms(self.lambda_event(json.loads(message["Body"])), None)
+                say("inbound_sms: handled a message")
+            except Exception as error:  # one bad message must not stop the relay
+                say(f"inbound_sms failed: {type(error).__name__}: {error}")
+            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self.poll()
+            except Exception as error:  # the emulator is stopping, or briefly away
+                if self.stop.wait(0.5):
+                    return
+                say(f"inbound_sms relay: {type(error).__name__}")
+
+
 def say(text: str) -> None:
     print(text, flush=True)
 
@@ -194,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.cleanup_interval > 0:
             CleanupJob(args.cleanup_interval, stop).start()
         server = start_api(args.port)
+        InboundSmsRelay(endpoint, stop).start()
         base_url = f"http://127.0.0.1:{args.port}"
         wait_until_answering(base_url + "/me")  # 401: answers, and no limit counts it
         say(f"API:      {base_url}  (stage local)")

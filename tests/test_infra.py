@@ -27,7 +27,7 @@ def declared_tables() -> dict[str, dict]:
     """{short name: Properties} of every table in the merge template."""
     tables = {}
     for resource in TEMPLATE["Resources"].values():
-        if resource["Type"] == "AWS::DynamoDB::Table":
+        if resource.get("Type") == "AWS::DynamoDB::Table":  # chalice-made ones hold only DependsOn
             props = resource["Properties"]
             name = props["TableName"]["Fn::Sub"]
             assert name.startswith("hamta-${Stage}-"), name

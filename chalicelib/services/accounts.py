@@ -227,3 +227,24 @@ def _forgot_plan(
     if cartable_sims.active_numbers(person):
         return None
     return person, sim, True
+
+
+def check_password(national_id: str, password: str) -> PersonModel:
+    """The cartable's password re-entered outside a login (a sale by USSD): the person, or
+    401 invalid_credentials counted toward the same login lock as POST /auth/login (429
+    while it holds). A temporary password only lets its holder choose a new one: refused."""
+    _check_length(password)
+    key = _login_key(national_id)
+    counter = limits.check_lock(key)
+    person = get_person(national_id)
+    if person is None:
+        passwords.dummy_verify()
+        ok = False
+    else:
+        ok = passwords.verify_password(person.password_hash, password)
+    if not ok:
+        limits.record_failure(key, settings.LOGIN_MAX_FAILURES, settings.LOGIN_LOCK_SECONDS)
+        raise HamtaError("invalid_credentials")
+    if counter is not None:
+        limits.reset(key)
+    return person

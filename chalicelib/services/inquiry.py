@@ -13,7 +13,12 @@ def inquire(typed_imei: object, client_address: str) -> dict:
         settings.IMEI_INQUIRY_MAX_PER_WINDOW,
         settings.IMEI_INQUIRY_WINDOW_SECONDS,
     )
-    imei = identifiers.parse_imei(typed_imei)
+    return lookup(identifiers.parse_imei(typed_imei))
+
+
+def lookup(imei: str) -> dict:
+    """The answer for a valid IMEI, uncounted: the caller has counted the asker already
+    (an SMS to 7777 counts per sender and day, services/inbound_sms.py)."""
     device = find_device(imei, consistent=False)
     if device is None:
         return {"imei": imei, "status": "not_registered"}

@@ -1,0 +1,204 @@
+"""USSD *7777# (API.md "USSD *7777# and SMS to 7777"): what a person typed -> a Persian reply.
+
+Stateless on purpose: the answer depends only on `text` (all that was typed since dialling)
+and on the dialling number, which the operator's gateway vouches for. A session id is never
+a key to anything, so a session that skips steps or is replayed proves only what its text
+proves (an activation code, the cartable's password). Every action is the service the web
+route calls: inquiry, activation (with its limits), listing, sale; only parsing and the
+wording differ. Wrong input is a reply, never an HTTP error.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+import jdatetime
+from aws_lambda_powertools import Logger
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.exceptions import PynamoDBException
+
+from chalicelib import sms
+from chalicelib.errors import MESSAGES, HamtaError
+from chalicelib.identifiers import mask_msisdn, normalize_digits, parse_imei
+from chalicelib.services import accounts, activation, devices, inquiry, sim_records, transfer
+from chalicelib.services.sessions import SIM, Caller
+
+logger = Logger(service="hamta")
+
+MAX_REPLY = 160  # what a USSD page shows
+MAX_TEXT = 182  # the most a USSD string carries (GSM 03.90); longer is no person's typing
+
+# The replies. Digits the person must type are ASCII, as on the keypad.
+MENU = "سامانه همتا\n1- استعلام اصالت\n2- فعالسازی\n3- انتقال مالکیت"
+ASK_IMEI = "شناسه ۱۵ رقمی دستگاه (IMEI) را وارد کنید (با *#06# دیده می‌شود):"
+ASK_CODE = "کد فعالسازی دستگاه را وارد کنید:"
+ASK_ROW = "ردیف دستگاهی را که می‌فروشید وارد کنید:"
+ASK_PASSWORD = "رمز عبور کارتابل کد ملی را وارد کنید:"
+WRONG_CHOICE = "گزینه نامعتبر است. دوباره *7777# را شماره‌گیری کنید."
+WRONG_INPUT = "ورودی نامعتبر است. دوباره *7777# را شماره‌گیری کنید."
+WRONG_ROW = "ردیف دستگاه نامعتبر است. برای دیدن فهرست، *7777*3# را شماره‌گیری کنید."
+NO_DEVICES = "دستگاهی در کارتابل این سیم کارت نیست."
+NEEDS_NID_CARTABLE = (
+    "برای فروش با *7777# ابتدا در سایت همتا کارتابل کد ملی تشکیل دهید و رمز عبور تعیین کنید."
+)
+ACTIVATED = "دستگاه {name} با شناسه {imei} در کارتابل سیم کارت {msisdn} فعال شد."
+UNAVAILABLE = MESSAGES["service_unavailable"][1]
+WAIT_MINUTES = "تعداد تلاش‌ها بیش از حد مجاز است. {minutes} دقیقه دیگر دوباره تلاش کنید."
+
+# What a refusal of a service reads like in each branch; other codes read as errors.MESSAGES.
+ACTIVATION_REFUSALS = {"not_found": "شناسه دستگاه یا کد فعالسازی اشتباه است."}
+SALE_REFUSALS = {
+    "invalid_credentials": "رمز عبور کارتابل کد ملی اشتباه است.",
+    "not_found": WRONG_ROW,
+}
+
+
+@dataclass
+class Reply:
+    text: str
+    end: bool  # True: the gateway closes the session after showing it
+
+
+def answer(msisdn: str, text: str) -> Reply:
+    """POST /ussd: the reply to `text` typed on `msisdn` (09XXXXXXXXX)."""
+    if len(text) > MAX_TEXT:
+        return Reply(WRONG_INPUT, True)
+    head, star, rest = text.partition("*")
+    choice = normalize_digits(head)
+    if choice == "" and not star:
+        return Reply(MENU, False)
+    branch = BRANCHES.get(choice)
+    if branch is None:
+        return Reply(WRONG_CHOICE, True)
+    steps, run, refusals = branch
+    # The last field takes the rest as typed: a password may hold a "*".
+    fields = rest.split("*", steps - 1) if star else []
+    try:
+        reply = run(msisdn, fields)
+    except HamtaError as error:
+        reply = Reply(_refusal(error, refusals), True)
+    except (BotoCoreError, ClientError, PynamoDBException):
+        # Every write is conditional or one transaction: nothing is half done. Say so in
+        # Persian rather than have the gateway show the phone a bare network error.
+        logger.exception("ussd: aws unavailable", extra={"msisdn": mask_msisdn(msisdn)})
+        reply = Reply(UNAVAILABLE, True)
+    return Reply(_fit(reply.text), reply.end)
+
+
+def _inquiry(msisdn: str, fields: list[str]) -> Reply:
+    if not fields:
+        return Reply(ASK_IMEI, False)
+    # Counted per dialling number: every USSD request comes from the gateway's address.
+    return Reply(sms.inquiry_text(inquiry.inquire(fields[0], f"ussd#{msisdn}")), True)
+
+
+def _activation(msisdn: str, fields: list[str]) -> Reply:
+    if not fields:
+        return Reply(ASK_IMEI, False)
+    if len(fields) == 1:
+        parse_imei(fields[0])  # a mistyped IMEI is told now, not after the code
+        return Reply(ASK_CODE, False)
+    imei, code = fields
+    device = activation.activate(_sim_caller(msisdn, create=True), imei, code)
+    name = sms.device_name(device["brand"], device["model"])
+    return Reply(ACTIVATED.format(name=name, imei=device["imeis"][0], msisdn=msisdn), True)
+
+
+def _sale(msisdn: str, fields: list[str]) -> Reply:
+    caller = _sim_caller(msisdn, create=False)
+    rows = devices.list_devices(caller) if caller is not None else []
+    if not fields:
+        return _device_list(rows)
+    row = _row(fields[0], rows)
+    national_id = _cartable_of(caller)
+    if national_id is None:
+        return Reply(NEEDS_NID_CARTABLE, True)
+    if len(fields) == 1:
+        return Reply(ASK_PASSWORD, False)
+    assert caller is not None
+    accounts.check_password(national_id, fields[1])
+    offer = transfer.offer(caller, row["imeis"][0])
+    text = sms.sale_code_text(offer["activation_code"], _jalali(offer["expires_at"]))
+    try:
+        sms.send_sms(msisdn, text)
+    except sms.SmsUnavailable:
+        pass  # the reply itself carries the code; send_sms has logged the failure
+    # The reply names the device too (the SMS keeps the code its only ASCII word).
+    return Reply(f"{row['imeis'][0]} {sms.device_name(row['brand'], row['model'], 20)}\n{text}", True)
+
+
+# choice -> (fields after it, the branch, how its refusals read)
+BRANCHES: dict[str, tuple[int, Callable[[str, list[str]], Reply], dict[str, str]]] = {
+    "1": (1, _inquiry, {}),
+    "2": (2, _activation, ACTIVATION_REFUSALS),
+    "3": (2, _sale, SALE_REFUSALS),
+}
+
+
+def _sim_caller(msisdn: str, create: bool) -> Caller | None:
+    """The dialling SIM's cartable (its current ownership), as a SIM session would open it.
+
+    Activation creates an unheld record for a number the operator has not told us about,
+    as a SIM login does; listing and sale need nothing that does not exist.
+    """
+    sim = sim_records.ensure_sim(msisdn) if create else sim_records.get_sim(msisdn)
+    if sim is None:
+        return None
+    return Caller(
+        token_hash="",
+        kind=SIM,
+        msisdn=msisdn,
+        ownership=int(sim.ownership),
+        national_id=sim.national_id,
+        must_change_password=False,
+        sim=sim,
+    )
+
+
+def _cartable_of(caller: Caller | None) -> str | None:
+    """The national-ID cartable this SIM (its current ownership) is a SIM of, if any."""
+    sim = caller.sim if caller is not None else None
+    if sim is None or not sim.cartable_nid or sim.cartable_ownership is None:
+        return None
+    return sim.cartable_nid if int(sim.cartable_ownership) == int(sim.ownership) else None
+
+
+def _device_list(rows: list[dict]) -> Reply:
+    if not rows:
+        return Reply(NO_DEVICES, True)
+    text = ASK_ROW
+    for number, row in enumerate(rows, start=1):
+        line = f"\n{number}- {row['imeis'][0]} {sms.device_name(row['brand'], row['model'], 16)}"
+        if len(text) + len(line) > MAX_REPLY - 2:
+            text += "\n…"  # later rows can still be chosen by number
+            break
+        text += line
+    return Reply(text, False)
+
+
+def _row(typed: str, rows: list[dict]) -> dict:
+    digits = normalize_digits(typed)
+    if not re.fullmatch(r"[0-9]{1,4}", digits) or not 1 <= int(digits) <= len(rows):
+        raise HamtaError("not_found")  # reads as WRONG_ROW in the sale branch
+    return rows[int(digits) - 1]
+
+
+def _jalali(iso_instant: str) -> str:
+    """`2026-12-02T10:00:00Z` -> `1405/09/11` (Tehran's calendar day of that instant)."""
+    from datetime import datetime, timedelta, timezone
+
+    moment = datetime.fromisoformat(iso_instant.replace("Z", "+00:00"))
+    tehran = moment.astimezone(timezone(timedelta(hours=3, minutes=30)))
+    return jdatetime.date.fromgregorian(date=tehran.date()).strftime("%Y/%m/%d")
+
+
+def _refusal(error: HamtaError, overrides: dict[str, str]) -> str:
+    if error.code == "rate_limited" and error.retry_after:
+        return WAIT_MINUTES.format(minutes=max(1, math.ceil(error.retry_after / 60)))
+    return overrides.get(error.code) or MESSAGES[error.code][1]
+
+
+def _fit(text: str) -> str:
+    return text if len(text) <= MAX_REPLY else text[: MAX_REPLY - 1] + "…"

@@ -1,0 +1,47 @@
+"""The phone's channels through `scripts/local.py` as a newcomer runs it: an SMS to 7777
+published on the emulated topic is answered by SMS within seconds, and USSD over HTTP."""
+from __future__ import annotations
+
+import json
+import time
+
+import boto3
+import requests
+
+from tests import ids
+from tests.test_local_run import OPERATOR, REGISTRAR, run  # noqa: F401 (the fixture)
+
+
+def sms_to(local, msisdn: str) -> list[str]:
+    emulated = requests.get(local.aws + "/moto-api/data.json", timeout=10).json()["sns"]["SMS"]
+    return [sms["message"] for sms in emulated if sms["phone_number"] == "+98" + msisdn[1:]]
+
+
+def test_an_sms_published_on_the_topic_is_answered_by_sms(run):  # noqa: F811
+    local = run()
+    imei = ids.imei()
+    assert local.call("POST", "/registrar/devices",
+                      {"imei": imei, "source": "import", "brand": "Xiaomi", "model": "Redmi 13"},
+                      token=REGISTRAR)[0] == 201
+    sns = boto3.client("sns", endpoint_url=local.aws, region_name="us-east-1",
+                       aws_access_key_id="x", aws_secret_access_key="x")
+    (topic,) = [t["TopicArn"] for t in sns.list_topics()["Topics"]
+                if t["TopicArn"].endswith(":hamta-inbound-sms")]
+    msisdn = ids.msisdn()
+    persian = imei.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    for body in (persian, "سلام"):
+        sns.publish(TopicArn=topic, Message=json.dumps(
+            {"originationNumber": "+98" + msisdn[1:], "destinationNumber": "+987777",
+             "messageBody": body}, ensure_ascii=False))
+    deadline = time.monotonic() + 10
+    while len(sms_to(local, msisdn)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    answer, help_text = sorted(sms_to(local, msisdn), key=lambda text: "IMEI" in text)
+    assert imei in answer and "ثبت شده" in answer and "Redmi 13" in answer
+    assert "IMEI" in help_text
+    # And USSD over HTTP with the operator's key.
+    response = requests.post(local.url + "/ussd", timeout=10,
+                             headers={"Authorization": f"Bearer {OPERATOR}"},
+                             json={"session_id": "e2e", "msisdn": msisdn, "text": "1*" + imei})
+    assert response.status_code == 200 and imei in response.json()["reply"]
+    assert local.stop() == 0
