@@ -43,13 +43,20 @@ def imeis_of(device: DeviceModel) -> list[str]:
     return [device.imei] + ([device.imei2] if device.imei2 else [])
 
 
-def commit(saves: list[tuple[DeviceModel | HistoryModel, object]], entries: list[dict]) -> None:
-    """Items and log entries in one TransactWriteItems; devices.RaceLost if anything moved
-    (the device, an IMEI, the log's head) since it was read."""
+def commit(
+    saves: list[tuple[DeviceModel | HistoryModel, object]],
+    entries: list[dict],
+    updates: list[tuple[DeviceModel, list, object]] = (),
+) -> None:
+    """Items (saves, and updates whose condition stands in for a version) and log entries
+    in one TransactWriteItems; devices.RaceLost if anything moved (the device, an IMEI,
+    the log's head) since it was read."""
     try:
         with transact_write() as tx:
             for item, condition in saves:
                 tx.save(item, condition=condition)
+            for item, actions, condition in updates:
+                tx.update(item, actions=actions, condition=condition, add_version_condition=False)
             enforcement_log.add_to(tx, entries)
     except TransactWriteError as error:
         reasons = getattr(error, "cancellation_reasons", None) or []

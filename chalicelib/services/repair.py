@@ -107,15 +107,22 @@ def _commit(device: DeviceModel, new: str, new2: str | None) -> DeviceModel:
     )
     marker.version = device.version  # saved on the version read: one repair per device wins
     saves.append((marker, None))
+    updates: list[tuple] = []
     if device.imei2:
-        saves.append((
-            DeviceModel(device.imei2, state=REPLACED, replaced_by=new, brand=device.brand,
-                        model=device.model, source=device.source),
+        # The second IMEI's alias becomes a marker too, still conditioned on pointing here.
+        updates.append((
+            DeviceModel(device.imei2),
+            [
+                DeviceModel.main_imei.remove(),
+                DeviceModel.state.set(REPLACED),
+                DeviceModel.replaced_by.set(new),
+                DeviceModel.source.set(device.source) if device.source else DeviceModel.source.remove(),
+            ],
             DeviceModel.main_imei == device.imei,
         ))
     detail = ",".join(old) + ">" + ",".join([new] + ([new2] if new2 else []))
     saves.append((new_event(new, "repaired", now, msisdn=device.msisdn, detail=detail),
                   HistoryModel.event_key.does_not_exist()))
     entries = [{"imei": imei, "action": "block", "reason": REPLACED, "at": now} for imei in old]
-    blocking.commit(saves, entries)
+    blocking.commit(saves, entries, updates)
     return moved
