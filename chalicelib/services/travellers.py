@@ -38,6 +38,7 @@ ATTEMPTS = 3
 AWAITING, ACTIVATED = "awaiting_activation", "activated"
 # Passport numbers: letters and digits (Iran's are a letter and 8 digits; others vary).
 _PASSPORT = re.compile(r"[A-Z0-9]{5,20}", re.ASCII)
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 
@@ -53,7 +54,8 @@ def parse_passport(value: object) -> str:
 def parse_entry_date(value: object) -> date:
     if not isinstance(value, str):
         raise HamtaError("invalid_request")
-    text = identifiers.normalize_digits(value)
+    # Digits of the scripts API.md allows; the dashes are the date's own, not ignored here.
+    text = value.strip().translate(_DIGITS)
     if not _ISO_DAY.fullmatch(text):
         raise HamtaError("invalid_request")
     try:
@@ -168,8 +170,10 @@ def _read(key: str, msisdn: str, imei: str) -> tuple[TravellerModel, SimModel | 
 
 
 def activation_text(imei: str, code: str) -> str:
+    # The code is the message's one ASCII word (sms.py); the IMEI goes in Persian digits.
+    persian_imei = imei.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
     return (
-        f"سامانه همتا\nگوشی مسافری با شناسه {imei} ثبت شد.\nکد فعال سازی: {code}\n"
+        f"سامانه همتا\nگوشی مسافری با شناسه {persian_imei} ثبت شد.\nکد فعال سازی: {code}\n"
         "با این کد، دستگاه را در «فعال سازی تلفن همراه» فعال کنید."
     )
 
