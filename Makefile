@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/auth_calls.py
 	$(BIN)/python bench/device_calls.py
 	$(BIN)/python bench/channel_calls.py
+	$(BIN)/python bench/menu_calls.py
 	$(BIN)/python bench/expiry.py --sims 10000 --expired 1000
 
 clean:

@@ -4,17 +4,15 @@ from __future__ import annotations
 from chalice import Chalice, Rate
 
 from chalicelib import settings
-from chalicelib.routes import auth, devices, inquiry, partners, sims
-from chalicelib.routes import ussd
+from chalicelib.routes import auth, devices, inquiry, menu, partners, registry, sims, ussd
 
 settings.check_startup()
 
 app = Chalice(app_name="hamta")
 app.api.cors = True
 
-for area in (auth, sims, devices, partners, inquiry):
+for area in (auth, sims, devices, partners, inquiry, menu, registry, ussd):
     app.register_blueprint(area.bp)
-app.register_blueprint(ussd.bp)
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="expire_sims")
