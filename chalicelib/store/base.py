@@ -48,7 +48,7 @@ class BaseMeta:
 
 def all_models() -> list[type[Model]]:
     # Imported here, not at module top: each table module imports this one.
-    from chalicelib.store import challenges, devices, history, people, sims
+    from chalicelib.store import challenges, devices, enforcement_log, history, people, sims
 
     return [
         people.PersonModel,
@@ -56,6 +56,7 @@ def all_models() -> list[type[Model]]:
         devices.DeviceModel,
         history.HistoryModel,
         challenges.ChallengeModel,
+        enforcement_log.LogEntryModel,
     ]
 
 
