@@ -5,6 +5,7 @@ from chalice import Chalice, Rate
 
 from chalicelib import settings
 from chalicelib.routes import auth, devices, inquiry, partners, sims
+from chalicelib.routes import enforcement as enforcement_routes
 
 settings.check_startup()
 
@@ -13,6 +14,7 @@ app.api.cors = True
 
 for area in (auth, sims, devices, partners, inquiry):
     app.register_blueprint(area.bp)
+app.register_blueprint(enforcement_routes.bp)
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="expire_sims")
@@ -23,3 +25,11 @@ def expire_sims(event):  # type: ignore[no-untyped-def]
 
     # event.context is the Lambda context: the job stops well before its time limit.
     return expiry.run(context=event.context)
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS), name="enforce")
+def enforce(event):  # type: ignore[no-untyped-def]
+    """API.md "Network enforcement": chalicelib/services/enforcement.py does the work."""
+    from chalicelib.services import enforcement
+
+    return enforcement.run(context=event.context)

@@ -49,6 +49,7 @@ class BaseMeta:
 def all_models() -> list[type[Model]]:
     # Imported here, not at module top: each table module imports this one.
     from chalicelib.store import challenges, devices, enforcement_log, history, people, sims
+    from chalicelib.store import observations
 
     return [
         people.PersonModel,
@@ -57,6 +58,7 @@ def all_models() -> list[type[Model]]:
         history.HistoryModel,
         challenges.ChallengeModel,
         enforcement_log.LogEntryModel,
+        observations.ObservationModel,
     ]
 
 

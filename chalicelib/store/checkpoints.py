@@ -41,3 +41,10 @@ def advance(key: str, cursor: str, now: float, **extra: Any) -> bool:
             raise
         return False
     return True
+
+
+def note(key: str, **fields: Any) -> None:
+    """Set other checkpoint attributes (e.g. enforce's approved_until), cursor untouched."""
+    CheckpointItem(key).update(
+        actions=[getattr(CheckpointItem, name).set(value) for name, value in fields.items()]
+    )
