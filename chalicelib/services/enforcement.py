@@ -11,7 +11,7 @@ change, never with all pairs (no Scan):
    never warned (the SMS failed) -> warned now, with a new cut-off; else -> a block.
 2. The safety rail: if the blocks are more than ENFORCEMENT_MAX_BLOCK_PERCENT of the
    pairs judged (and at least ENFORCEMENT_RAIL_MIN_PAIRS were judged), the run blocks
-   nothing, leaves every pair where it was, and logs why. Otherwise it records the
+   nothing, leaves every pair it judged where it was, and logs why. Otherwise it records the
    approval (approved_until) before writing, so a run cut short half-way is finished by
    the next one without the already-approved blocks being counted again.
 3. Block: per pair, its move to `blocked` (conditioned on still being pending) and its
@@ -113,8 +113,10 @@ def run(deadline: float | None = None, now: float | None = None, context: Any = 
     try:
         checkpoint = checkpoints.read(JOB_KEY)
         verdicts, days = _judge(pool, checkpoint, now, stop_at, report)
-        if _rail_passes(verdicts, checkpoint, now, report):
-            if _block(verdicts, now, stop_at, report):
+        blocks = [(pair, why) for pair, why in verdicts if why is not None]
+        if _rail_passes(blocks, checkpoint, now, report):
+            _put_right(pool, [pair for pair, why in verdicts if why is None], now, stop_at, report)
+            if _block(blocks, now, stop_at, report):
                 _advance(days, now, report)
         _unblock(pool, now, stop_at, report)
     finally:
@@ -128,7 +130,8 @@ def run(deadline: float | None = None, now: float | None = None, context: Any = 
 
 
 def _judge(pool: WorkPool, checkpoint: CheckpointItem, now: float, stop_at: float, report: Report) -> tuple[list, list]:
-    """The pairs to block, [(pair, reason)], and the days read [(day, final and clean)]."""
+    """The pairs judged, [(pair, reason or None if put right)], and the days read
+    [(day, final and read cleanly)]. Read-only but for late warnings."""
     today = sim_records.expiry_day(now)
     day = checkpoint.cursor or sim_records.expiry_day(now - settings.ENFORCEMENT_LOOKBACK_DAYS * 86400)
     report.next_day = day
@@ -179,9 +182,10 @@ def _batches(items: Iterable[ObservationModel], size: int) -> Iterator[list[Obse
 
 
 def _judge_batch(batch: list[ObservationModel], now: float, report: Report) -> list:
+    """[(pair, reason)]: None for a pair put right, else why it is to be blocked."""
     devices = observations.devices_by_imei(p.imei for p in batch)
     sims = observations.sims_by_msisdn(p.msisdn for p in batch)
-    blocks = []
+    verdicts = []
     for pair in batch:
         if pair.state != PENDING:
             continue  # an index entry that lags behind its item
@@ -190,12 +194,23 @@ def _judge_batch(batch: list[ObservationModel], now: float, report: Report) -> l
             _warn_late(pair, why, now, report)
             continue
         report.add(judged=1)
-        if why is None:
+        verdicts.append((pair, why))
+    return verdicts
+
+
+def _put_right(pool: WorkPool, pairs: list[ObservationModel], now: float, stop_at: float, report: Report) -> None:
+    """Pairs put right in their grace leave the deadline index as `ok` (no entry)."""
+
+    def settle(pair: ObservationModel) -> None:
+        try:
             if _set_ok(pair, now):
                 report.add(put_right=1)
-        else:
-            blocks.append((pair, why))
-    return blocks
+        except _AWS_ERRORS:
+            report.add(failures=1)
+
+    if not pool.feed(pairs, settle, stop_at):
+        report.finished = False
+    pool.wait()
 
 
 def _set_ok(pair: ObservationModel, now: float) -> bool:
