@@ -33,3 +33,29 @@ def enforce(event):  # type: ignore[no-untyped-def]
     from chalicelib.services import enforcement
 
     return enforcement.run(context=event.context)
+
+
+# The bulk path (chalicelib/services/observation_dumps.py). The splitter is a plain Lambda
+# that infra/template.json subscribes to the dump bucket's ObjectCreated events:
+# `chalice package` refuses @app.on_s3_event (CloudFormation cannot add notifications to a
+# bucket it does not own), so the template owns the bucket and its notification instead.
+@app.lambda_function(name="split_observations")
+def split_observations(event, context):  # type: ignore[no-untyped-def]
+    """An S3 ObjectCreated event: each new dump is split into chunks on the queue."""
+    from urllib.parse import unquote_plus
+
+    from chalicelib.services import observation_dumps
+
+    return [
+        observation_dumps.split(record["s3"]["bucket"]["name"], unquote_plus(record["s3"]["object"]["key"]))
+        for record in event.get("Records", [])
+    ]
+
+
+# One chunk a delivery: a chunk that keeps failing goes to the dead-letter queue alone.
+@app.on_sqs_message(queue=settings.OBSERVATIONS_QUEUE, batch_size=1, name="observe_chunk")
+def observe_chunk(event):  # type: ignore[no-untyped-def]
+    """Worker: judge the chunk's rows; an exception leaves the message for SQS to retry."""
+    from chalicelib.services import observation_dumps
+
+    return [observation_dumps.process_chunk(record.body) for record in event]

@@ -48,3 +48,18 @@ def note(key: str, **fields: Any) -> None:
     CheckpointItem(key).update(
         actions=[getattr(CheckpointItem, name).set(value) for name, value in fields.items()]
     )
+
+
+def is_done(key: str) -> bool:
+    """A unit of work (e.g. a dump's chunk) was marked done and the mark is still good."""
+    try:
+        item = CheckpointItem.get(key, consistent_read=True)
+    except DoesNotExist:
+        return False
+    return item.cursor == "done" and (item.expires_at is None or item.expires_at > clock.now())
+
+
+def mark_done(key: str, until: float) -> None:
+    """Remember a unit of work as done until `until` (then DynamoDB TTL removes the mark)."""
+    CheckpointItem(key, cursor="done", expires_at=until, ttl=int(until) + 86400,
+                   updated_at=clock.now()).save()
