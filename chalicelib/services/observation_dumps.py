@@ -61,7 +61,7 @@ def _chunks(lines: Iterator[str], size: int) -> Iterator[list[str]]:
 
 
 def chunk_message(dump: str, etag: str, number: int, first_row: int, lines: list[str]) -> str:
-    packed = base64.b64encode(gzip.compress("\n".join(lines).encode("utf-8"), mtime=0)).decode()
+    packed = base64.b64encode(gzip.compress("\n".join(lines).encode("utf-8"), compresslevel=1, mtime=0)).decode()
     return json.dumps({"dump": dump, "etag": etag, "chunk": number, "first_row": first_row, "rows": packed})
 
 
