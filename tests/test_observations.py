@@ -214,3 +214,15 @@ def test_repeated_pairs_cost_reads_only(api):
         assert observe(api, *rows)[0] == 202
     writes = {"PutItem", "UpdateItem", "BatchWriteItem", "TransactWriteItems", "Publish"}
     assert not writes & set(calls), dict(calls)
+
+
+def test_a_replaced_imei_seen_gets_no_per_sim_warning(api):
+    from chalicelib.store.devices import find_device
+
+    imei, _ = activated_on_sim(api)
+    device = find_device(imei)
+    device.state = "replaced"  # as a repair leaves the old IMEI (another branch's route)
+    device.save()
+    other = ids.msisdn()
+    assert observe(api, (imei, other))[1]["accepted"] == 1
+    assert messages_to(other) == []

@@ -53,6 +53,8 @@ DAY = 86400
 # seen_at may run this far ahead of our clock (the networks' clocks are not ours).
 CLOCK_SKEW_SECONDS = 300
 ROW_FIELDS = {"imei", "msisdn", "seen_at"}
+BLOCKED_DEVICE = "blocked"  # DeviceModel.state of a lost or stolen device
+REPLACED_DEVICE = "replaced"  # an old IMEI after a repair (ثبت گوشی تعمیراتی)
 UNREGISTERED = enforcement_sms.UNREGISTERED
 NOT_ACTIVATED = enforcement_sms.NOT_ACTIVATED
 
@@ -209,12 +211,15 @@ def record(observations: list[Observation], now: float | None = None) -> dict[st
 
     known = {(i.imei, i.msisdn): i for i in ObservationModel.batch_get(sorted(first))}
     devices = devices_by_imei(last_seen)
-    blocked = {imei for imei, d in devices.items() if d.state == "blocked"}
+    blocked = {imei for imei, d in devices.items() if d.state == BLOCKED_DEVICE}
+    # Lost, stolen and replaced IMEIs are blocked on every SIM already (their log entries
+    # carry no msisdn): no per-SIM warning or block for them.
+    listed = blocked | {imei for imei, d in devices.items() if d.state == REPLACED_DEVICE}
 
-    new = [k for k in first if k not in known and k[0] not in blocked]
+    new = [k for k in first if k not in known and k[0] not in listed]
     unwarned = [
         k for k, item in known.items()
-        if item.state == PENDING and item.warned_at is None and k[0] not in blocked
+        if item.state == PENDING and item.warned_at is None and k[0] not in listed
     ]
     sims = sims_by_msisdn(m for _, m in new + unwarned)
 
