@@ -24,14 +24,17 @@ its claim back, so a later sighting (or the enforcement job, for warnings) sends
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, Iterable
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
 
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib import clock, enforcement_sms, identifiers, settings, sms
 from chalicelib.errors import HamtaError
+from chalicelib.jobs import runtime
 from chalicelib.services import cartable_sims, sim_records
 from chalicelib.store.base import condition_failed
 from chalicelib.store.devices import DeviceModel, sim_key
@@ -49,6 +52,9 @@ from chalicelib.store.sims import SimModel
 logger = Logger(service="hamta")
 
 MAX_ROWS = 1000  # per HTTP request (API.md)
+# Warnings (a conditional PutItem and an SMS each, ~50 ms) go out on this many threads, so
+# a request of 1000 new unregistered pairs answers within API Gateway's 29 s.
+SEND_WORKERS = 16
 DAY = 86400
 # seen_at may run this far ahead of our clock (the networks' clocks are not ours).
 CLOCK_SKEW_SECONDS = 300
@@ -191,9 +197,29 @@ class Tally:
     warnings_failed: int = 0
     blocked_seen_told: int = 0
     duplicates_flagged: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, **counts: int) -> None:
+        with self._lock:
+            for name, value in counts.items():
+                setattr(self, name, getattr(self, name) + value)
 
     def as_dict(self) -> dict[str, int]:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+
+def _run_all(tasks: list[Callable[[], None]]) -> None:
+    """Run the tasks on SEND_WORKERS threads (one against an emulator); the first error
+    raised by any of them is raised here, after all have run."""
+    workers = min(len(tasks), runtime.worker_count(SEND_WORKERS))
+    if workers <= 1:
+        for task in tasks:
+            task()
+        return
+    sms.sns_client()  # botocore builds clients unsafely across threads: build it first
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="observations") as pool:
+        for future in [pool.submit(task) for task in tasks]:
+            future.result()
 
 
 def record(observations: list[Observation], now: float | None = None) -> dict[str, int]:
@@ -224,21 +250,23 @@ def record(observations: list[Observation], now: float | None = None) -> dict[st
     sims = sims_by_msisdn(m for _, m in new + unwarned)
 
     fine: list[ObservationModel] = []
+    tasks: list[Callable[[], None]] = []
     for imei, msisdn in new:
         why = standing(devices.get(imei), sims.get(msisdn), now)
         if why is None:
             fine.append(ObservationModel(imei, msisdn, first_seen=first[(imei, msisdn)], state=OK, judged_at=now))
-        elif _create_pending(imei, msisdn, first[(imei, msisdn)], why, now, tally):
-            tally.new_pairs += 1
+        else:
+            tasks.append(lambda k=(imei, msisdn), why=why: _create_pending(*k, first[k], why, now, tally))
+    for key in unwarned:
+        item = known[key]
+        why = standing(devices.get(key[0]), sims.get(key[1]), now) or item.reason or NOT_ACTIVATED
+        tasks.append(lambda item=item, why=why: _warn(item, why, now, tally))
     if fine:
         with ObservationModel.batch_write() as batch:
             for item in fine:
                 batch.save(item)
-        tally.new_pairs += len(fine)
-    for key in unwarned:
-        item = known[key]
-        why = standing(devices.get(key[0]), sims.get(key[1]), now)
-        _warn(item, why or item.reason or NOT_ACTIVATED, now, tally)
+        tally.add(new_pairs=len(fine))
+    _run_all(tasks)
 
     for imei in sorted({imei for imei, _ in new}):
         _check_duplicate(imei, last_seen[imei], devices.get(imei), now, tally)
@@ -262,6 +290,7 @@ def _create_pending(imei: str, msisdn: str, seen_at: float, why: str, now: float
         if condition_failed(error):
             return False
         raise
+    tally.add(new_pairs=1)
     _send_warning(item, why, now, tally)
     return True
 
@@ -288,9 +317,9 @@ def warn_pending(item: ObservationModel, why: str, now: float, tally: Tally) -> 
 def _send_warning(item: ObservationModel, why: str, now: float, tally: Tally) -> None:
     text = enforcement_sms.warning_text(item.imei, why, float(item.grace_until))
     if tell([item.msisdn], text):
-        tally.warned += 1
+        tally.add(warned=1)
         return
-    tally.warnings_failed += 1
+    tally.add(warnings_failed=1)
     # Give the claim back: the next sighting, or the enforcement job, sends it.
     try:
         item.update(
@@ -330,7 +359,7 @@ def _check_duplicate(imei: str, seen_at: float, device: DeviceModel | None, now:
             return
         raise
     if own is None or own.duplicate_at is None:
-        tally.duplicates_flagged += 1
+        tally.add(duplicates_flagged=1)
         logger.info("duplicate imei flagged", extra={"tac": imei[:8], "sims": sims})
     numbers = owner_numbers(device, now) if device is not None else []
     if numbers and not tell(numbers, enforcement_sms.duplicate_text(device.imei)):
@@ -354,7 +383,7 @@ def _tell_blocked_seen(imei: str, seen_at: float, device: DeviceModel, now: floa
             return  # told within the last 24 h
         raise
     if tell(numbers, enforcement_sms.blocked_seen_text(device.imei, seen_at)):
-        tally.blocked_seen_told += 1
+        tally.add(blocked_seen_told=1)
     else:
         _give_back(mark, ObservationModel.owner_told_at, now)
 
