@@ -116,7 +116,6 @@ def main() -> None:
     with mock_aws():
         import app as app_module
         from chalicelib import bulk, clock, settings
-        from chalicelib.services.partners import provision_key  # noqa: F401 - warms imports
         from chalicelib.store import base
         from scripts.local_bulk import BulkDriver
 
