@@ -38,7 +38,12 @@ from chalicelib.jobs import runtime
 from chalicelib.jobs.pool import Outcome, WorkPool
 from chalicelib.services import observations, sim_records
 from chalicelib.store import checkpoints, enforcement_log
-from chalicelib.store.base import condition_failed, transact_write, transaction_condition_failed
+from chalicelib.store.base import (
+    condition_failed,
+    transact_write,
+    transaction_condition_failed,
+    transaction_conflict,
+)
 from chalicelib.store.challenges import CheckpointItem
 from chalicelib.store.devices import DeviceModel
 from chalicelib.store.observations import (
@@ -321,7 +326,7 @@ def _write_moves(moves: list, now: float, to: str, report: Report) -> None:
                     entries.append(_entry(pair, to, why, now))
                 enforcement_log.add_to(tx, entries)
         except PynamoDBException as error:
-            if not (transaction_condition_failed(error) or _conflict(error)):
+            if not (transaction_condition_failed(error) or transaction_conflict(error)):
                 raise
             moves = [(_still(p, to), why) for p, why in moves]
             continue
@@ -365,11 +370,6 @@ def _still(pair: ObservationModel, to: str) -> ObservationModel | None:
     """The pair read again, if it is still in the state the move starts from."""
     fresh = ObservationModel.get(pair.imei, pair.msisdn, consistent_read=True)
     return fresh if fresh.state == (PENDING if to == BLOCKED else BLOCKED) else None
-
-
-def _conflict(error: Exception) -> bool:
-    reasons = getattr(error, "cancellation_reasons", None) or []
-    return any(r is not None and r.code == "TransactionConflict" for r in reasons)
 
 
 def _advance(days: list, now: float, report: Report) -> None:

@@ -11,7 +11,12 @@ from typing import Any
 from pynamodb.exceptions import PynamoDBException, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.store.base import condition_failed, transact_write, transaction_condition_failed
+from chalicelib.store.base import (
+    condition_failed,
+    transact_write,
+    transaction_condition_failed,
+    transaction_conflict,
+)
 from chalicelib.store.devices import DeviceModel, sim_key
 from chalicelib.store.history import new_event
 from chalicelib.store.sims import SimModel
@@ -57,7 +62,7 @@ def commit(sim: SimModel, actions: list, condition: Any, moves: list[Move]) -> d
             raise RaceLost() from None
         raise
     except PynamoDBException as error:
-        if transaction_condition_failed(error) or _conflict(error):
+        if transaction_condition_failed(error) or transaction_conflict(error):
             raise RaceLost() from None
         raise
     return counts
@@ -75,9 +80,3 @@ def detach(tx: TransactWrite, device: DeviceModel, msisdn: str, n: int, ended_at
     tx.update(device, actions=actions, condition=DeviceModel.sim_key == sim_key(msisdn, n))
     tx.save(new_event(device.imei, "detached", at=ended_at, msisdn=msisdn, detail=why))
     return bool(device.owner_nid)
-
-
-def _conflict(error: Exception) -> bool:
-    """Another transaction held one of our items (DynamoDB's TransactionConflict)."""
-    reasons = getattr(error, "cancellation_reasons", None) or []
-    return any(r is not None and r.code == "TransactionConflict" for r in reasons)
