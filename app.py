@@ -5,6 +5,7 @@ from chalice import Chalice, Rate
 
 from chalicelib import settings
 from chalicelib.routes import auth, devices, inquiry, menu, partners, registry, sims, ussd
+from chalicelib.routes import enforcement as enforcement_routes
 
 settings.check_startup()
 
@@ -13,6 +14,7 @@ app.api.cors = True
 
 for area in (auth, sims, devices, partners, inquiry, menu, registry, ussd):
     app.register_blueprint(area.bp)
+app.register_blueprint(enforcement_routes.bp)
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="expire_sims")
@@ -31,3 +33,37 @@ def inbound_sms(event):  # type: ignore[no-untyped-def]
     from chalicelib.services import inbound_sms as channel
 
     channel.handle(event.message)
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS), name="enforce")
+def enforce(event):  # type: ignore[no-untyped-def]
+    """API.md "Network enforcement": chalicelib/services/enforcement.py does the work."""
+    from chalicelib.services import enforcement
+
+    return enforcement.run(context=event.context)
+
+
+# The bulk path (chalicelib/services/observation_dumps.py). The splitter is a plain Lambda
+# that infra/template.json subscribes to the dump bucket's ObjectCreated events:
+# `chalice package` refuses @app.on_s3_event (CloudFormation cannot add notifications to a
+# bucket it does not own), so the template owns the bucket and its notification instead.
+@app.lambda_function(name="split_observations")
+def split_observations(event, context):  # type: ignore[no-untyped-def]
+    """An S3 ObjectCreated event: each new dump is split into chunks on the queue."""
+    from urllib.parse import unquote_plus
+
+    from chalicelib.services import observation_dumps
+
+    return [
+        observation_dumps.split(record["s3"]["bucket"]["name"], unquote_plus(record["s3"]["object"]["key"]))
+        for record in event.get("Records", [])
+    ]
+
+
+# One chunk a delivery: a chunk that keeps failing goes to the dead-letter queue alone.
+@app.on_sqs_message(queue=settings.OBSERVATIONS_QUEUE, batch_size=1, name="observe_chunk")
+def observe_chunk(event):  # type: ignore[no-untyped-def]
+    """Worker: judge the chunk's rows; an exception leaves the message for SQS to retry."""
+    from chalicelib.services import observation_dumps
+
+    return [observation_dumps.process_chunk(record.body) for record in event]

@@ -53,6 +53,8 @@ def reload() -> None:
     g["TEMP_PASSWORD_TTL_SECONDS"] = _int("TEMP_PASSWORD_TTL_SECONDS", 900)
     g["TRAVELLER_WINDOW_DAYS"] = _int("TRAVELLER_WINDOW_DAYS", 30)
     g["TRAVELLER_DEVICES_PER_YEAR"] = _int("TRAVELLER_DEVICES_PER_YEAR", 1)
+    g["ENFORCEMENT_GRACE_SECONDS"] = _int("ENFORCEMENT_GRACE_SECONDS", 2592000)
+    g["DUPLICATE_MAX_SIMS"] = _int("DUPLICATE_MAX_SIMS", 5)
 
     # Ours, beyond API.md.
     # Public IMEI inquiry: requests per client address per window (DynamoDB counter
@@ -68,6 +70,21 @@ def reload() -> None:
     g["EXPIRY_WORKERS"] = _int("EXPIRY_WORKERS", 8)
     # First run only (no checkpoint yet): how many days back the job looks for expiries.
     g["EXPIRY_LOOKBACK_DAYS"] = _int("EXPIRY_LOOKBACK_DAYS", 31)
+    # The enforcement job (enforce): its time budget, threads and first-run lookback as
+    # the expiry job's; the safety rail: a run that would block more than this percent of
+    # the pairs it judged blocks nothing (only runs judging at least RAIL_MIN_PAIRS pairs:
+    # a share of a handful means nothing).
+    g["ENFORCEMENT_TIME_BUDGET_SECONDS"] = _int("ENFORCEMENT_TIME_BUDGET_SECONDS", 780)
+    g["ENFORCEMENT_WORKERS"] = _int("ENFORCEMENT_WORKERS", 8)
+    g["ENFORCEMENT_LOOKBACK_DAYS"] = _int("ENFORCEMENT_LOOKBACK_DAYS", 31)
+    g["ENFORCEMENT_MAX_BLOCK_PERCENT"] = _int("ENFORCEMENT_MAX_BLOCK_PERCENT", 50)
+    g["ENFORCEMENT_RAIL_MIN_PAIRS"] = _int("ENFORCEMENT_RAIL_MIN_PAIRS", 1000)
+    # The bulk path: operators' daily dumps (gzip CSV) land in this bucket; the splitter
+    # puts chunks of OBSERVATION_CHUNK_ROWS rows on the queue; failed chunks end in the DLQ.
+    g["OBSERVATIONS_BUCKET"] = _str("HAMTA_OBSERVATIONS_BUCKET", f"hamta-{g['STAGE']}-observations")
+    g["OBSERVATIONS_QUEUE"] = _str("HAMTA_OBSERVATIONS_QUEUE", f"hamta-{g['STAGE']}-observation-chunks")
+    g["OBSERVATIONS_DLQ"] = _str("HAMTA_OBSERVATIONS_DLQ", f"hamta-{g['STAGE']}-observation-chunks-dlq")
+    g["OBSERVATION_CHUNK_ROWS"] = _int("OBSERVATION_CHUNK_ROWS", 2000)
 
     # Secrets: the environment locally; an SSM SecureString on AWS (see secrets.py).
     g["SECRET_KEY"] = os.environ.get("HAMTA_SECRET_KEY") or None
@@ -94,6 +111,8 @@ SESSION_TTL_SECONDS: int
 TEMP_PASSWORD_TTL_SECONDS: int
 TRAVELLER_WINDOW_DAYS: int
 TRAVELLER_DEVICES_PER_YEAR: int
+ENFORCEMENT_GRACE_SECONDS: int
+DUPLICATE_MAX_SIMS: int
 IMEI_INQUIRY_MAX_PER_WINDOW: int
 IMEI_INQUIRY_WINDOW_SECONDS: int
 TRANSFER_CODE_TTL_SECONDS: int
@@ -101,6 +120,15 @@ RECOVERY_LOCK_SECONDS: int
 EXPIRY_TIME_BUDGET_SECONDS: int
 EXPIRY_WORKERS: int
 EXPIRY_LOOKBACK_DAYS: int
+ENFORCEMENT_TIME_BUDGET_SECONDS: int
+ENFORCEMENT_WORKERS: int
+ENFORCEMENT_LOOKBACK_DAYS: int
+ENFORCEMENT_MAX_BLOCK_PERCENT: int
+ENFORCEMENT_RAIL_MIN_PAIRS: int
+OBSERVATIONS_BUCKET: str
+OBSERVATIONS_QUEUE: str
+OBSERVATIONS_DLQ: str
+OBSERVATION_CHUNK_ROWS: int
 SECRET_KEY: str | None
 SECRET_KEY_PARAMETER: str | None
 

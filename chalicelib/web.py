@@ -80,13 +80,14 @@ def route(bp: Blueprint, path: str, **options: Any) -> Callable:
     return register
 
 
-_TYPES: dict[type, tuple[type, ...]] = {str: (str,), int: (int,), bool: (bool,)}
+_TYPES: dict[type, tuple[type, ...]] = {str: (str,), int: (int,), bool: (bool,), list: (list,)}
 
 
 def body(
     request: Any,
     required: dict[str, type] | None = None,
     optional: dict[str, type] | None = None,
+    max_bytes: int = MAX_BODY_BYTES,
 ) -> dict[str, Any]:
     """The JSON object in the request, checked against the fields a route takes.
 
@@ -99,7 +100,7 @@ def body(
         raw = request.raw_body or b""
     except UnicodeError:  # a body that is no text at all
         raise HamtaError("invalid_request") from None
-    if len(raw) > MAX_BODY_BYTES:
+    if len(raw) > max_bytes:
         raise HamtaError("invalid_request")
     if not raw.strip():
         data: Any = {}

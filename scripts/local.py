@@ -1,12 +1,15 @@
 """The one-command local run (API.md "Local run"): emulated AWS, tables, partner keys, the API.
 
     python scripts/local.py [--port P] [--aws-port Q] [--cleanup-interval S]
-        [--operator-key K] [--registrar-key K] [--customs-key K] [--aws-endpoint URL] [--demo]
+        [--enforce-interval S] [--operator-key K] [--registrar-key K] [--customs-key K]
+        [--aws-endpoint URL] [--demo]
 
 Starts moto server on Q (or uses the emulator at --aws-endpoint), creates every table,
 provisions one operator, one registrar and one customs key, serves the Chalice app with chalice's own
 local server on P (stage `local`), prints every SMS the emulated SNS accepts, runs the
-expire_sims job every S seconds, and prints `ready` once the API answers. Ctrl-C stops it.
+expire_sims job every S seconds (enforce every --enforce-interval seconds), hands dumps
+dropped in the observations bucket to the bulk path's Lambdas (scripts/local_bulk.py),
+and prints `ready` once the API answers. Ctrl-C stops it.
 What is published on the topic `hamta-inbound-sms` reaches the `inbound_sms` handler.
 Settings (API.md "Settings") set in the caller's environment win over the stage's.
 """
@@ -35,6 +38,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--aws-endpoint", help="use this emulator (moto server, LocalStack)")
     parser.add_argument(
         "--cleanup-interval", type=float, default=0, help="run expire_sims every S seconds (0: never)"
+    )
+    parser.add_argument(
+        "--enforce-interval", type=float, default=0, help="run enforce every S seconds (0: never)"
     )
     parser.add_argument("--operator-key", help="the operator's partner key [random]")
     parser.add_argument("--registrar-key", help="the registrar's partner key [random]")
@@ -73,6 +79,9 @@ def create_tables() -> None:
     settings.reload()
     base.configure()
     base.create_tables()
+    from chalicelib import bulk
+
+    bulk.create_local_resources()  # the dump bucket and the chunk queues (bulk path)
 
 
 class SmsPrinter(threading.Thread):
@@ -192,6 +201,25 @@ class InboundSmsRelay(threading.Thread):
                 say(f"inbound_sms relay: {type(error).__name__}")
 
 
+class EnforceJob(threading.Thread):
+    """Runs the same handler as the daily schedule, every `interval` seconds."""
+
+    def __init__(self, interval: float, stop: threading.Event) -> None:
+        super().__init__(daemon=True, name="enforce")
+        self.interval = interval
+        self.stop = stop
+
+    def run(self) -> None:
+        from chalicelib.services import enforcement
+
+        while not self.stop.wait(self.interval):
+            try:
+                report = enforcement.run()
+                say(f"enforce: {json.dumps(report, ensure_ascii=False)}")
+            except Exception as error:  # a failed run must not stop the server
+                say(f"enforce failed: {type(error).__name__}: {error}")
+
+
 def say(text: str) -> None:
     print(text, flush=True)
 
@@ -268,6 +296,12 @@ def main(argv: list[str] | None = None) -> int:
         SmsPrinter(endpoint, stop).start()
         if args.cleanup_interval > 0:
             CleanupJob(args.cleanup_interval, stop).start()
+        if args.enforce_interval > 0:
+            EnforceJob(args.enforce_interval, stop).start()
+        import app as app_module
+        from scripts.local_bulk import BulkDriver, BulkThread
+
+        BulkThread(BulkDriver(app_module, say), stop).start()  # S3 -> SQS -> workers
         server = start_api(args.port)
         InboundSmsRelay(endpoint, stop).start()
         base_url = f"http://127.0.0.1:{args.port}"

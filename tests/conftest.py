@@ -20,7 +20,7 @@ for _name in list(os.environ):
         "CAPTCHA_TTL_SECONDS", "CAPTCHA_MODE", "LOGIN_MAX_FAILURES", "LOGIN_LOCK_SECONDS",
         "ACTIVATION_MAX_ATTEMPTS", "ACTIVATION_LOCK_SECONDS", "RECOVERY_MAX_ATTEMPTS",
         "SESSION_TTL_SECONDS", "TEMP_PASSWORD_TTL_SECONDS",
-    ):
+    ) or _name.startswith(("ENFORCEMENT_", "DUPLICATE_", "OBSERVATION_")):
         del os.environ[_name]
 os.environ.update(
     {

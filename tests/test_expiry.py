@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 
 from bench.calls import count_calls
 from chalicelib import clock
-from chalicelib.services import expiry, sim_records
+from chalicelib.services import expiry, expiry_writes, sim_records
 from chalicelib.store.base import plain_map
 from chalicelib.store.challenges import CheckpointItem
 from chalicelib.store.devices import DeviceModel, find_device, sim_key
@@ -245,7 +245,7 @@ def test_first_run_looks_back_a_month(client):
 
 def test_a_sim_with_more_devices_than_one_transaction_takes(running):
     msisdn, _ = sim_expiring_in(HOUR)
-    imeis = [device_on(msisdn) for _ in range(expiry.DEVICES_PER_TRANSACTION + 5)]
+    imeis = [device_on(msisdn) for _ in range(expiry_writes.DEVICES_PER_TRANSACTION + 5)]
     clock.advance(2 * HOUR)
 
     report = invoke(running)
@@ -376,7 +376,7 @@ def test_a_device_that_moved_meanwhile_is_not_touched(running, monkeypatch):
     msisdn, nid = sim_expiring_in(HOUR)
     imei = device_on(msisdn)
     clock.advance(2 * HOUR)
-    real_devices_of = expiry._devices_of
+    real_devices_of = expiry_writes.devices_of
 
     def then_it_moves(number, ownership):
         found = real_devices_of(number, ownership)
@@ -385,7 +385,7 @@ def test_a_device_that_moved_meanwhile_is_not_touched(running, monkeypatch):
         moved.save()
         return found
 
-    monkeypatch.setattr(expiry, "_devices_of", then_it_moves)
+    monkeypatch.setattr(expiry_writes, "devices_of", then_it_moves)
     report = invoke(running)
 
     assert report["expired"] == 1 and report["devices_kept"] == 0

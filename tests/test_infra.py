@@ -115,7 +115,9 @@ def test_the_policy_allows_every_call_the_code_makes_and_no_more(api, monkeypatc
     from bench.calls import count_calls
     from chalicelib import clock
     from chalicelib.services import expiry
-    from tests.flows import add_sim, new_nid_cartable, sim_login
+    from chalicelib.services import enforcement
+    from tests.conftest import OPERATOR_KEY
+    from tests.flows import activate_new_device, add_sim, new_nid_cartable, sim_login
 
     with count_calls() as calls:
         nid, msisdn, token = new_nid_cartable(api)
@@ -124,6 +126,13 @@ def test_the_policy_allows_every_call_the_code_makes_and_no_more(api, monkeypatc
         api.post("/devices/activate", {"imei": imei, "activation_code": code}, token=token)
         api.get("/devices", token=token)
         api.get(f"/devices/{imei}/history", token=token)
+        _, seen = activate_new_device(api, token, msisdn)
+        api.post("/operator/observations", {"observations": [
+            {"imei": seen, "msisdn": msisdn, "seen_at": int(clock.now())},
+            {"imei": ids.imei(), "msisdn": msisdn, "seen_at": int(clock.now()) - 31 * 86400},
+        ]}, token=OPERATOR_KEY)
+        enforcement.run()
+        api.get("/operator/enforcement", token=OPERATOR_KEY)
         offer = api.post(f"/devices/{imei}/transfer", token=token)[1]
         buyer = sim_login(api, ids.msisdn())
         api.post("/devices/activate", {"imei": imei, "activation_code": offer["activation_code"]},

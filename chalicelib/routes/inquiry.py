@@ -5,6 +5,7 @@ from chalice import Blueprint
 
 from chalicelib import web
 from chalicelib.services import inquiry
+from chalicelib.services import observations
 
 bp = Blueprint(__name__)
 
@@ -12,4 +13,6 @@ bp = Blueprint(__name__)
 @web.route(bp, "/imei/{imei}", methods=["GET"])
 def get_imei(imei: str) -> object:
     request = bp.current_request
-    return web.json_response(inquiry.inquire(imei, web.client_address(request)))
+    answer = inquiry.inquire(imei, web.client_address(request))
+    answer.update(observations.inquiry_flags(answer["imei"]))  # "flags": ["duplicate"]
+    return web.json_response(answer)

@@ -59,6 +59,7 @@ def all_models() -> list[type[Model]]:
         transfer_records,
         travellers,
     )
+    from chalicelib.store import observations
 
     return [
         people.PersonModel,
@@ -70,6 +71,7 @@ def all_models() -> list[type[Model]]:
         models_table.PhoneModelEntry,
         travellers.TravellerModel,
         transfer_records.TransferRecordModel,
+        observations.ObservationModel,
     ]
 
 
@@ -136,6 +138,12 @@ def transaction_condition_failed(error: Exception) -> bool:
     """A TransactWriteError whose cause was a failed condition (the state moved under us)."""
     reasons = getattr(error, "cancellation_reasons", None) or []
     return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
+
+
+def transaction_conflict(error: Exception) -> bool:
+    """A TransactWriteError because another transaction held one of its items at once."""
+    reasons = getattr(error, "cancellation_reasons", None) or []
+    return any(r is not None and r.code == "TransactionConflict" for r in reasons)
 
 
 def condition_failed(error: Exception) -> bool:

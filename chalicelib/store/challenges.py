@@ -102,6 +102,8 @@ class CheckpointItem(_Item):
     last_run_started_at = NumberAttribute(null=True)
     last_run_finished_at = NumberAttribute(null=True)
     updated_at = NumberAttribute(null=True)
+    # enforce: the `now` of the last run whose blocks passed the safety rail
+    approved_until = NumberAttribute(null=True)
 
 
 ITEM_MODELS: list[type[Model]] = [
