@@ -51,6 +51,7 @@ def reload() -> None:
     g["RECOVERY_MAX_ATTEMPTS"] = _int("RECOVERY_MAX_ATTEMPTS", 5)
     g["SESSION_TTL_SECONDS"] = _int("SESSION_TTL_SECONDS", 1800)
     g["TEMP_PASSWORD_TTL_SECONDS"] = _int("TEMP_PASSWORD_TTL_SECONDS", 900)
+    g["SIM_ADDS_PER_DAY"] = _int("SIM_ADDS_PER_DAY", 5)
 
     # Ours, beyond API.md.
     # Public IMEI inquiry: requests per client address per window (DynamoDB counter
@@ -66,6 +67,13 @@ def reload() -> None:
     g["EXPIRY_WORKERS"] = _int("EXPIRY_WORKERS", 8)
     # First run only (no checkpoint yet): how many days back the job looks for expiries.
     g["EXPIRY_LOOKBACK_DAYS"] = _int("EXPIRY_LOOKBACK_DAYS", 31)
+
+    # SMS circuit breaker: at most this many SMS service-wide per window; past it every
+    # send answers 503 sms_unavailable (README "SMS spend"). 0 turns the breaker off.
+    g["SMS_MAX_PER_WINDOW"] = _int("SMS_MAX_PER_WINDOW", 20000)
+    g["SMS_WINDOW_SECONDS"] = _int("SMS_WINDOW_SECONDS", 3600)
+    # Forgot-password SMS per national ID per 24 h (only sends count).
+    g["FORGOT_MAX_PER_DAY"] = _int("FORGOT_MAX_PER_DAY", 5)
 
     # Secrets: the environment locally; an SSM SecureString on AWS (see secrets.py).
     g["SECRET_KEY"] = os.environ.get("HAMTA_SECRET_KEY") or None
@@ -97,6 +105,10 @@ RECOVERY_LOCK_SECONDS: int
 EXPIRY_TIME_BUDGET_SECONDS: int
 EXPIRY_WORKERS: int
 EXPIRY_LOOKBACK_DAYS: int
+SIM_ADDS_PER_DAY: int
+SMS_MAX_PER_WINDOW: int
+SMS_WINDOW_SECONDS: int
+FORGOT_MAX_PER_DAY: int
 SECRET_KEY: str | None
 SECRET_KEY_PARAMETER: str | None
 

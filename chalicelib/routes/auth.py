@@ -79,7 +79,7 @@ def forgot_password():
         required={"national_id": str, "msisdn": str, "birth_date": str, "channel": str},
     )
     if data["channel"] != "sms":
-        raise HamtaError("invalid_request")
+        raise HamtaError("invalid_request", field="channel")
     national_id = parse_national_id(data["national_id"])
     msisdn = parse_msisdn(data["msisdn"])
     birth_date = parse_birth_date(data["birth_date"])

@@ -39,9 +39,9 @@ def get_person(national_id: str) -> PersonModel | None:
         return None
 
 
-def _check_length(password: str) -> None:
+def _check_length(password: str, field: str = "password") -> None:
     if len(password) > passwords.MAX_LENGTH:
-        raise HamtaError("invalid_request")
+        raise HamtaError("invalid_request", field=field)
 
 
 def register(caller: Caller, national_id: str, birth_date: date, password: str) -> dict:
@@ -128,8 +128,8 @@ def change_password(caller: Caller, old_password: str, new_password: str) -> Non
     `old_password` is the current password, or, in a session opened with a temporary
     password, that temporary one. Wrong guesses count toward the login lock.
     """
-    _check_length(old_password)
-    _check_length(new_password)
+    _check_length(old_password, "old_password")
+    _check_length(new_password, "new_password")
     key = _login_key(caller.national_id)
     counter = limits.check_lock(key)
     person = caller.person

@@ -27,7 +27,7 @@ ATTEMPTS = 3  # reads-and-writes before giving up on a device that keeps changin
 def activate(caller: Caller, typed_imei: object, typed_code: object, typed_msisdn: object = None) -> dict:
     """POST /devices/activate -> the device as now in the caller's cartable."""
     imei = identifiers.parse_imei(typed_imei)
-    code = identifiers.parse_code(typed_code)
+    code = identifiers.parse_code(typed_code, "activation_code")
     if caller.kind == SIM:
         target = devices.target_for(caller, typed_msisdn, {})
     for attempt in range(ATTEMPTS):

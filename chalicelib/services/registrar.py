@@ -23,8 +23,10 @@ def register_device(
     imei: str, imei2: str | None, brand: str | None, model: str | None, source: str
 ) -> str:
     """Register a device; return its activation code. Either IMEI taken: 409."""
-    if source not in SOURCES or imei2 == imei:
-        raise HamtaError("invalid_request")
+    if source not in SOURCES:
+        raise HamtaError("invalid_request", field="source")
+    if imei2 == imei:
+        raise HamtaError("invalid_request", field="imei2")
     now = clock.now()
     code = new_activation_code()
     device = DeviceModel(
