@@ -34,7 +34,12 @@ def verify_otp():
     msisdn = parse_msisdn(data["msisdn"])
     otp.verify_code(msisdn, parse_code(data["code"]), otp.LOGIN)
     sim = sim_records.ensure_sim(msisdn)
-    token, ttl = sessions.open_session(sessions.SIM, msisdn=msisdn, ownership=int(sim.ownership))
+    token, ttl = sessions.open_session(
+        sessions.SIM,
+        msisdn=msisdn,
+        ownership=int(sim.ownership),
+        epoch=int(sim.session_epoch or 0),
+    )
     return json_response(
         {"token": token, "expires_in": ttl, "cartable": {"kind": sessions.SIM, "msisdn": msisdn}}
     )

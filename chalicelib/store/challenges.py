@@ -72,7 +72,8 @@ class SessionItem(_Item):
     msisdn = UnicodeAttribute(null=True)
     ownership = NumberAttribute(null=True)
     national_id = UnicodeAttribute(null=True)
-    epoch = NumberAttribute(null=True)  # the person's session_epoch when it was opened
+    # When it was opened: the person's session_epoch (national ID) or the SIM's (SIM login).
+    epoch = NumberAttribute(null=True)
     must_change_password = BooleanAttribute(default=False)
     created_at = NumberAttribute()
 
