@@ -74,6 +74,9 @@ def reload() -> None:
     g["SMS_WINDOW_SECONDS"] = _int("SMS_WINDOW_SECONDS", 3600)
     # Forgot-password SMS per national ID per 24 h (only sends count).
     g["FORGOT_MAX_PER_DAY"] = _int("FORGOT_MAX_PER_DAY", 5)
+    # Every forgot-password answer takes at least this long (one timing class whatever the
+    # outcome; above the slowest path, a send). bench/forgot_timing.py measures the paths.
+    g["FORGOT_ANSWER_FLOOR_MS"] = _int("FORGOT_ANSWER_FLOOR_MS", 400)
 
     # Secrets: the environment locally; an SSM SecureString on AWS (see secrets.py).
     g["SECRET_KEY"] = os.environ.get("HAMTA_SECRET_KEY") or None
@@ -109,6 +112,7 @@ SIM_ADDS_PER_DAY: int
 SMS_MAX_PER_WINDOW: int
 SMS_WINDOW_SECONDS: int
 FORGOT_MAX_PER_DAY: int
+FORGOT_ANSWER_FLOOR_MS: int
 SECRET_KEY: str | None
 SECRET_KEY_PARAMETER: str | None
 

@@ -76,9 +76,24 @@ def list_devices(caller: Caller) -> list[dict]:
         if caller.sim is None or not sim_records.is_live(caller.sim):
             return []  # an expired SIM's cartable is empty at once, job or no job
         rows = DeviceModel.by_sim.query(sim_key(caller.msisdn, caller.ownership))
-    else:
-        rows = DeviceModel.by_owner.query(caller.national_id)
+        return [render(device) for device in rows if _sim_session_sees(caller, device)]
+    rows = DeviceModel.by_owner.query(caller.national_id)
     return [render(device) for device in rows]
+
+
+def _sim_session_sees(caller: Caller, device: DeviceModel) -> bool:
+    """A device of a national-ID cartable shows in a SIM cartable only while that SIM is
+    one of the cartable's SIMs: once removed (DELETE /sims/{msisdn}), its SIM logins no
+    longer reach the national-ID cartable's devices."""
+    if not device.owner_nid:
+        return True
+    sim = caller.sim
+    linked = (
+        sim.cartable_nid
+        if sim is not None and int(sim.cartable_ownership or 0) == caller.ownership
+        else None
+    )
+    return device.owner_nid == linked
 
 
 def in_cartable(caller: Caller, device: DeviceModel) -> bool:
@@ -91,6 +106,7 @@ def in_cartable(caller: Caller, device: DeviceModel) -> bool:
             and device.sim_key == sim_key(caller.msisdn, caller.ownership)
             and caller.sim is not None
             and sim_records.is_live(caller.sim)
+            and _sim_session_sees(caller, device)
         )
     return device.owner_nid is not None and device.owner_nid == caller.national_id
 
