@@ -107,6 +107,16 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
         "تعداد درخواست‌ها بیش از حد مجاز است. بعداً دوباره تلاش کنید.",
         "Too many attempts. Try again later.",
     ),
+    "method_not_allowed": (
+        405,
+        "این روش درخواست برای این نشانی پشتیبانی نمی‌شود.",
+        "This method is not supported for this address.",
+    ),
+    "unsupported_media_type": (
+        415,
+        "نوع محتوای درخواست پشتیبانی نمی‌شود. از application/json استفاده کنید.",
+        "The request's content type is not supported. Use application/json.",
+    ),
     "sms_unavailable": (
         503,
         "ارسال پیامک در حال حاضر ممکن نیست. چند دقیقه بعد دوباره تلاش کنید.",

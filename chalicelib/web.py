@@ -51,6 +51,22 @@ def error_response(error: HamtaError, request: Any) -> Response:
     return json_response(error.body(lang(request)), error.status, error.headers())
 
 
+# Answers Chalice makes itself, before any view runs, and the codes we give them.
+_FRAMEWORK_ERRORS = {405: "method_not_allowed", 415: "unsupported_media_type"}
+
+
+def shape_framework_errors(event: Any, get_response: Callable) -> Response:
+    """HTTP middleware: Chalice's own 405 and 415 answers (`{"Code", "Message"}`) in our
+    error shape and the caller's language. (API Gateway's own answers on AWS are shaped
+    by the GatewayResponses in infra/template.json.)"""
+    response = get_response(event)
+    code = _FRAMEWORK_ERRORS.get(response.status_code)
+    if code is None:
+        return response
+    headers = {k: v for k, v in (response.headers or {}).items() if k.lower() != "content-type"}
+    return json_response(HamtaError(code).body(lang(event)), response.status_code, headers)
+
+
 def route(bp: Blueprint, path: str, **options: Any) -> Callable:
     """`bp.route` with our error rendering; JSON and the body limit for every method."""
     options.setdefault("content_types", CONTENT_TYPES)
@@ -193,6 +209,9 @@ def caller(
     403 password_change_required for a temporary-password session outside PUT /me/password."""
     who = sessions.resolve(bearer(request))
     if who.kind not in kinds:
+        if kinds == (sessions.NATIONAL_ID,):
+            # A SIM session on a national-ID route: say how to get there.
+            raise HamtaError("forbidden", reason="national_id_cartable_required")
         raise HamtaError("forbidden")
     if who.must_change_password and not allow_password_change_only:
         raise HamtaError("password_change_required")
@@ -213,7 +232,7 @@ def partner(request: Any, role: str) -> str:
     except DoesNotExist:
         raise HamtaError("unauthorized") from None
     if item.role != role:
-        raise HamtaError("forbidden")
+        raise HamtaError("forbidden", reason="partner_role")
     return item.name or role
 
 

@@ -9,9 +9,20 @@ from chalicelib import captcha, settings
 from chalicelib.identifiers import parse_birth_date, parse_code, parse_msisdn, parse_national_id
 from chalicelib.services import accounts, cartable_sims, otp, sessions, sim_records
 from chalicelib.errors import HamtaError
-from chalicelib.web import body, caller, json_response, lang, no_content, route
+from chalicelib.web import (
+    body,
+    caller,
+    json_response,
+    lang,
+    no_content,
+    route,
+    shape_framework_errors,
+)
 
 bp = Blueprint(__name__)
+# App-wide (a blueprint's middleware applies to every route once registered): Chalice's
+# own 405/415 answers in the error shape.
+bp.middleware("http")(shape_framework_errors)
 
 
 @route(bp, "/captcha", methods=["POST"])

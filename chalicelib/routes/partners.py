@@ -49,7 +49,7 @@ def _instant(value: str) -> float:
 @web.route(bp, "/registrar/devices", methods=["POST"])
 def post_registrar_device() -> object:
     request = bp.current_request
-    web.partner(request, "registrar")
+    name = web.partner(request, "registrar")
     data = web.body(
         request,
         required={"imei": str, "source": str},
@@ -61,6 +61,6 @@ def post_registrar_device() -> object:
         if data.get(name) is not None and len(data[name]) > 100:
             raise HamtaError("invalid_request", field=name)
     code = registrar.register_device(
-        imei, imei2, data.get("brand"), data.get("model"), data["source"]
+        imei, imei2, data.get("brand"), data.get("model"), data["source"], registrar=name
     )
     return web.json_response({"activation_code": code, "imei": imei}, 201)

@@ -96,6 +96,14 @@ class PartnerKeyItem(_Item):
     created_at = NumberAttribute(null=True)
 
 
+class RegistrationItem(_Item):
+    """pk "registration#<imei>": who registered a device and what they sent, so the same
+    registration sent again (a retry after a lost answer) gets the same activation code."""
+
+    registrar = UnicodeAttribute()
+    fingerprint = UnicodeAttribute()  # imei2, brand, model and source as sent
+
+
 class CheckpointItem(_Item):
     """pk "job#<name>": where a scheduled job stopped, so the next run carries on."""
 
@@ -112,4 +120,5 @@ ITEM_MODELS: list[type[Model]] = [
     CounterItem,
     PartnerKeyItem,
     CheckpointItem,
+    RegistrationItem,
 ]
