@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import threading
 from typing import Iterator
 
 
@@ -13,45 +12,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
-_write_lock = threading.RLock()
-
-
-def _atomic_dynamodb_writes() -> None:
-    """Make moto's DynamoDB writes atomic, as DynamoDB's are.
-
-    moto evaluates a write's condition and then applies it in plain Python, with no lock:
-    under threads (and CPU load) two `failures < 5` updates can both see 4 and both write,
-    which DynamoDB never allows for one item. The races tests fire would then measure moto,
-    not us. One lock around each write restores DynamoDB's per-item atomicity (and more).
-    """
-    from moto.dynamodb.models import DynamoDBBackend
-
-    for name in _WRITES:
-        real = getattr(DynamoDBBackend, name)
-        if getattr(real, "_hamta_atomic", False):
-            continue
-
-        def atomic(self, *args, _real=real, **kwargs):
-            with _write_lock:
-                return _real(self, *args, **kwargs)
-
-        atomic._hamta_atomic = True  # type: ignore[attr-defined]
-        setattr(DynamoDBBackend, name, atomic)
-
-
 @contextlib.contextmanager
 def moto_server() -> Iterator[str]:
     """A moto server (threaded, in this process) on a free port; yields its URL.
 
     The store is pointed at it with every table created, and pointed back afterwards.
-    Its DynamoDB writes are atomic, as DynamoDB's are (see `_atomic_dynamodb_writes`).
+    Its DynamoDB writes are atomic, as DynamoDB's are (see scripts/local.py
+    `atomic_moto_writes`: moto checks a condition and writes with no lock between).
     """
     import os
 
     from moto.server import ThreadedMotoServer
 
-    _atomic_dynamodb_writes()
+    from scripts.local import atomic_moto_writes
+
+    atomic_moto_writes()
 
     from chalicelib import settings
     from chalicelib.store import base

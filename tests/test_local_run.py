@@ -160,3 +160,24 @@ def test_an_emulator_already_running_is_used_and_none_is_started(run):
         assert again.call("GET", "/imei/" + ids.imei())[0] == 200
         assert stored_sim(url, msisdn)
         assert json.dumps(again.call("GET", "/me")[1]).count("unauthorized") == 1
+
+
+@pytest.mark.parametrize("flag", ["--port", "--aws-port"])
+def test_a_busy_port_ends_with_one_clear_line_and_a_non_zero_exit(flag):
+    """Issue 10 item 9: a busy API port was a traceback, a busy emulator port a hang."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        other = free_port()
+        ports = {"--port": other, "--aws-port": other, flag: busy}
+        child_env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HAMTA_"))}
+        finished = subprocess.run(
+            [sys.executable, "scripts/local.py", "--port", str(ports["--port"]),
+             "--aws-port", str(ports["--aws-port"])],
+            cwd=ROOT, env=child_env, capture_output=True, text=True, timeout=60,
+        )
+    assert finished.returncode != 0
+    lines = [line for line in finished.stderr.splitlines() if line.strip()]
+    assert lines == [f"local.py: port {busy} is already in use; free it or choose another with {flag}"]
+    assert "ready" not in finished.stdout
