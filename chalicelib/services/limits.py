@@ -50,20 +50,20 @@ def reserve(key: str, budget: int, lock_seconds: int) -> None:
     item = CounterItem(key)
     common = [CounterItem.expires_at.set(expiry), CounterItem.ttl.set(int(expiry) + 3600)]
     not_locked = CounterItem.locked_until.does_not_exist() | (CounterItem.locked_until <= now)
+    # One call in the usual cases: no counter yet (ADD makes it 1) or a live window under
+    # the budget. Only a stale window (older than lock_seconds) takes a second call.
+    counts = CounterItem.failures.does_not_exist() | (
+        (CounterItem.expires_at > now) & (CounterItem.failures < budget) & not_locked
+    )
     for _ in range(3):
         try:
-            item.update(
-                actions=[CounterItem.failures.add(1), *common],
-                condition=(CounterItem.expires_at > now)
-                & (CounterItem.failures < budget)
-                & not_locked,
-            )
+            item.update(actions=[CounterItem.failures.add(1), *common], condition=counts)
             break
         except UpdateError as error:
             if not condition_failed(error):
                 raise
         try:
-            # Missing or stale: this attempt opens a new window.
+            # Stale: this attempt opens a new window.
             item.update(
                 actions=[CounterItem.failures.set(1), CounterItem.locked_until.remove(), *common],
                 condition=CounterItem.expires_at.does_not_exist() | (CounterItem.expires_at <= now),
