@@ -227,3 +227,39 @@ def test_10_sale_offers_at_once_never_answer_500(server):
     assert set(codes(outcomes)) <= {"ok", "service_unavailable"}, outcomes
     assert "ok" in codes(outcomes)
     assert all(o[1] == 1 for o in outcomes if o[0] == "service_unavailable")
+
+
+def test_retries_that_run_out_answer_503_with_retry_after_and_change_nothing(api, monkeypatch):
+    """DynamoDB answering TransactionConflict to every try (a fault injected at botocore's
+    door): the sale is refused with 503 service_unavailable and Retry-After, never 500,
+    and the device is as it was."""
+    from botocore.client import BaseClient
+    from botocore.exceptions import ClientError
+
+    from tests.flows import activate_new_device, new_sim_cartable
+
+    _, _, token = new_sim_cartable(api)
+    status, imei = activate_new_device(api, token)
+    assert status == 201
+    real = BaseClient._make_api_call
+    tries = []
+
+    def conflicting(self, operation, params):
+        if operation == "TransactWriteItems":
+            tries.append(1)
+            raise ClientError(
+                {"Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                 "CancellationReasons": [{"Code": "TransactionConflict"}]
+                 + [{"Code": "None"}] * (len(params["TransactItems"]) - 1)},
+                operation,
+            )
+        return real(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", conflicting)
+    status, data, headers = api.post(f"/devices/{imei}/transfer", token=token)
+    monkeypatch.undo()
+    assert (status, data["error"]["code"]) == (503, "service_unavailable")
+    assert headers["Retry-After"] == "1" and data["retry_after"] == 1
+    assert len(tries) > 1  # it did retry
+    device = api.get("/devices", token=token)[1]["devices"][0]
+    assert device["status"] == "active"
