@@ -168,9 +168,33 @@ def _any_method(handler, name: str):  # type: ignore[no-untyped-def]
     raise AttributeError(name)
 
 
+_per_thread = threading.local()
+
+
+def _current_request_per_thread() -> None:
+    """chalice local serves requests on threads, but the app keeps `current_request` (and
+    `lambda_context`) in one attribute: two requests at once could read each other's body
+    and token. On Lambda a container serves one request at a time; here each thread gets
+    its own."""
+    from chalice import Chalice
+
+    for name in ("current_request", "lambda_context"):
+        if isinstance(getattr(Chalice, name, None), property):
+            continue
+        setattr(Chalice, name, property(
+            lambda self, _n=name: getattr(_per_thread, _n, None),
+            lambda self, value, _n=name: setattr(_per_thread, _n, value),
+        ))
+
+
 def start_api(port: int):  # -> chalice.local.LocalDevServer
     from chalice.cli.factory import CLIFactory
-    from chalice.local import ChaliceRequestHandler
+    from chalice.local import ChaliceRequestHandler, ThreadedHTTPServer
+
+    _current_request_per_thread()
+    # socketserver's default backlog is 5: a front end (or a test) firing 20 requests at
+    # once had connections reset before any reached the API.
+    ThreadedHTTPServer.request_queue_size = 128
 
     # API Gateway answers any method it has no route for with a 4xx; chalice's local
     # server knows only the common methods and answers TRACE, QUERY... with a bare 501.
