@@ -211,6 +211,11 @@ def forgot_password(national_id: str, msisdn: str, birth_date: date) -> None:
     try:
         joins = _store_temp_password(national_id, msisdn, birth_date, plan, temp_hash)
     except HamtaError:
+        # Races that ran out: nothing stored, nothing sent, and the same 202 (a 503 here
+        # would tell that every condition held). A DynamoDB fault still answers 503.
+        limits.give_back(cap)
+        return
+    except Exception:  # a DynamoDB fault: nothing sent, so nothing counts
         limits.give_back(cap)
         raise
     if joins is None:
@@ -225,7 +230,11 @@ def forgot_password(national_id: str, msisdn: str, birth_date: date) -> None:
         logger.warning("temporary password not sent", extra={"national_id": mask_national_id(national_id)})
         return  # nothing changes
     if joins:
-        joins = _join_sim(national_id, msisdn, birth_date)
+        try:
+            joins = _join_sim(national_id, msisdn, birth_date)
+        except HamtaError:  # races ran out: the SMS has left; a new request joins it
+            logger.warning("sim not joined", extra={"national_id": mask_national_id(national_id)})
+            joins = False
     logger.info(
         "temporary password sent",
         extra={"national_id": mask_national_id(national_id), "sim_joined": joins},
