@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/device_calls.py
 	$(BIN)/python bench/channel_calls.py
 	$(BIN)/python bench/menu_calls.py
+	$(BIN)/python bench/forgot_timing.py
 	$(BIN)/python bench/expiry.py --sims 10000 --expired 1000
 
 clean:

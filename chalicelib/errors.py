@@ -130,13 +130,23 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
     ),
     "otp_resend_too_soon": (
         429,
-        "رمز عبور موقت به تازگی ارسال شده است. پس از پایان زمان دوباره درخواست کنید.",
-        "A temporary password was sent recently. Ask again when the timer ends.",
+        "رمز عبور موقت به تازگی ارسال شده است. {retry_after} ثانیه دیگر دوباره درخواست کنید.",
+        "A temporary password was sent recently. Ask again in {retry_after} seconds.",
     ),
     "rate_limited": (
         429,
         "تعداد درخواست‌ها بیش از حد مجاز است. بعداً دوباره تلاش کنید.",
         "Too many attempts. Try again later.",
+    ),
+    "method_not_allowed": (
+        405,
+        "این روش درخواست برای این نشانی پشتیبانی نمی‌شود.",
+        "This method is not supported for this address.",
+    ),
+    "unsupported_media_type": (
+        415,
+        "نوع محتوای درخواست پشتیبانی نمی‌شود. از application/json استفاده کنید.",
+        "The request's content type is not supported. Use application/json.",
     ),
     "sms_unavailable": (
         503,
@@ -155,16 +165,51 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
     ),
 }
 
+# The same code said more precisely where the caller's situation is known: (fa, en).
+# HamtaError(code, reason=...) picks one; the code and status stay those of MESSAGES.
+REASONS: dict[str, tuple[str, str]] = {
+    "national_id_cartable_required": (
+        "این بخش در کارتابل کد ملی است. ابتدا با «ثبت نام» کارتابل کد ملی بسازید و با کد ملی وارد شوید.",
+        "This is part of a national-ID cartable. Create one first (POST /auth/register) "
+        "and sign in with your national ID.",
+    ),
+    "partner_role": (
+        "کلید این همکار برای این بخش مجاز نیست.",
+        "This partner key's role may not use this route.",
+    ),
+    "temporary_password_session": (
+        "نشست رمز عبور موقت را نمی‌توان از این راه بست. رمز عبور جدید تعیین کنید.",
+        "A temporary-password session cannot do this. Choose a new password first.",
+    ),
+    "lost_race": (
+        "این مورد هم‌زمان تغییر کرد. لحظاتی بعد دوباره تلاش کنید.",
+        "This changed at the same moment elsewhere. Please try again in a moment.",
+    ),
+}
+
+_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+
 
 class HamtaError(Exception):
-    """A refusal the caller should see: a code from MESSAGES, maybe a retry delay."""
+    """A refusal the caller should see: a code from MESSAGES, maybe a retry delay, maybe
+    the request field it is about (`invalid_request` names it), maybe a precise reason."""
 
-    def __init__(self, code: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        retry_after: int | None = None,
+        field: str | None = None,
+        reason: str | None = None,
+    ) -> None:
         if code not in MESSAGES:
             raise ValueError(f"unknown error code {code!r}")
+        if reason is not None and reason not in REASONS:
+            raise ValueError(f"unknown reason {reason!r}")
         super().__init__(code)
         self.code = code
         self.retry_after = retry_after
+        self.field = field
+        self.reason = reason
 
     @property
     def status(self) -> int:
@@ -172,7 +217,17 @@ class HamtaError(Exception):
 
     def body(self, lang: str = "fa") -> dict[str, Any]:
         _, fa, en = MESSAGES[self.code]
-        error: dict[str, Any] = {"code": self.code, "message": en if lang == "en" else fa}
+        if self.reason is not None:
+            fa, en = REASONS[self.reason]
+        message = en if lang == "en" else fa
+        if "{retry_after}" in message:
+            seconds = self.retry_after if self.retry_after is not None else ""
+            if lang != "en":
+                seconds = str(seconds).translate(_PERSIAN_DIGITS)
+            message = message.replace("{retry_after}", str(seconds))
+        error: dict[str, Any] = {"code": self.code, "message": message}
+        if self.field is not None:
+            error["field"] = self.field
         body: dict[str, Any] = {"error": error}
         if self.retry_after is not None:
             # API.md puts it "in the body"; both places, so either reading finds it.

@@ -1,7 +1,9 @@
 """What people type, made canonical: msisdn, national ID (کد ملی), IMEI, birth date, codes.
 
 Each `parse_*` accepts ASCII, Persian (۰-۹) and Arabic-Indic (٠-٩) digits with spaces and
-dashes ignored, and returns the canonical form or raises the API.md 400 error.
+dashes ignored, and returns the canonical form or raises the API.md 400 error. Digits of
+any other script (fullwidth ０-９, Devanagari, ...) are not digits here: every pattern is
+`re.ASCII` and runs after the mapping, so `\d` and `int()` never see them.
 """
 from __future__ import annotations
 
@@ -18,7 +20,11 @@ _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890
 _IGNORED = re.compile(r"[\s\-\u2010-\u2015\u2212\u200c\u200d\u200e\u200f]")
 
 # Iranian mobile numbers: 9 then the operator digit (0 to 4 or 9), then 8 digits.
-_MOBILE = re.compile(r"9[0-49]\d{8}")
+_MOBILE = re.compile(r"9[0-49]\d{8}", re.ASCII)
+
+
+_TEN_DIGITS = re.compile(r"\d{10}", re.ASCII)
+_FIFTEEN_DIGITS = re.compile(r"\d{15}", re.ASCII)
 
 
 def normalize_digits(value: str) -> str:
@@ -60,7 +66,7 @@ def mask_national_id(national_id: str) -> str:
 
 
 def is_valid_national_id(text: str) -> bool:
-    if not re.fullmatch(r"\d{10}", text):
+    if not _TEN_DIGITS.fullmatch(text):
         return False
     if len(set(text)) == 1 or text[3:9] == "000000":
         return False
@@ -77,7 +83,7 @@ def parse_national_id(value: object) -> str:
 
 
 def is_valid_imei(text: str) -> bool:
-    if not re.fullmatch(r"\d{15}", text):
+    if not _FIFTEEN_DIGITS.fullmatch(text):
         return False
     total = 0
     for i, ch in enumerate(reversed(text)):
@@ -97,23 +103,31 @@ def parse_imei(value: object) -> str:
     return text
 
 
-_JALALI = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})")
-_GREGORIAN = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_DATE = re.compile(r"(\d{4})[/\-](\d{1,2})[/\-](\d{1,2})", re.ASCII)
+# Below this a year is a Jalali one (1300s-1400s now); above it, Gregorian. So a Jalali date
+# typed with dashes (1370-05-12) and an ISO date both name the right day.
+_FIRST_GREGORIAN_YEAR = 1700
 
 
 def parse_birth_date(value: object, today: date | None = None) -> date:
     """Jalali `1370/05/12` or ISO `1991-08-03` -> the Gregorian day both name."""
     if not isinstance(value, str):
         raise HamtaError("invalid_birth_date")
-    # Dashes separate ISO fields here, so only digits and spaces are normalised.
+    # Dashes separate the fields here, so only digits and spaces are normalised.
     text = re.sub(r"\s", "", value.translate(_DIGITS))
     try:
-        if m := _JALALI.fullmatch(text):
-            day = jdatetime.date(int(m[1]), int(m[2]), int(m[3])).togregorian()
-        elif m := _GREGORIAN.fullmatch(text):
-            day = date(int(m[1]), int(m[2]), int(m[3]))
-        else:
+        m = _DATE.fullmatch(text)
+        if m is None:
             raise ValueError(text)
+        year, month, day_of_month = int(m[1]), int(m[2]), int(m[3])
+        if year < _FIRST_GREGORIAN_YEAR:
+            day = jdatetime.date(year, month, day_of_month).togregorian()
+        elif "/" in text:
+            raise ValueError(text)  # slashes are the Jalali form only
+        elif len(m[2]) != 2 or len(m[3]) != 2:
+            raise ValueError(text)  # ISO: YYYY-MM-DD
+        else:
+            day = date(year, month, day_of_month)
     except ValueError:
         raise HamtaError("invalid_birth_date") from None
     if day.year < 1900 or day > (today or date.today()):
@@ -121,11 +135,20 @@ def parse_birth_date(value: object, today: date | None = None) -> date:
     return day
 
 
-def parse_code(value: object) -> str:
+def parse_code(value: object, field: str = "code") -> str:
     """A code a person types (OTP, activation code), digits made ASCII.
 
-    Its shape is not judged here: a wrong code is answered like any wrong code.
+    Its shape is not judged here: a wrong code is answered like any wrong code. Digits of
+    another script are refused (400 invalid_request naming the field), never compared.
     """
     if not isinstance(value, str) or len(value) > 64:
-        raise HamtaError("invalid_request")
-    return normalize_digits(value)
+        raise HamtaError("invalid_request", field=field)
+    text = normalize_digits(value)
+    if has_foreign_digits(text):
+        raise HamtaError("invalid_request", field=field)
+    return text
+
+
+def has_foreign_digits(text: str) -> bool:
+    """Digits of a script other than ASCII (Persian and Arabic-Indic already mapped)."""
+    return any(ch.isdecimal() and not ch.isascii() for ch in text)

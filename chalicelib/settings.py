@@ -55,6 +55,7 @@ def reload() -> None:
     g["TRAVELLER_DEVICES_PER_YEAR"] = _int("TRAVELLER_DEVICES_PER_YEAR", 1)
     g["ENFORCEMENT_GRACE_SECONDS"] = _int("ENFORCEMENT_GRACE_SECONDS", 2592000)
     g["DUPLICATE_MAX_SIMS"] = _int("DUPLICATE_MAX_SIMS", 5)
+    g["SIM_ADDS_PER_DAY"] = _int("SIM_ADDS_PER_DAY", 5)
 
     # Ours, beyond API.md.
     # Public IMEI inquiry: requests per client address per window (DynamoDB counter
@@ -85,6 +86,16 @@ def reload() -> None:
     g["OBSERVATIONS_QUEUE"] = _str("HAMTA_OBSERVATIONS_QUEUE", f"hamta-{g['STAGE']}-observation-chunks")
     g["OBSERVATIONS_DLQ"] = _str("HAMTA_OBSERVATIONS_DLQ", f"hamta-{g['STAGE']}-observation-chunks-dlq")
     g["OBSERVATION_CHUNK_ROWS"] = _int("OBSERVATION_CHUNK_ROWS", 2000)
+
+    # SMS circuit breaker: at most this many SMS service-wide per window; past it every
+    # send answers 503 sms_unavailable (README "SMS spend"). 0 turns the breaker off.
+    g["SMS_MAX_PER_WINDOW"] = _int("SMS_MAX_PER_WINDOW", 20000)
+    g["SMS_WINDOW_SECONDS"] = _int("SMS_WINDOW_SECONDS", 3600)
+    # Forgot-password SMS per national ID per 24 h (only sends count).
+    g["FORGOT_MAX_PER_DAY"] = _int("FORGOT_MAX_PER_DAY", 5)
+    # Every forgot-password answer takes at least this long (one timing class whatever the
+    # outcome; above the slowest path, a send). bench/forgot_timing.py measures the paths.
+    g["FORGOT_ANSWER_FLOOR_MS"] = _int("FORGOT_ANSWER_FLOOR_MS", 400)
 
     # Secrets: the environment locally; an SSM SecureString on AWS (see secrets.py).
     g["SECRET_KEY"] = os.environ.get("HAMTA_SECRET_KEY") or None
@@ -129,6 +140,11 @@ OBSERVATIONS_BUCKET: str
 OBSERVATIONS_QUEUE: str
 OBSERVATIONS_DLQ: str
 OBSERVATION_CHUNK_ROWS: int
+SIM_ADDS_PER_DAY: int
+SMS_MAX_PER_WINDOW: int
+SMS_WINDOW_SECONDS: int
+FORGOT_MAX_PER_DAY: int
+FORGOT_ANSWER_FLOOR_MS: int
 SECRET_KEY: str | None
 SECRET_KEY_PARAMETER: str | None
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from typing import Any, Callable
 from urllib.parse import unquote
 
@@ -50,6 +51,22 @@ def error_response(error: HamtaError, request: Any) -> Response:
     return json_response(error.body(lang(request)), error.status, error.headers())
 
 
+# Answers Chalice makes itself, before any view runs, and the codes we give them.
+_FRAMEWORK_ERRORS = {405: "method_not_allowed", 415: "unsupported_media_type"}
+
+
+def shape_framework_errors(event: Any, get_response: Callable) -> Response:
+    """HTTP middleware: Chalice's own 405 and 415 answers (`{"Code", "Message"}`) in our
+    error shape and the caller's language. (API Gateway's own answers on AWS are shaped
+    by the GatewayResponses in infra/template.json.)"""
+    response = get_response(event)
+    code = _FRAMEWORK_ERRORS.get(response.status_code)
+    if code is None:
+        return response
+    headers = {k: v for k, v in (response.headers or {}).items() if k.lower() != "content-type"}
+    return json_response(HamtaError(code).body(lang(event)), response.status_code, headers)
+
+
 def route(bp: Blueprint, path: str, **options: Any) -> Callable:
     """`bp.route` with our error rendering; JSON and the body limit for every method."""
     options.setdefault("content_types", CONTENT_TYPES)
@@ -60,6 +77,8 @@ def route(bp: Blueprint, path: str, **options: Any) -> Callable:
             # Path parameters may arrive percent-encoded ("+98%20912..."): decode them once.
             kwargs = {k: unquote(v) if isinstance(v, str) else v for k, v in kwargs.items()}
             try:
+                check_text(kwargs)
+                check_text(dict(bp.current_request.query_params or {}))
                 return view(*args, **kwargs)
             except HamtaError as error:
                 return error_response(error, bp.current_request)
@@ -82,6 +101,46 @@ def route(bp: Blueprint, path: str, **options: Any) -> Callable:
 
 _TYPES: dict[type, tuple[type, ...]] = {str: (str,), int: (int,), bool: (bool,), list: (list,)}
 
+# JSON deeper than this is refused before it is parsed: Python's parser recurses, and a
+# body of 10 KB of "[" would otherwise end in a RecursionError (a 500).
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+# Text no field may hold: C0 and C1 control characters and lone surrogates ("\udc00" is
+# valid JSON but not Unicode; it would fail later in argon2, HMAC or DynamoDB).
+_BAD_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _too_deep(text: str) -> bool:
+    depth = 0
+    for ch in _JSON_STRING.sub("", text):
+        if ch in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        elif ch in "]}":
+            depth -= 1
+    return False
+
+
+def bad_text(value: Any) -> bool:
+    """True if any text in `value` (keys too, nested too) holds a control character or a
+    lone surrogate."""
+    if isinstance(value, str):
+        return _BAD_TEXT.search(value) is not None
+    if isinstance(value, dict):
+        return any(bad_text(k) or bad_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(bad_text(v) for v in value)
+    return False
+
+
+def check_text(values: dict[str, Any]) -> None:
+    """400 invalid_request naming the first field (path parameter, query parameter)
+    whose text is not clean Unicode."""
+    for name, value in values.items():
+        if bad_text(name) or bad_text(value):
+            raise HamtaError("invalid_request", field=name if not bad_text(name) else None)
+
 
 def body(
     request: Any,
@@ -91,8 +150,9 @@ def body(
 ) -> dict[str, Any]:
     """The JSON object in the request, checked against the fields a route takes.
 
-    Oversized, malformed, not an object, unknown fields, missing fields and wrong types
-    are all `400 invalid_request`.
+    Oversized, malformed, too deeply nested, not an object, unknown fields, missing
+    fields, wrong types and text that is not clean Unicode (control characters, lone
+    surrogates) are all `400 invalid_request`, naming the field when it is about one.
     """
     required = required or {}
     optional = optional or {}
@@ -106,21 +166,32 @@ def body(
         data: Any = {}
     else:
         try:
-            data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+            text = raw.decode("utf-8")
+            if _too_deep(text):
+                raise HamtaError("invalid_request")
+            data = json.loads(text)
+        except (UnicodeDecodeError, ValueError, RecursionError):
             raise HamtaError("invalid_request") from None
     if not isinstance(data, dict):
         raise HamtaError("invalid_request")
     fields = {**optional, **required}
-    if set(data) - set(fields) or set(required) - set(data):
-        raise HamtaError("invalid_request")
+    for name in sorted(data):
+        if name not in fields:
+            raise HamtaError("invalid_request", field=None if bad_text(name) else name)
+    for name in sorted(required):
+        if name not in data:
+            raise HamtaError("invalid_request", field=name)
     for name, value in data.items():
         wanted = fields[name]
         if value is None and name in optional:
             continue
         # bool is an int in Python; JSON true is never a number here.
         if not isinstance(value, _TYPES[wanted]) or (wanted is int and isinstance(value, bool)):
-            raise HamtaError("invalid_request")
+            raise HamtaError("invalid_request", field=name)
+        # A list's rows are judged one by one by its service (API.md: the operators'
+        # observations reject a malformed row by index and keep the others).
+        if wanted is not list and bad_text(value):
+            raise HamtaError("invalid_request", field=name)
     return data
 
 
@@ -141,6 +212,9 @@ def caller(
     403 password_change_required for a temporary-password session outside PUT /me/password."""
     who = sessions.resolve(bearer(request))
     if who.kind not in kinds:
+        if kinds == (sessions.NATIONAL_ID,):
+            # A SIM session on a national-ID route: say how to get there.
+            raise HamtaError("forbidden", reason="national_id_cartable_required")
         raise HamtaError("forbidden")
     if who.must_change_password and not allow_password_change_only:
         raise HamtaError("password_change_required")
@@ -161,7 +235,7 @@ def partner(request: Any, role: str) -> str:
     except DoesNotExist:
         raise HamtaError("unauthorized") from None
     if item.role != role:
-        raise HamtaError("forbidden")
+        raise HamtaError("forbidden", reason="partner_role")
     return item.name or role
 
 

@@ -36,6 +36,8 @@ SIMS = [
     ("09351110003", national_id("002345678"), YEAR),
     # Expires three minutes after start: with --cleanup-interval the job tidies it.
     ("09901110004", national_id("003456789"), 180),
+    # The same person's second number: sign in with it to recover a device from the first.
+    ("09901110005", national_id("003456789"), YEAR),
 ]
 # (imei, imei2, brand, model, source)
 DEVICES = [
@@ -89,22 +91,64 @@ def load_and_print(say: Callable[[str], None], base_url: str, operator_key: str,
     for main, second, brand, model, code in devices:
         imeis = f"{main}/{second}" if second else main
         say(f"  {imeis}  {brand} {model}  {code}")
-    msisdn, (main, _, _, _, code) = sims[0][0], devices[0]
+    say_flows(say, base_url, operator_key, registrar_key, sims, devices)
+
+
+def say_flows(say: Callable[[str], None], base_url: str, operator_key: str, registrar_key: str,
+              sims: list, devices: list) -> None:
+    """One curl line (or a few) for every flow of API.md, on the demo data."""
+    (msisdn, nid, _), (second_msisdn, _, _) = sims[0], sims[1]
+    (expiring, expiring_nid, _), (after, _, _) = sims[3], sims[4]
+    (main, _, _, _, code), (other, _, _, _, other_code) = devices[0], devices[1]
+    third, third_code = devices[2][0], devices[2][4]
     j = "-H 'Content-Type: application/json'"
-    say("try it (CAPTCHA_MODE=off makes any captcha answer pass):")
+    auth = "-H 'Authorization: Bearer <token>'"
+    nid_auth = "-H 'Authorization: Bearer <nid-token>'"
+    password = "my-Strong-pass-1"
+    say("try it (CAPTCHA_MODE=off makes any captcha answer pass; SMS are printed below as "
+        "'SMS to +98...'):")
+    say("  # SIM login (ورود با رمز عبور موقت)")
     say(f"  curl -s -X POST {base_url}/captcha")
     say(f"  curl -s -X POST {base_url}/auth/otp {j} -d "
         f"'{{\"msisdn\": \"{msisdn}\", \"captcha_id\": \"<id>\", \"captcha_answer\": \"<answer>\"}}'")
-    say("  # the code is printed below as 'SMS to +98...'")
     say(f"  curl -s -X POST {base_url}/auth/otp/verify {j} -d "
         f"'{{\"msisdn\": \"{msisdn}\", \"code\": \"<code>\"}}'")
-    say(f"  curl -s -X POST {base_url}/devices/activate {j} -H 'Authorization: Bearer <token>' "
+    say("  # devices: activate, list, sale (the buyer activates with the new code), history")
+    say(f"  curl -s -X POST {base_url}/devices/activate {j} {auth} "
         f"-d '{{\"imei\": \"{main}\", \"activation_code\": \"{code}\"}}'")
-    say(f"  curl -s {base_url}/devices -H 'Authorization: Bearer <token>'")
+    say(f"  curl -s {base_url}/devices {auth}")
+    say(f"  curl -s -X POST {base_url}/devices/{main}/transfer {auth}   # sale: a new code for the buyer")
+    say(f"  curl -s -X DELETE {base_url}/devices/{main}/transfer {auth}  # withdraw the sale")
+    say(f"  curl -s {base_url}/devices/{main}/history {auth}")
     say(f"  curl -s {base_url}/imei/{main}")
+    say("  # national-ID cartable: register (from the SIM session), log in, SIMs, sessions")
+    say(f"  curl -s -X POST {base_url}/auth/register {j} {auth} -d "
+        f"'{{\"national_id\": \"{nid}\", \"birth_date\": \"1370/05/12\", \"password\": \"{password}\"}}'")
+    say(f"  curl -s -X POST {base_url}/auth/login {j} -d "
+        f"'{{\"national_id\": \"{nid}\", \"password\": \"{password}\", \"captcha_id\": \"<id>\", "
+        f"\"captcha_answer\": \"<answer>\"}}'")
+    say(f"  curl -s {base_url}/sims {nid_auth}")
+    say(f"  curl -s -X POST {base_url}/sims {j} {nid_auth} -d '{{\"msisdn\": \"{second_msisdn}\"}}'")
+    say(f"  curl -s -X POST {base_url}/sims/verify {j} {nid_auth} -d "
+        f"'{{\"msisdn\": \"{second_msisdn}\", \"code\": \"<code>\"}}'")
+    say(f"  curl -s -X DELETE {base_url}/sims/{second_msisdn} {nid_auth}")
+    say(f"  curl -s -X PUT {base_url}/me/password {j} {nid_auth} -d "
+        f"'{{\"old_password\": \"{password}\", \"new_password\": \"another-Pass-2\"}}'")
+    say(f"  curl -s -X DELETE {base_url}/me/sessions {nid_auth}   # end every session")
+    say("  # forgot password: a temporary password by SMS, good only to choose a new one")
+    say(f"  curl -s -X POST {base_url}/auth/password/forgot {j} -d "
+        f"'{{\"national_id\": \"{nid}\", \"msisdn\": \"{msisdn}\", \"birth_date\": \"1370/05/12\", "
+        f"\"channel\": \"sms\"}}'")
+    say(f"  # recovery: {expiring} expires 3 minutes after start. Sign in with it now and "
+        f"activate {other} (code {other_code});")
+    say(f"  # once it has expired, sign in with {after} (the same holder, {expiring_nid}) and:")
+    say(f"  curl -s -X POST {base_url}/devices {j} {auth} -d "
+        f"'{{\"imei\": \"{other}\", \"previous_msisdn\": \"{expiring}\"}}'")
+    say("  # partners: the operator's SIM feed and a registrar's new device")
     say(f"  curl -s -X PUT {base_url}/operator/sims/09121110009 {j} "
         f"-H 'Authorization: Bearer {operator_key}' "
-        f"-d '{{\"national_id\": \"{sims[0][1]}\", \"status\": \"active\"}}'")
+        f"-d '{{\"national_id\": \"{nid}\", \"status\": \"active\"}}'")
     say(f"  curl -s -X POST {base_url}/registrar/devices {j} "
         f"-H 'Authorization: Bearer {registrar_key}' "
         f"-d '{{\"imei\": \"{imei('35400000000005')}\", \"source\": \"import\"}}'")
+    say(f"  # also on the demo data: {third} (code {third_code})")

@@ -224,15 +224,79 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
+def port_is_free(port: int) -> bool:
+    """Can we listen on 127.0.0.1:port? (A busy API port used to end in a traceback, a
+    busy emulator port in a silent hang.)"""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+_MOTO_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
+_moto_write_lock = threading.RLock()
+
+
+def atomic_moto_writes() -> None:
+    """Make the in-process moto server's DynamoDB writes atomic, as DynamoDB's are.
+
+    moto checks a write's condition and then applies it with no lock: under concurrent
+    requests two `failures < 5` updates can both see 4 and both write, which DynamoDB
+    never allows for one item, so attempt budgets would leak on the emulator alone. One
+    lock around each write restores DynamoDB's per-item atomicity (tests/servers.py too).
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    for name in _MOTO_WRITES:
+        real = getattr(DynamoDBBackend, name)
+        if getattr(real, "_hamta_atomic", False):
+            continue
+
+        def atomic(self, *args, _real=real, **kwargs):  # type: ignore[no-untyped-def]
+            with _moto_write_lock:
+                return _real(self, *args, **kwargs)
+
+        atomic._hamta_atomic = True  # type: ignore[attr-defined]
+        setattr(DynamoDBBackend, name, atomic)
+
+
 def _any_method(handler, name: str):  # type: ignore[no-untyped-def]
     if name.startswith("do_"):
         return handler.do_GET  # chalice routes it, and answers 405 for an unknown method
     raise AttributeError(name)
 
 
+_per_thread = threading.local()
+
+
+def _current_request_per_thread() -> None:
+    """chalice local serves requests on threads, but the app keeps `current_request` (and
+    `lambda_context`) in one attribute: two requests at once could read each other's body
+    and token. On Lambda a container serves one request at a time; here each thread gets
+    its own."""
+    from chalice import Chalice
+
+    for name in ("current_request", "lambda_context"):
+        if isinstance(getattr(Chalice, name, None), property):
+            continue
+        setattr(Chalice, name, property(
+            lambda self, _n=name: getattr(_per_thread, _n, None),
+            lambda self, value, _n=name: setattr(_per_thread, _n, value),
+        ))
+
+
 def start_api(port: int):  # -> chalice.local.LocalDevServer
     from chalice.cli.factory import CLIFactory
-    from chalice.local import ChaliceRequestHandler
+    from chalice.local import ChaliceRequestHandler, ThreadedHTTPServer
+
+    _current_request_per_thread()
+    # socketserver's default backlog is 5: a front end (or a test) firing 20 requests at
+    # once had connections reset before any reached the API.
+    ThreadedHTTPServer.request_queue_size = 128
 
     # API Gateway answers any method it has no route for with a 4xx; chalice's local
     # server knows only the common methods and answers TRACE, QUERY... with a bare 501.
@@ -268,9 +332,17 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     moto = None
     endpoint = args.aws_endpoint or f"http://127.0.0.1:{args.aws_port}"
+    busy = [(flag, port) for flag, port in (("--port", args.port), ("--aws-port", args.aws_port))
+            if (flag == "--port" or not args.aws_endpoint) and not port_is_free(port)]
+    for flag, port in busy:
+        print(f"local.py: port {port} is already in use; free it or choose another with "
+              f"{flag}", file=sys.stderr, flush=True)
+    if busy:
+        return 2
     if not args.aws_endpoint:
         from moto.server import ThreadedMotoServer
 
+        atomic_moto_writes()
         moto = ThreadedMotoServer(ip_address="127.0.0.1", port=args.aws_port, verbose=False)
         moto.start()
     prepare_environment(endpoint)

@@ -64,7 +64,10 @@ def test_several_cartables_activating_one_device_one_wins(server):
     wins, codes = race(callers, lambda c: activation.activate(c, imei, code))
 
     assert len(wins) == 1, (wins, codes)
-    assert codes == ["not_found"] * (RACERS - 1)
+    # RACERS is past the attempt budget (5): a racer that could not reserve a guess answers
+    # 429 unchecked (API.md "Conventions"); every other loser sees someone else's win.
+    assert len(codes) == RACERS - 1
+    assert set(codes) <= {"not_found", "rate_limited"}, codes
     winner = wins[0][0]
     for caller in callers:
         listed = [d["imeis"][0] for d in devices.list_devices(caller)]
@@ -85,7 +88,10 @@ def test_several_cartables_recovering_one_device_one_wins(server):
     wins, codes = race(callers, lambda c: recovery.recover(c, imei, old))
 
     assert len(wins) == 1, (wins, codes)
-    assert codes == ["not_found"] * (RACERS - 1)
+    # RACERS is past the attempt budget (5): a racer that could not reserve a guess answers
+    # 429 unchecked (API.md "Conventions"); every other loser sees someone else's win.
+    assert len(codes) == RACERS - 1
+    assert set(codes) <= {"not_found", "rate_limited"}, codes
     winner_msisdn, shown = wins[0]
     assert shown["activation_code"] == code and shown["msisdn"] == winner_msisdn
     for caller in callers:

@@ -205,3 +205,92 @@ def test_malformed_requests(api, field, value, code):
 def test_missing_channel_is_invalid_request(api):
     body = {"national_id": ids.national_id(), "msisdn": ids.msisdn(), "birth_date": BIRTH_DATE}
     assert api.post("/auth/password/forgot", body)[1]["error"]["code"] == "invalid_request"
+
+
+def forgot_and_login_with_temp(api):
+    """A national-ID cartable, a forgot-password SMS, and a login with the temporary
+    password: returns that session's token (good only for PUT /me/password)."""
+    nid, msisdn, _ = new_nid_cartable(api)
+    forgot(api, nid, msisdn)
+    status, data, _ = login(api, nid, latest_code(msisdn))
+    assert status == 200 and data["must_change_password"] is True
+    return data["token"]
+
+
+def test_the_temporary_password_opens_one_session_only(api):
+    nid, msisdn, _ = new_nid_cartable(api)
+    forgot(api, nid, msisdn)
+    temp = latest_code(msisdn)
+    assert login(api, nid, temp)[0] == 200
+    status, data, _ = login(api, nid, temp)
+    assert (status, data["error"]["code"]) == (401, "invalid_credentials")
+    # The old password still works until a new one is set.
+    assert login(api, nid, PASSWORD)[0] == 200
+    # A new reset gives a new temporary password, good for one session again.
+    clock.advance(settings.OTP_RESEND_SECONDS)
+    forgot(api, nid, msisdn)
+    assert login(api, nid, latest_code(msisdn))[0] == 200
+
+
+def test_only_sends_count_toward_the_daily_cap(api):
+    """A stranger who knows a national ID cannot use up its owner's resets with wrong
+    birth dates (issue 10 item 7)."""
+    nid, msisdn, _ = new_nid_cartable(api)
+    for _ in range(settings.FORGOT_MAX_PER_DAY * 3):
+        assert forgot(api, nid, msisdn, birth_date="1360/01/01")[0] == 202
+        assert forgot(api, nid, ids.msisdn())[0] == 202
+    before = len(messages_to(msisdn))
+    assert forgot(api, nid, msisdn)[0] == 202
+    assert len(messages_to(msisdn)) == before + 1
+
+
+def test_a_failed_sms_does_not_count_toward_the_cap(api, monkeypatch):
+    nid, msisdn, _ = new_nid_cartable(api)
+    break_sns(monkeypatch)
+    for _ in range(settings.FORGOT_MAX_PER_DAY):
+        forgot(api, nid, msisdn)
+    monkeypatch.undo()
+    before = len(messages_to(msisdn))
+    forgot(api, nid, msisdn)
+    assert len(messages_to(msisdn)) == before + 1
+
+
+def test_the_password_is_stored_before_the_sms_leaves(api, monkeypatch):
+    """A store that fails sends nothing: nobody holds a temporary password that does not
+    work (issue 10 item 7). The fault is DynamoDB refusing the write."""
+    from pynamodb.exceptions import PutError
+
+    from chalicelib.store.people import PersonModel
+
+    nid, msisdn, _ = new_nid_cartable(api)
+    before = len(messages_to(msisdn))
+
+    def refuse(self, *args, **kwargs):
+        raise PutError("throttled")
+
+    monkeypatch.setattr(PersonModel, "save", refuse)
+    status, data, _ = forgot(api, nid, msisdn)
+    monkeypatch.undo()
+    assert status == 503 and data["error"]["code"] == "service_unavailable"
+    assert len(messages_to(msisdn)) == before
+    assert PersonModel.get(nid).temp_password_hash is None
+
+
+def test_the_answer_follows_accept_language(api):
+    nid, msisdn, _ = new_nid_cartable(api)
+    for national_id in (nid, ids.national_id()):
+        status, data, _ = api.post(
+            "/auth/password/forgot",
+            {"national_id": national_id, "msisdn": msisdn, "birth_date": BIRTH_DATE,
+             "channel": "sms"},
+            headers={"Accept-Language": "en-US,en;q=0.8"},
+        )
+        assert status == 202 and data["status"] == "accepted"
+        assert data["message"].startswith("If the details are right")
+    assert any("\u0600" <= ch <= "\u06ff" for ch in the_answer(api)["message"])
+
+
+def test_a_jalali_birth_date_typed_with_dashes_works(api):
+    nid, msisdn, _ = new_nid_cartable(api)  # registered with 1370/05/12
+    forgot(api, nid, msisdn, birth_date="1370-05-12")
+    assert len(messages_to(msisdn)) == 2

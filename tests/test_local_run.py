@@ -177,3 +177,56 @@ def test_the_customs_key_and_the_demo_model_table(run):
     assert local.call("POST", "/customs/travellers", body, token=customs)[0] == 201
     assert local.call("POST", "/customs/travellers", body, token=REGISTRAR)[0] == 403
     assert local.stop() == 0
+
+
+@pytest.mark.parametrize("flag", ["--port", "--aws-port"])
+def test_a_busy_port_ends_with_one_clear_line_and_a_non_zero_exit(flag):
+    """Issue 10 item 9: a busy API port was a traceback, a busy emulator port a hang."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        other = free_port()
+        ports = {"--port": other, "--aws-port": other, flag: busy}
+        child_env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HAMTA_"))}
+        finished = subprocess.run(
+            [sys.executable, "scripts/local.py", "--port", str(ports["--port"]),
+             "--aws-port", str(ports["--aws-port"])],
+            cwd=ROOT, env=child_env, capture_output=True, text=True, timeout=60,
+        )
+    assert finished.returncode != 0
+    lines = [line for line in finished.stderr.splitlines() if line.strip()]
+    assert lines == [f"local.py: port {busy} is already in use; free it or choose another with {flag}"]
+    assert "ready" not in finished.stdout
+
+
+def test_an_attempt_budget_holds_over_http_on_the_local_run(run):
+    """20 wrong logins fired at once at scripts/local.py: at most LOGIN_MAX_FAILURES are
+    checked (API.md "Conventions"). On the local run this also needs chalice local's
+    request to be per thread and moto's writes to be atomic (scripts/local.py)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    local = run()
+    msisdn, nid = ids.msisdn(), ids.national_id()
+    local.call("PUT", f"/operator/sims/{msisdn}", {"national_id": nid, "status": "active"},
+               token=OPERATOR)
+    captcha = local.call("POST", "/captcha")[1]["captcha_id"]
+    local.call("POST", "/auth/otp", {"msisdn": msisdn, "captcha_id": captcha, "captcha_answer": "0"})
+    local.wait_for(lambda line: line.startswith("SMS to +98" + msisdn[1:]), timeout=10)
+    emulated = requests.get(local.aws + "/moto-api/data.json", timeout=10).json()["sns"]["SMS"]
+    text = [sms["message"] for sms in emulated if sms["phone_number"] == "+98" + msisdn[1:]][-1]
+    otp = next(word for word in text.split() if word.isdigit() and len(word) == 6)
+    token = local.call("POST", "/auth/otp/verify", {"msisdn": msisdn, "code": otp})[1]["token"]
+    assert local.call("POST", "/auth/register", {"national_id": nid, "birth_date": "1370/05/12",
+                                                 "password": "a-Strong-pass-1"}, token=token)[0] == 201
+    captchas = [local.call("POST", "/captcha")[1]["captcha_id"] for _ in range(20)]
+
+    def wrong_login(captcha_id):
+        return local.call("POST", "/auth/login", {"national_id": nid, "password": "wrong-Pass-9",
+                                                  "captcha_id": captcha_id, "captcha_answer": "0"})
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = [status_and_body for status_and_body in pool.map(wrong_login, captchas)]
+    codes = [body["error"]["code"] for _, body in answers]
+    assert set(codes) <= {"invalid_credentials", "rate_limited"}, codes
+    assert len([c for c in codes if c == "invalid_credentials"]) <= 5, codes

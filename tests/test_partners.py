@@ -130,3 +130,32 @@ def test_activation_codes_differ(api):
 def test_registrar_bad_input(api, body, code):
     status, data, _ = api.post("/registrar/devices", body, token=REGISTRAR_KEY)
     assert (status, data["error"]["code"]) == (400, code)
+
+
+def test_the_same_registration_sent_again_gets_the_same_code_until_activated(api):
+    """A registrar's retry after a lost answer (API.md "Partners", issue 10 item 8)."""
+    from tests.flows import new_sim_cartable
+
+    imei, imei2 = ids.imei(), ids.imei()
+    body = {"imei": imei, "imei2": imei2, "brand": "Nokia", "model": "G42", "source": "import"}
+    status, first, _ = api.post("/registrar/devices", body, token=REGISTRAR_KEY)
+    assert status == 201
+    status, again, _ = api.post("/registrar/devices", body, token=REGISTRAR_KEY)
+    assert (status, again["activation_code"]) == (201, first["activation_code"])
+    # Not the same registration: 409 as before.
+    for other in ({**body, "model": "G60"}, {**body, "imei2": None}, {"imei": imei, "source": "import"}):
+        status, data, _ = api.post("/registrar/devices", other, token=REGISTRAR_KEY)
+        assert (status, data["error"]["code"]) == (409, "already_registered"), other
+    # Once somebody activated it, the code is its owner's: 409.
+    _, _, token = new_sim_cartable(api)
+    assert api.post("/devices/activate", {"imei": imei, "activation_code": first["activation_code"]},
+                    token=token)[0] == 201
+    status, data, _ = api.post("/registrar/devices", body, token=REGISTRAR_KEY)
+    assert (status, data["error"]["code"]) == (409, "already_registered")
+
+
+def test_the_other_roles_key_is_not_told_about_a_cartable(api):
+    status, data, _ = api.post("/registrar/devices", {"imei": ids.imei(), "source": "import"},
+                               token=OPERATOR_KEY, headers={"Accept-Language": "en"})
+    assert (status, data["error"]["code"]) == (403, "forbidden")
+    assert "cartable" not in data["error"]["message"] and "role" in data["error"]["message"]

@@ -31,15 +31,19 @@ def test_every_other_session_ends_this_one_lives(api):
     assert api.get("/me", token=nid_login(api, nid, NEW))[0] == 200
 
 
-def test_sim_sessions_are_not_cartable_sessions(api):
-    """A SIM session of the cartable's SIM is its own cartable and is untouched."""
+def test_a_password_change_ends_the_sim_login_sessions_of_its_sims(api):
+    """API.md (issue 10 item 5): an older SIM-login session of the cartable's SIM no longer
+    reaches the cartable's devices after a password change; a new SIM login works.
+    (This test asserted the opposite before API.md changed.)"""
     msisdn, nid, sim_token = new_sim_cartable(api)
-    from tests.flows import register_cartable
+    from tests.flows import register_cartable, sim_login
 
     register_cartable(api, sim_token, nid)
     token = nid_login(api, nid)
     assert change(api, token, PASSWORD, NEW)[0] == 204
-    assert api.get("/me", token=sim_token)[0] == 200
+    assert api.get("/me", token=sim_token)[0] == 401
+    assert api.get("/devices", token=sim_token)[0] == 401
+    assert api.get("/me", token=sim_login(api, msisdn))[0] == 200
 
 
 def test_wrong_old_password_is_401(api):

@@ -70,25 +70,55 @@ def test_code_is_checked_before_ownership(api):
 
 
 def test_sim_of_another_person_is_403_sim_not_owned(api):
+    """The operator's word is asked again at verify: a SIM that changed hands after its
+    code was sent does not join. (Before issue 10 the code went to any number; now POST
+    /sims texts only the cartable's own SIMs, so the holder changes in between here.)"""
     nid, _, token = new_nid_cartable(api)
     foreign = ids.msisdn()
-    api.operator_sim(foreign, ids.national_id())
+    api.operator_sim(foreign, nid)
     api.post("/sims", {"msisdn": foreign}, token=token)
+    api.operator_sim(foreign, ids.national_id())
     status, data, _ = api.post(
         "/sims/verify", {"msisdn": foreign, "code": latest_code(foreign)}, token=token)
     assert status == 403 and data["error"]["code"] == "sim_not_owned"
     assert len(api.get("/sims", token=token)[1]["sims"]) == 1
 
 
-def test_expired_or_unknown_sim_is_403(api):
+def test_expired_unknown_or_strangers_sims_get_the_same_202_and_no_sms(api):
+    """API.md (issue 10 item 3): a cartable cannot make the service text strangers.
+    (Before, the code went to any number and verify answered 403.)"""
     nid, _, token = new_nid_cartable(api)
-    expired, unknown = ids.msisdn(), ids.msisdn()
+    expired, unknown, strangers = ids.msisdn(), ids.msisdn(), ids.msisdn()
     api.operator_sim(expired, nid, status="expired")
-    for msisdn in (expired, unknown):
-        api.post("/sims", {"msisdn": msisdn}, token=token)
-        status, data, _ = api.post(
-            "/sims/verify", {"msisdn": msisdn, "code": latest_code(msisdn)}, token=token)
-        assert status == 403 and data["error"]["code"] == "sim_not_owned"
+    api.operator_sim(strangers, ids.national_id())
+    own = ids.msisdn()
+    api.operator_sim(own, nid)
+    status, sent, _ = api.post("/sims", {"msisdn": own}, token=token)
+    assert status == 202 and messages_to(own)
+    for msisdn in (expired, unknown, strangers):
+        status, data, _ = api.post("/sims", {"msisdn": msisdn}, token=token)
+        assert status == 202
+        assert set(data) == set(sent) and data["msisdn"] == msisdn
+        assert messages_to(msisdn) == []
+        status, data, _ = api.post("/sims/verify", {"msisdn": msisdn, "code": "123456"}, token=token)
+        assert status == 401 and data["error"]["code"] == "otp_invalid"
+
+
+def test_sim_adds_per_day_per_cartable(api, set_env):
+    set_env(SIM_ADDS_PER_DAY=2)
+    nid, _, token = new_nid_cartable(api)
+    numbers = [ids.msisdn() for _ in range(3)]
+    for msisdn in numbers:
+        api.operator_sim(msisdn, nid)
+    assert api.post("/sims", {"msisdn": numbers[0]}, token=token)[0] == 202
+    assert api.post("/sims", {"msisdn": numbers[1]}, token=token)[0] == 202
+    status, data, headers = api.post("/sims", {"msisdn": numbers[2]}, token=token)
+    assert status == 429 and data["error"]["code"] == "rate_limited"
+    assert int(headers["Retry-After"]) == data["retry_after"] > 0
+    assert messages_to(numbers[2]) == []
+    clock.advance(24 * 3600)
+    token = nid_login(api, nid)
+    assert api.post("/sims", {"msisdn": numbers[2]}, token=token)[0] == 202
 
 
 def test_a_login_code_does_not_add_a_sim(api):
@@ -107,7 +137,7 @@ def test_an_add_code_of_another_cartable_does_not_work(api):
     a, _, token_a = new_nid_cartable(api)
     b, _, token_b = new_nid_cartable(api)
     second = ids.msisdn()
-    api.operator_sim(second, b)
+    api.operator_sim(second, a)
     api.post("/sims", {"msisdn": second}, token=token_a)
     status, _, _ = api.post(
         "/sims/verify", {"msisdn": second, "code": latest_code(second)}, token=token_b)
@@ -117,6 +147,7 @@ def test_an_add_code_of_another_cartable_does_not_work(api):
 def test_add_has_the_otp_limits(api, monkeypatch):
     nid, _, token = new_nid_cartable(api)
     second = ids.msisdn()
+    api.operator_sim(second, nid)
     assert api.post("/sims", {"msisdn": second}, token=token)[0] == 202
     status, data, headers = api.post("/sims", {"msisdn": second}, token=token)
     assert status == 429 and data["error"]["code"] == "otp_resend_too_soon"
@@ -132,6 +163,7 @@ def test_add_has_the_otp_limits(api, monkeypatch):
 def test_add_sms_failure_is_503(api, monkeypatch):
     nid, _, token = new_nid_cartable(api)
     second = ids.msisdn()
+    api.operator_sim(second, nid)
     tried = break_sns(monkeypatch)
     status, data, _ = api.post("/sims", {"msisdn": second}, token=token)
     assert status == 503 and data["error"]["code"] == "sms_unavailable"

@@ -20,13 +20,13 @@ def put_operator_sim(msisdn: str) -> object:
     number = identifiers.parse_msisdn(msisdn)
     national_id = identifiers.parse_national_id(data["national_id"])
     if data["status"] not in (sim_records.ACTIVE, sim_records.EXPIRED):
-        raise HamtaError("invalid_request")
+        raise HamtaError("invalid_request", field="status")
     expires_at = data.get("expires_at")
     sim = sim_records.operator_update(
         number,
         national_id,
         data["status"],
-        sim_records.parse_instant(expires_at) if expires_at else None,
+        _instant(expires_at) if expires_at else None,
     )
     return web.json_response(
         {
@@ -39,10 +39,17 @@ def put_operator_sim(msisdn: str) -> object:
     )
 
 
+def _instant(value: str) -> float:
+    try:
+        return sim_records.parse_instant(value)
+    except HamtaError as error:
+        raise HamtaError(error.code, field="expires_at") from None
+
+
 @web.route(bp, "/registrar/devices", methods=["POST"])
 def post_registrar_device() -> object:
     request = bp.current_request
-    web.partner(request, "registrar")
+    name = web.partner(request, "registrar")
     data = web.body(
         request,
         required={"imei": str, "source": str},
@@ -50,10 +57,10 @@ def post_registrar_device() -> object:
     )
     imei = identifiers.parse_imei(data["imei"])
     imei2 = identifiers.parse_imei(data["imei2"]) if data.get("imei2") else None
-    for text in (data.get("brand"), data.get("model")):
-        if text is not None and len(text) > 100:
-            raise HamtaError("invalid_request")
+    for name in ("brand", "model"):
+        if data.get(name) is not None and len(data[name]) > 100:
+            raise HamtaError("invalid_request", field=name)
     code = registrar.register_device(
-        imei, imei2, data.get("brand"), data.get("model"), data["source"]
+        imei, imei2, data.get("brand"), data.get("model"), data["source"], registrar=name
     )
     return web.json_response({"activation_code": code, "imei": imei}, 201)

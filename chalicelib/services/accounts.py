@@ -10,21 +10,20 @@ from __future__ import annotations
 from datetime import date
 
 from aws_lambda_powertools import Logger
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib import clock, passwords, settings, sms
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_national_id
 from chalicelib.services import cartable_sims, limits, sessions, sim_records
 from chalicelib.services.sessions import Caller
-from chalicelib.store.base import condition_failed
+from chalicelib.store.base import RaceLost, condition_failed, retry_on_race
+from chalicelib.store.challenges import CounterItem
 from chalicelib.store.people import PersonModel
 from chalicelib.store.sims import SimModel
 
 logger = Logger(service="hamta")
 
-RETRIES = 3
-FORGOT_MAX_PER_DAY = 5
 DAY = 24 * 3600
 
 
@@ -39,9 +38,9 @@ def get_person(national_id: str) -> PersonModel | None:
         return None
 
 
-def _check_length(password: str) -> None:
+def _check_length(password: str, field: str = "password") -> None:
     if len(password) > passwords.MAX_LENGTH:
-        raise HamtaError("invalid_request")
+        raise HamtaError("invalid_request", field=field)
 
 
 def register(caller: Caller, national_id: str, birth_date: date, password: str) -> dict:
@@ -50,8 +49,10 @@ def register(caller: Caller, national_id: str, birth_date: date, password: str) 
     if passwords.is_weak(password, national_id, [caller.msisdn]):
         raise HamtaError("weak_password")
     password_hash = passwords.hash_password(password)
-    sim = caller.sim
-    for _ in range(RETRIES):
+    first = [caller.sim]
+
+    def attempt() -> dict:
+        sim = first.pop() if first else sim_records.get_sim(caller.msisdn)
         if sim is None or sim.national_id != national_id or not sim_records.is_live(sim):
             raise HamtaError("sim_not_owned")
         if int(sim.ownership) != caller.ownership:
@@ -65,21 +66,23 @@ def register(caller: Caller, national_id: str, birth_date: date, password: str) 
             session_epoch=0,
             created_at=clock.now(),
         )
-        try:
-            cartable_sims.join(person, sim, create=True)
-        except cartable_sims.Conflict:
-            sim = sim_records.get_sim(caller.msisdn)
-            continue
+        cartable_sims.join(person, sim, create=True)
         logger.info("cartable registered", extra={"national_id": mask_national_id(national_id)})
         return {"cartable": {"kind": sessions.NATIONAL_ID, "national_id": national_id}}
-    raise HamtaError("internal_error")
+
+    return retry_on_race(attempt)
 
 
 def login(national_id: str, password: str) -> dict:
-    """POST /auth/login (after the captcha): a session, or 401 invalid_credentials."""
+    """POST /auth/login (after the captcha): a session, or 401 invalid_credentials.
+
+    The attempt is reserved before the password is checked (limits.reserve): N logins
+    fired at once get at most LOGIN_MAX_FAILURES passwords checked; the rest answer 429
+    unchecked, the right password included.
+    """
     _check_length(password)
     key = _login_key(national_id)
-    counter = limits.check_lock(key)
+    limits.reserve(key, settings.LOGIN_MAX_FAILURES, settings.LOGIN_LOCK_SECONDS)
     person = get_person(national_id)
     must_change = False
     if person is None:
@@ -91,11 +94,11 @@ def login(national_id: str, password: str) -> dict:
     else:
         # The second verification is always spent, temporary password or not.
         ok = must_change = _temp_matches(person, password)
+    if ok and must_change:
+        ok = _spend_temp_password(person)  # it opens one session only
     if not ok:
-        limits.record_failure(key, settings.LOGIN_MAX_FAILURES, settings.LOGIN_LOCK_SECONDS)
-        raise HamtaError("invalid_credentials")
-    if counter is not None:
-        limits.reset(key)
+        raise HamtaError("invalid_credentials")  # the reserved attempt stays counted
+    limits.reset(key)
     token, ttl = sessions.open_session(
         sessions.NATIONAL_ID,
         national_id=national_id,
@@ -108,6 +111,27 @@ def login(national_id: str, password: str) -> dict:
         "cartable": {"kind": sessions.NATIONAL_ID, "national_id": national_id},
         "must_change_password": must_change,
     }
+
+
+def _spend_temp_password(person: PersonModel) -> bool:
+    """The first login with this temporary password wins it; any later one is refused.
+
+    One conditional put of a marker named after the temporary password (its deadline
+    tells one issue from the next), so two logins at once cannot both open a session.
+    """
+    expires_at = float(person.temp_password_expires_at or 0)
+    marker = CounterItem(
+        f"temp_password#{person.national_id}#{expires_at!r}",
+        expires_at=expires_at,
+        ttl=int(expires_at) + 3600,
+    )
+    try:
+        marker.save(condition=CounterItem.pk.does_not_exist())
+    except PutError as error:
+        if not condition_failed(error):
+            raise
+        return False
+    return True
 
 
 def _temp_matches(person: PersonModel, password: str) -> bool:
@@ -123,49 +147,46 @@ def _temp_matches(person: PersonModel, password: str) -> bool:
 
 
 def change_password(caller: Caller, old_password: str, new_password: str) -> None:
-    """PUT /me/password: set a new password; every other session of the cartable ends.
+    """PUT /me/password: set a new password; every other session of the cartable ends,
+    the SIM-login sessions of its SIMs too.
 
     `old_password` is the current password, or, in a session opened with a temporary
-    password, that temporary one. Wrong guesses count toward the login lock.
+    password, that temporary one. Each guess is reserved on the login budget before it
+    is checked.
     """
-    _check_length(old_password)
-    _check_length(new_password)
+    _check_length(old_password, "old_password")
+    _check_length(new_password, "new_password")
     key = _login_key(caller.national_id)
-    counter = limits.check_lock(key)
+    limits.reserve(key, settings.LOGIN_MAX_FAILURES, settings.LOGIN_LOCK_SECONDS)
     person = caller.person
-    for _ in range(RETRIES):
-        ok = passwords.verify_password(person.password_hash, old_password)
-        if not ok and caller.must_change_password:
-            ok = _temp_matches(person, old_password)
-        if not ok:
-            limits.record_failure(key, settings.LOGIN_MAX_FAILURES, settings.LOGIN_LOCK_SECONDS)
-            raise HamtaError("invalid_credentials")
-        numbers = list(cartable_sims.entries(person))
-        if passwords.is_weak(new_password, person.national_id, numbers):
-            raise HamtaError("weak_password")
-        new_epoch = int(person.session_epoch or 0) + 1
-        try:
-            person.update(
-                actions=[
-                    PersonModel.password_hash.set(passwords.hash_password(new_password)),
-                    PersonModel.temp_password_hash.remove(),
-                    PersonModel.temp_password_expires_at.remove(),
-                    PersonModel.session_epoch.set(new_epoch),
-                ]
-            )  # conditioned on the version read
-        except UpdateError as error:
-            if not condition_failed(error):
-                raise
-            person = get_person(caller.national_id)
-            if person is None or int(person.session_epoch or 0) != int(caller.person.session_epoch or 0):
-                raise HamtaError("unauthorized") from None  # changed elsewhere: this session is over
-            continue
-        if counter is not None:
-            limits.reset(key)
+    ok = passwords.verify_password(person.password_hash, old_password)
+    if not ok and caller.must_change_password:
+        ok = _temp_matches(person, old_password)
+    if not ok:
+        raise HamtaError("invalid_credentials")
+    limits.reset(key)
+    numbers = list(cartable_sims.entries(person))
+    if passwords.is_weak(new_password, person.national_id, numbers):
+        raise HamtaError("weak_password")
+    new_hash = passwords.hash_password(new_password)
+    read = [person]
+
+    def attempt() -> None:
+        current = read.pop() if read else get_person(caller.national_id)
+        if current is None or int(current.session_epoch or 0) != int(caller.person.session_epoch or 0):
+            raise HamtaError("unauthorized")  # changed elsewhere: this session is over
+        new_epoch = sessions.end_cartable_sessions(
+            current,
+            [
+                PersonModel.password_hash.set(new_hash),
+                PersonModel.temp_password_hash.remove(),
+                PersonModel.temp_password_expires_at.remove(),
+            ],
+        )
         sessions.keep_only_this_session(caller, new_epoch)
-        logger.info("password changed", extra={"national_id": mask_national_id(person.national_id)})
-        return
-    raise HamtaError("internal_error")
+
+    retry_on_race(attempt)
+    logger.info("password changed", extra={"national_id": mask_national_id(person.national_id)})
 
 
 _UNREAD = object()
@@ -193,45 +214,112 @@ def confirm_password(caller: Caller, password: object, counter: object = _UNREAD
 
 def forgot_password(national_id: str, msisdn: str, birth_date: date) -> None:
     """POST /auth/password/forgot: maybe send a temporary password; the caller always
-    answers the same 202 (nothing here may tell what was true)."""
-    try:
-        limits.hit_window("forgot#" + national_id, FORGOT_MAX_PER_DAY, DAY)
-    except HamtaError:
-        return  # silently over the per-ID cap
+    answers the same 202 (nothing here may tell what was true).
+
+    Only sends count toward FORGOT_MAX_PER_DAY (a stranger's wrong birth dates spend
+    nothing). The temporary password is stored before the SMS leaves and taken back if it
+    cannot leave, so nobody ever holds a password that does not work. Every outcome spends
+    one argon2 hash; the route pads the answer to one timing class (bench/forgot_timing.py).
+    """
+    temp = passwords.new_temp_password()
+    temp_hash = passwords.hash_password(temp)  # spent whatever the outcome
     plan = _forgot_plan(national_id, msisdn, birth_date)
     if plan is None:
-        passwords.hash_password("spent like a real reset")  # keep the timing class
         return
-    temp = passwords.new_temp_password()
-    temp_hash = passwords.hash_password(temp)
+    cap = "forgot#" + national_id
     try:
+        limits.hit_window(cap, settings.FORGOT_MAX_PER_DAY, DAY)
+    except HamtaError:
+        return  # silently over the per-ID cap of sends
+    try:
+        joins = _store_temp_password(national_id, msisdn, birth_date, plan, temp_hash)
+    except HamtaError:
+        # Races that ran out: nothing stored, nothing sent, and the same 202 (a 503 here
+        # would tell that every condition held). A DynamoDB fault still answers 503.
+        limits.give_back(cap)
+        return
+    except Exception:  # a DynamoDB fault: nothing sent, so nothing counts
+        limits.give_back(cap)
+        raise
+    if joins is None:
+        limits.give_back(cap)  # the conditions stopped holding meanwhile: nothing sent
+        return
+    try:
+        limits.count_sms()
         sms.send_sms(msisdn, sms.temp_password_text(temp))
-    except sms.SmsUnavailable:
+    except (sms.SmsUnavailable, HamtaError):
+        _take_back_temp_password(national_id, temp_hash)
+        limits.give_back(cap)
         logger.warning("temporary password not sent", extra={"national_id": mask_national_id(national_id)})
         return  # nothing changes
-    for _ in range(RETRIES):
-        person, sim, joins = plan
+    if joins:
+        try:
+            joins = _join_sim(national_id, msisdn, birth_date)
+        except HamtaError:  # races ran out: the SMS has left; a new request joins it
+            logger.warning("sim not joined", extra={"national_id": mask_national_id(national_id)})
+            joins = False
+    logger.info(
+        "temporary password sent",
+        extra={"national_id": mask_national_id(national_id), "sim_joined": joins},
+    )
+
+
+def _store_temp_password(
+    national_id: str,
+    msisdn: str,
+    birth_date: date,
+    plan: tuple[PersonModel, SimModel, bool],
+    temp_hash: str,
+) -> bool | None:
+    """Write the temporary password before any SMS. Returns whether the SIM is to join
+    (once the SMS has left), or None if API.md's conditions no longer hold."""
+    first = [plan]
+
+    def attempt() -> bool | None:
+        current = first.pop() if first else _forgot_plan(national_id, msisdn, birth_date)
+        if current is None:
+            return None
+        person, sim, joins = current
         person.temp_password_hash = temp_hash
         person.temp_password_expires_at = clock.now() + settings.TEMP_PASSWORD_TTL_SECONDS
         try:
-            if joins:
-                cartable_sims.join(person, sim)
-            else:
-                person.save()  # conditioned on the version read
-            logger.info(
-                "temporary password sent",
-                extra={"national_id": mask_national_id(national_id), "sim_joined": joins},
-            )
-            return
-        except cartable_sims.Conflict:
-            pass
-        except Exception as error:  # a PutError from person.save
-            if not condition_failed(error):
-                raise
+            person.save()  # conditioned on the version read
+        except PutError as error:
+            if condition_failed(error):
+                raise RaceLost() from error
+            raise
+        return joins
+
+    return retry_on_race(attempt)
+
+
+def _join_sim(national_id: str, msisdn: str, birth_date: date) -> bool:
+    """After the SMS left: the SIM joins the cartable that has no active SIM left."""
+
+    def attempt() -> bool:
         plan = _forgot_plan(national_id, msisdn, birth_date)
-        if plan is None:
-            return
-    logger.warning("temporary password not stored", extra={"national_id": mask_national_id(national_id)})
+        if plan is None or not plan[2]:
+            return False
+        cartable_sims.join(plan[0], plan[1])
+        return True
+
+    return retry_on_race(attempt)
+
+
+def _take_back_temp_password(national_id: str, temp_hash: str) -> None:
+    """The SMS never left: remove the temporary password we stored (only ours)."""
+    try:
+        PersonModel(national_id).update(
+            actions=[
+                PersonModel.temp_password_hash.remove(),
+                PersonModel.temp_password_expires_at.remove(),
+            ],
+            condition=PersonModel.temp_password_hash == temp_hash,
+            add_version_condition=False,
+        )
+    except UpdateError as error:
+        if not condition_failed(error):
+            raise
 
 
 def _forgot_plan(

@@ -2,9 +2,10 @@
 
 Wrong code, unknown IMEI and "not offered" answer alike (404 not_found) and count alike on
 "activate#<imei>", so guessing IMEIs teaches nothing and costs the same. A known device
-counts on its main IMEI: the two IMEIs of one phone share one budget of guesses. The lock is
-read before a wrong answer is given and is a condition of the move's transaction, so a
-locked IMEI answers 429 whether or not the code was right.
+counts on its main IMEI: the two IMEIs of one phone share one budget of guesses. Each guess
+is reserved on that budget before the code is compared (limits.reserve), so a locked IMEI
+answers 429 unchecked, whether or not the code was right, and N guesses fired at once get
+at most ACTIVATION_MAX_ATTEMPTS compared.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from chalicelib import clock, identifiers, secrets, settings
 from chalicelib.errors import HamtaError
 from chalicelib.services import blocking, devices, limits, transfer_records
 from chalicelib.services.sessions import SIM, Caller
+from chalicelib.store.base import retry_on_race
 from chalicelib.store.devices import DeviceModel, find_device
 from chalicelib.store.history import new_event
 
@@ -21,17 +23,21 @@ logger = Logger(service="hamta")
 
 # Compared against when there is no device, so an unknown IMEI costs one compare too.
 _NO_CODE = "------"
-ATTEMPTS = 3  # reads-and-writes before giving up on a device that keeps changing
 
 
 def activate(caller: Caller, typed_imei: object, typed_code: object, typed_msisdn: object = None) -> dict:
     """POST /devices/activate -> the device as now in the caller's cartable."""
     imei = identifiers.parse_imei(typed_imei)
-    code = identifiers.parse_code(typed_code)
+    code = identifiers.parse_code(typed_code, "activation_code")
     if caller.kind == SIM:
         target = devices.target_for(caller, typed_msisdn, {})
-    for attempt in range(ATTEMPTS):
-        if attempt == 0 and caller.kind != SIM:
+    tries = []
+
+    def attempt() -> dict:
+        nonlocal target
+        first = not tries
+        tries.append(1)
+        if first and caller.kind != SIM:
             # A national-ID session reads its SIMs with the device, in one call.
             device, sims = devices.read_device_and_sims(caller, imei)
             target = devices.target_for(caller, typed_msisdn, sims)
@@ -41,22 +47,18 @@ def activate(caller: Caller, typed_imei: object, typed_code: object, typed_msisd
         blocking.refuse_if_blocked(caller, device)
         if device is not None and devices.in_cartable(caller, device):
             raise HamtaError("already_in_cartable")
+        if first:
+            # The guess is paid for before it is checked: N at once get at most the budget.
+            limits.reserve(key, settings.ACTIVATION_MAX_ATTEMPTS, settings.ACTIVATION_LOCK_SECONDS)
         if not _code_opens(device, code):
-            if attempt == 0:
-                limits.check_lock(key)
-                limits.record_failure(
-                    key, settings.ACTIVATION_MAX_ATTEMPTS, settings.ACTIVATION_LOCK_SECONDS
-                )
             # A later attempt lost a race to another activation: its code is spent, not wrong.
             raise HamtaError("not_found")
         assert device is not None
-        try:
-            _move(device, target, key)
-        except devices.RaceLost:
-            continue
+        _move(device, target, key)
         logger.info("device activated", extra={"imei": device.imei})
         return devices.render(device)
-    raise HamtaError("not_found")
+
+    return retry_on_race(attempt)
 
 
 def _code_opens(device: DeviceModel | None, code: str) -> bool:

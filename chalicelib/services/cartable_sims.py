@@ -10,20 +10,27 @@ from __future__ import annotations
 
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib import clock
+from chalicelib import clock, settings
 from chalicelib.errors import HamtaError
 from chalicelib.services import sim_records
-from chalicelib.store.base import plain_map, transact_write, transaction_condition_failed
+from chalicelib.store.base import (
+    RaceLost,
+    lost_race,
+    plain_map,
+    retry_on_race,
+    transact_write,
+)
 from chalicelib.store.devices import DeviceModel, sim_key
 from chalicelib.store.people import PersonModel
 from chalicelib.store.sims import SimModel
 
 # A TransactWrite holds at most 100 items: the person and the SIM leave room for 98.
 MAX_DEVICES_PER_JOIN = 98
+DAY = 24 * 3600
 
 
-class Conflict(Exception):
-    """The state read moved before the transaction landed; read again and retry."""
+# The state read moved before the transaction landed; read again and retry.
+Conflict = RaceLost
 
 
 def entries(person: PersonModel) -> dict[str, dict]:
@@ -106,8 +113,8 @@ def join(person: PersonModel, sim: SimModel, *, create: bool = False) -> None:
                     condition=DeviceModel.sim_key == key,
                 )
     except TransactWriteError as error:
-        if transaction_condition_failed(error):
-            raise Conflict() from error
+        if lost_race(error):
+            raise RaceLost() from error
         raise
 
 
@@ -116,13 +123,13 @@ def remove(person: PersonModel, msisdn: str) -> None:
 
     404 not_found if it is not listed; 409 last_sim if it is the last active SIM.
     """
-    for _ in range(3):
-        try:
-            _remove_once(person, msisdn)
-            return
-        except Conflict:
-            person = PersonModel.get(person.national_id, consistent_read=True)
-    raise HamtaError("internal_error")
+    read = [person]
+
+    def attempt() -> None:
+        current = read.pop() if read else PersonModel.get(person.national_id, consistent_read=True)
+        _remove_once(current, msisdn)
+
+    retry_on_race(attempt)
 
 
 def _remove_once(person: PersonModel, msisdn: str) -> None:
@@ -146,25 +153,50 @@ def _remove_once(person: PersonModel, msisdn: str) -> None:
         with transact_write() as t:
             t.save(person)
             if unlink:
+                # Its SIM-login sessions end with it: they opened the national-ID
+                # cartable's devices through the link.
                 t.update(
                     sim,
-                    actions=[SimModel.cartable_nid.remove(), SimModel.cartable_ownership.remove()],
+                    actions=[
+                        SimModel.cartable_nid.remove(),
+                        SimModel.cartable_ownership.remove(),
+                        SimModel.session_epoch.add(1),
+                    ],
                     condition=(SimModel.cartable_nid == person.national_id)
                     & (SimModel.cartable_ownership == ownership),
                     add_version_condition=False,
                 )
     except TransactWriteError as error:
-        if transaction_condition_failed(error):
-            raise Conflict() from error
+        if lost_race(error):
+            raise RaceLost() from error
         raise
 
 
 def request_add(person: PersonModel, msisdn: str) -> dict:
-    """POST /sims: an SMS code to the SIM, bound to this cartable (same limits as login)."""
-    from chalicelib.services import otp
+    """POST /sims: an SMS code to the SIM, bound to this cartable (same limits as login).
+
+    Sent only when the operator names the cartable's national ID for the SIM and it is
+    active; otherwise the same 202 body and no SMS, so a cartable cannot make the service
+    text strangers or spend their daily sends. At most SIM_ADDS_PER_DAY codes per
+    cartable in 24 h (429 rate_limited), counted before the SMS and given back if it fails.
+    """
+    from chalicelib.services import limits, otp
 
     _require_an_active_sim(person)
-    return otp.send_code(msisdn, otp.ADD_SIM, subject=person.national_id)
+    sim = sim_records.get_sim(msisdn)
+    if sim is None or sim.national_id != person.national_id or not sim_records.is_live(sim):
+        return {
+            "msisdn": msisdn,
+            "expires_in": settings.OTP_TTL_SECONDS,
+            "resend_in": settings.OTP_RESEND_SECONDS,
+        }
+    cap = "sim_adds#" + person.national_id
+    limits.hit_window(cap, settings.SIM_ADDS_PER_DAY, DAY)
+    try:
+        return otp.send_code(msisdn, otp.ADD_SIM, subject=person.national_id)
+    except HamtaError:
+        limits.give_back(cap)  # nothing was sent
+        raise
 
 
 def _require_an_active_sim(person: PersonModel) -> None:
@@ -181,16 +213,15 @@ def verify_add(person: PersonModel, msisdn: str, code: str) -> dict:
 
     otp.verify_code(msisdn, code, otp.ADD_SIM, subject=person.national_id)
     _require_an_active_sim(person)
-    for _ in range(3):
+    read = [person]
+
+    def attempt() -> dict:
+        current = read.pop() if read else PersonModel.get(person.national_id, consistent_read=True)
         sim = sim_records.get_sim(msisdn)
-        if sim is None or sim.national_id != person.national_id or not sim_records.is_live(sim):
+        if sim is None or sim.national_id != current.national_id or not sim_records.is_live(sim):
             raise HamtaError("sim_not_owned")
-        if is_active_in(person, sim):
-            return {"msisdn": msisdn, "status": sim_records.ACTIVE}
-        try:
-            join(person, sim)
-        except Conflict:
-            person = PersonModel.get(person.national_id, consistent_read=True)
-            continue
+        if not is_active_in(current, sim):
+            join(current, sim)
         return {"msisdn": msisdn, "status": sim_records.ACTIVE}
-    raise HamtaError("internal_error")
+
+    return retry_on_race(attempt)

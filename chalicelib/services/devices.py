@@ -14,9 +14,10 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import clock, identifiers
 from chalicelib.errors import HamtaError
-from chalicelib.services import limits, sim_records
+from chalicelib.services import sim_records
 from chalicelib.services.sessions import SIM, Caller
-from chalicelib.store.base import plain_map, transact_write, transaction_condition_failed
+# RaceLost: the device changed between our read and our transaction (read again).
+from chalicelib.store.base import RaceLost, lost_race, plain_map, transact_write
 from chalicelib.store.challenges import CounterItem
 from chalicelib.store.devices import DeviceModel, find_device, sim_key
 from chalicelib.store.history import HistoryModel
@@ -78,9 +79,24 @@ def list_devices(caller: Caller) -> list[dict]:
         if caller.sim is None or not sim_records.is_live(caller.sim):
             return []  # an expired SIM's cartable is empty at once, job or no job
         rows = DeviceModel.by_sim.query(sim_key(caller.msisdn, caller.ownership))
-    else:
-        rows = DeviceModel.by_owner.query(caller.national_id)
+        return [render(device) for device in rows if _sim_session_sees(caller, device)]
+    rows = DeviceModel.by_owner.query(caller.national_id)
     return [render(device) for device in rows]
+
+
+def _sim_session_sees(caller: Caller, device: DeviceModel) -> bool:
+    """A device of a national-ID cartable shows in a SIM cartable only while that SIM is
+    one of the cartable's SIMs: once removed (DELETE /sims/{msisdn}), its SIM logins no
+    longer reach the national-ID cartable's devices."""
+    if not device.owner_nid:
+        return True
+    sim = caller.sim
+    linked = (
+        sim.cartable_nid
+        if sim is not None and int(sim.cartable_ownership or 0) == caller.ownership
+        else None
+    )
+    return device.owner_nid == linked
 
 
 def in_cartable(caller: Caller, device: DeviceModel) -> bool:
@@ -93,6 +109,7 @@ def in_cartable(caller: Caller, device: DeviceModel) -> bool:
             and device.sim_key == sim_key(caller.msisdn, caller.ownership)
             and caller.sim is not None
             and sim_records.is_live(caller.sim)
+            and _sim_session_sees(caller, device)
         )
     return device.owner_nid is not None and device.owner_nid == caller.national_id
 
@@ -219,10 +236,6 @@ def place(device: DeviceModel, target: Target) -> None:
     device.awaiting_recovery = None
 
 
-class RaceLost(Exception):
-    """The device changed between our read and our transaction: read again and decide again."""
-
-
 def commit_move(
     device: DeviceModel,
     events: list[HistoryModel],
@@ -232,11 +245,10 @@ def commit_move(
     """Write a device's move (or change) as one TransactWriteItems.
 
     Conditioned on the version read (PynamoDB adds it) and on `condition`; with
-    `guard_key`, also on that attempt counter not being locked, and the counter is
-    cleared in the same transaction, so a success costs no extra call.
-    Locked: 429. The device moved meanwhile: RaceLost.
+    `guard_key` (an attempt counter the caller reserved a guess on before checking it,
+    limits.reserve), the counter is cleared in the same transaction, so a success costs
+    no extra call. The device moved meanwhile: RaceLost.
     """
-    now = clock.now()
     try:
         with transact_write() as tx:
             tx.save(device, condition=condition)
@@ -244,20 +256,9 @@ def commit_move(
                 # Two events of one type in the same microsecond must not overwrite each other.
                 tx.save(event, condition=HistoryModel.event_key.does_not_exist())
             if guard_key:
-                tx.delete(
-                    CounterItem(guard_key),
-                    condition=CounterItem.locked_until.does_not_exist()
-                    | (CounterItem.locked_until <= now),
-                )
+                tx.delete(CounterItem(guard_key))
     except TransactWriteError as error:
-        if guard_key:
-            limits.check_lock(guard_key)  # the lock may be why: then 429
-        if transaction_condition_failed(error) or _conflict(error):
+        if lost_race(error):
             raise RaceLost() from None
         raise
-
-
-def _conflict(error: Exception) -> bool:
-    reasons = getattr(error, "cancellation_reasons", None) or []
-    return any(r is not None and r.code == "TransactionConflict" for r in reasons)
 

@@ -10,7 +10,7 @@ import math
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib import clock
+from chalicelib import clock, settings
 from chalicelib.errors import HamtaError
 from chalicelib.store.base import condition_failed
 from chalicelib.store.challenges import CounterItem
@@ -34,6 +34,67 @@ def check_lock(key: str) -> CounterItem | None:
     item = read(key)
     raise_if_locked(item)
     return item
+
+
+def reserve(key: str, budget: int, lock_seconds: int) -> None:
+    """Spend one attempt of `key`'s budget BEFORE the guess is checked, or 429 unchecked.
+
+    One conditional UpdateItem: it counts only while the count is under `budget`, the
+    window (`lock_seconds` since the last attempt) is live and no lock holds, so N requests
+    fired at once get at most `budget` attempts between them (API.md "Conventions"). A
+    right guess then calls `reset`; a wrong one leaves its attempt counted. The attempt
+    that fills the budget also sets the lock, so `check_lock` readers see it.
+    """
+    now = clock.now()
+    expiry = now + lock_seconds
+    item = CounterItem(key)
+    common = [CounterItem.expires_at.set(expiry), CounterItem.ttl.set(int(expiry) + 3600)]
+    not_locked = CounterItem.locked_until.does_not_exist() | (CounterItem.locked_until <= now)
+    # One call in the usual cases: no counter yet (ADD makes it 1) or a live window under
+    # the budget. Only a stale window (older than lock_seconds) takes a second call.
+    counts = CounterItem.failures.does_not_exist() | (
+        (CounterItem.expires_at > now) & (CounterItem.failures < budget) & not_locked
+    )
+    for _ in range(3):
+        try:
+            item.update(actions=[CounterItem.failures.add(1), *common], condition=counts)
+            break
+        except UpdateError as error:
+            if not condition_failed(error):
+                raise
+        try:
+            # Stale: this attempt opens a new window.
+            item.update(
+                actions=[CounterItem.failures.set(1), CounterItem.locked_until.remove(), *common],
+                condition=CounterItem.expires_at.does_not_exist() | (CounterItem.expires_at <= now),
+            )
+            break
+        except UpdateError as error:
+            if not condition_failed(error):
+                raise
+        current = read(key)
+        if current is not None and (current.expires_at or 0) > now and (
+            int(current.failures or 0) >= budget
+            or (current.locked_until is not None and current.locked_until > now)
+        ):
+            until = max(current.locked_until or 0, current.expires_at or 0)
+            raise HamtaError("rate_limited", retry_after=max(1, math.ceil(until - now)))
+        # Otherwise a racing request opened the window between our two writes: again.
+    else:
+        raise HamtaError("rate_limited", retry_after=1)
+    if int(item.failures or 0) >= budget:
+        item.update(actions=[CounterItem.locked_until.set(expiry)])
+
+
+def release(key: str) -> None:
+    """Give back an attempt that checked nothing (the request failed before its guess)."""
+    try:
+        CounterItem(key).update(
+            actions=[CounterItem.failures.add(-1)], condition=CounterItem.failures > 0
+        )
+    except UpdateError as error:
+        if not condition_failed(error):
+            raise
 
 
 def record_failure(key: str, max_failures: int, lock_seconds: int) -> int:
@@ -83,6 +144,17 @@ def reset(key: str) -> None:
     CounterItem(key).delete()
 
 
+def give_back(key: str) -> None:
+    """Un-count one request of a `hit_window` window (it did nothing, e.g. the SMS failed)."""
+    try:
+        CounterItem(key).update(
+            actions=[CounterItem.count.add(-1)], condition=CounterItem.count > 0
+        )
+    except UpdateError as error:
+        if not condition_failed(error):
+            raise
+
+
 def hit_window(key: str, limit: int, window_seconds: int) -> None:
     """Count one request in a fixed window; past `limit` in it, 429 until the window ends."""
     now = clock.now()
@@ -115,3 +187,52 @@ def hit_window(key: str, limit: int, window_seconds: int) -> None:
         raise HamtaError(
             "rate_limited", retry_after=max(1, math.ceil(start + window_seconds - now))
         ) from None
+
+
+# The SMS circuit breaker (README "SMS spend"): every SMS of the service counts on the
+# item of the current fixed window, "sms#<window number>"; past SMS_MAX_PER_WINDOW in one
+# window every send answers 503 sms_unavailable until the next window. Numbered windows
+# need no reset step, so the count rides along in an SMS sender's own write (one call).
+SMS_BREAKER_PREFIX = "sms#"
+
+
+def sms_breaker_key(now: float | None = None) -> tuple[str, float]:
+    """(the current window's item key, when that window ends)."""
+    now = clock.now() if now is None else now
+    window = max(1, settings.SMS_WINDOW_SECONDS)
+    number = int(now // window)
+    return f"{SMS_BREAKER_PREFIX}{number}", (number + 1) * window
+
+
+def sms_breaker_write() -> tuple[CounterItem, list, object] | None:
+    """(item, actions, condition) that count one SMS, for a caller's TransactWrite; None
+    when the breaker is off (SMS_MAX_PER_WINDOW = 0)."""
+    if settings.SMS_MAX_PER_WINDOW <= 0:
+        return None
+    key, ends = sms_breaker_key()
+    actions = [
+        CounterItem.count.add(1),
+        CounterItem.expires_at.set(ends),
+        CounterItem.ttl.set(int(ends) + 3600),
+    ]
+    condition = CounterItem.count.does_not_exist() | (CounterItem.count < settings.SMS_MAX_PER_WINDOW)
+    return CounterItem(key), actions, condition
+
+
+def count_sms() -> None:
+    """Count one SMS on the breaker before sending it; past the limit 503 sms_unavailable."""
+    write = sms_breaker_write()
+    if write is None:
+        return
+    item, actions, condition = write
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as error:
+        if not condition_failed(error):
+            raise
+        raise sms_breaker_open() from None
+
+
+def sms_breaker_open() -> HamtaError:
+    _, ends = sms_breaker_key()
+    return HamtaError("sms_unavailable", retry_after=max(1, math.ceil(ends - clock.now())))

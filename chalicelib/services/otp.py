@@ -14,12 +14,13 @@ import math
 import secrets as random_source
 
 from aws_lambda_powertools import Logger
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
 
 from chalicelib import clock, secrets, settings, sms
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_msisdn
-from chalicelib.store.base import condition_failed
+from chalicelib.services import limits
+from chalicelib.store.base import condition_failed, lost_race, transact_write
 from chalicelib.store.challenges import OtpItem
 
 logger = Logger(service="hamta")
@@ -88,10 +89,18 @@ def send_code(msisdn: str, purpose: str, subject: str | None = None) -> dict:
         written_if = OtpItem.pk.does_not_exist()
     else:
         written_if = OtpItem.revision == int(previous.revision or 0)
+    breaker = limits.sms_breaker_write()
     try:
-        item.save(condition=written_if)
-    except PutError as error:
-        if not condition_failed(error):
+        # One call: the code and the send window, and the service-wide SMS count.
+        with transact_write() as tx:
+            tx.save(item, condition=written_if)
+            if breaker is not None:
+                tx.update(breaker[0], actions=breaker[1], condition=breaker[2])
+    except TransactWriteError as error:
+        reasons = getattr(error, "cancellation_reasons", None) or []
+        if len(reasons) > 1 and reasons[1] is not None and reasons[1].code == "ConditionalCheckFailed":
+            raise limits.sms_breaker_open() from None
+        if not lost_race(error):
             raise
         # A racing request sent a code between our read and write: it won.
         raise HamtaError(

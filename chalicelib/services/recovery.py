@@ -3,8 +3,8 @@
 A device whose SIM ownership died (expired or changed hands) while it was in no
 national-ID cartable awaits recovery. Whoever the operator named as the holder of that
 old ownership may bring it, with its activation code and history, into their cartable by
-typing the old number. Wrong numbers count on "recover#<imei>"; the lock is also a
-condition of the move's transaction, so a locked IMEI answers 429 even to the right number.
+typing the old number. Each typed number is reserved on "recover#<imei>" before it is
+checked (limits.reserve), so a locked IMEI answers 429 unchecked, even to the right number.
 """
 from __future__ import annotations
 
@@ -14,13 +14,12 @@ from chalicelib import clock, identifiers, secrets, settings
 from chalicelib.errors import HamtaError
 from chalicelib.services import blocking, devices, limits, sim_records
 from chalicelib.services.sessions import SIM, Caller
+from chalicelib.store.base import retry_on_race
 from chalicelib.store.devices import DeviceModel
 from chalicelib.store.history import new_event
 from chalicelib.store.sims import SimModel
 
 logger = Logger(service="hamta")
-
-ATTEMPTS = 3
 
 
 def recover(
@@ -36,7 +35,11 @@ def recover(
         identifiers.parse_msisdn(typed_msisdn)  # malformed is a 400 before anything is read
     if caller.kind == SIM and (caller.sim is None or not sim_records.is_live(caller.sim)):
         raise HamtaError("sim_inactive")
-    for attempt in range(ATTEMPTS):
+    tries = []
+
+    def attempt() -> dict:
+        first = not tries
+        tries.append(1)
         # The number typed is, when right, the SIM the device was on: read it (and a
         # national-ID cartable's SIMs) with the device in one call.
         device, sims = devices.read_device_and_sims(caller, imei, also=(previous,))
@@ -56,22 +59,18 @@ def recover(
         if previous is None:
             raise HamtaError("previous_msisdn_required")
         target = devices.target_for(caller, typed_msisdn, sims, allow_no_sim=True)
+        if first:
+            # The guess is paid for before it is checked: N at once get at most the budget.
+            limits.reserve(key, settings.RECOVERY_MAX_ATTEMPTS, settings.RECOVERY_LOCK_SECONDS)
         if not _rightful(caller, device, old_sim, previous):
-            if attempt == 0:
-                limits.check_lock(key)
-                limits.record_failure(
-                    key, settings.RECOVERY_MAX_ATTEMPTS, settings.RECOVERY_LOCK_SECONDS
-                )
             raise HamtaError("not_found")
         if device.state == devices.BLOCKED:
             raise HamtaError("device_blocked")  # its rightful holder: blocked, not lost
-        try:
-            _move(device, target, previous, key)
-        except devices.RaceLost:
-            continue  # read again: someone else's win is then a plain 404
+        _move(device, target, previous, key)  # RaceLost: read again; someone's win is a 404
         logger.info("device recovered", extra={"imei": device.imei})
         return devices.render(device)
-    raise HamtaError("not_found")
+
+    return retry_on_race(attempt)
 
 
 def _awaits_recovery(device: DeviceModel, old_sim: SimModel | None) -> bool:

@@ -1,15 +1,17 @@
 """Registrars (importers, customs, manufacturers) register IMEIs with an activation code."""
 from __future__ import annotations
 
+import json
 import secrets as random_source
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from chalicelib import clock
 from chalicelib.errors import HamtaError
 from chalicelib.services import models_table
 from chalicelib.store.base import transact_write, transaction_condition_failed
-from chalicelib.store.devices import DeviceModel
+from chalicelib.store.challenges import RegistrationItem
+from chalicelib.store.devices import DeviceModel, find_device
 from chalicelib.store.history import new_event
 
 SOURCES = ("import", "manufacture", "passenger")
@@ -20,12 +22,25 @@ def new_activation_code() -> str:
     return f"{random_source.randbelow(1_000_000):06d}"
 
 
+def _fingerprint(imei2: str | None, brand: str | None, model: str | None, source: str) -> str:
+    return json.dumps([imei2, brand, model, source], ensure_ascii=False)
+
+
 def register_device(
-    imei: str, imei2: str | None, brand: str | None, model: str | None, source: str
+    imei: str,
+    imei2: str | None,
+    brand: str | None,
+    model: str | None,
+    source: str,
+    registrar: str = "registrar",
 ) -> str:
-    """Register a device; return its activation code. Either IMEI taken: 409."""
-    if source not in SOURCES or imei2 == imei:
-        raise HamtaError("invalid_request")
+    """Register a device; return its activation code. Either IMEI taken: 409, except for
+    the same registration from the same registrar sent again while nobody has activated
+    the device: then 201 with the same code (the registrar's retry after a lost answer)."""
+    if source not in SOURCES:
+        raise HamtaError("invalid_request", field="source")
+    if imei2 == imei:
+        raise HamtaError("invalid_request", field="imei2")
     brand, model = models_table.fill_registration(imei, imei2, brand, model)
     now = clock.now()
     code = new_activation_code()
@@ -33,8 +48,18 @@ def register_device(
         with transact_write() as tx:
             for item, condition in registration_saves(imei, imei2, brand, model, source, now, code):
                 tx.save(item, condition=condition)
+            tx.save(
+                RegistrationItem(
+                    "registration#" + imei,
+                    registrar=registrar,
+                    fingerprint=_fingerprint(imei2, brand, model, source),
+                )
+            )
     except TransactWriteError as error:
         if transaction_condition_failed(error):
+            same = _same_registration(imei, imei2, brand, model, source, registrar)
+            if same is not None:
+                return same
             raise HamtaError("already_registered") from None
         raise
     return code
@@ -62,3 +87,20 @@ def registration_saves(
         saves.append((DeviceModel(imei2, main_imei=imei), DeviceModel.imei.does_not_exist()))
     saves.append((new_event(imei, "registered", now, detail=source), None))
     return saves
+
+
+def _same_registration(
+    imei: str, imei2: str | None, brand: str | None, model: str | None, source: str, registrar: str
+) -> str | None:
+    """The activation code of this very registration if it is still unclaimed, else None."""
+    try:
+        record = RegistrationItem.get("registration#" + imei, consistent_read=True)
+    except DoesNotExist:
+        return None
+    if record.registrar != registrar or record.fingerprint != _fingerprint(imei2, brand, model, source):
+        return None
+    device = find_device(imei)
+    if device is None or device.imei != imei or device.state != "unclaimed":
+        return None  # activated since: the code now belongs to its owner
+    return device.activation_code
+

@@ -1,19 +1,22 @@
 """Sessions: opaque 256-bit tokens, stored only as their hash, that open a cartable.
 
-A SIM session is bound to (msisdn, ownership): it dies the moment the number changes
-hands. A national-ID session is bound to the person's `session_epoch`: bumping it ends
-every session of the cartable at once (password change or reset).
+A SIM session is bound to (msisdn, ownership) and the SIM's `session_epoch`: it dies the
+moment the number changes hands, or the epoch is bumped. A national-ID session is bound to
+the person's `session_epoch`: bumping it ends every session of the cartable at once
+(password change or reset, DELETE /me/sessions), and the SIM-login sessions of its SIMs
+end with it (their epochs are bumped in the same transaction).
 """
 from __future__ import annotations
 
 import secrets as random_source
 from dataclasses import dataclass
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from chalicelib import clock, settings
 from chalicelib.errors import HamtaError
 from chalicelib.secrets import token_hash
+from chalicelib.store.base import RaceLost, lost_race, plain_map, retry_on_race, transact_write
 from chalicelib.store.challenges import SessionItem
 from chalicelib.store.people import PersonModel
 from chalicelib.store.sims import SimModel
@@ -95,6 +98,8 @@ def resolve(token: str | None) -> Caller:
             raise HamtaError("unauthorized") from None
         if int(sim.ownership) != caller.ownership:
             raise HamtaError("unauthorized")  # the number changed hands
+        if int(sim.session_epoch or 0) != int(item.epoch or 0):
+            raise HamtaError("unauthorized")  # its sessions were ended since
         caller.sim = sim
         caller.national_id = sim.national_id
     else:
@@ -118,3 +123,61 @@ def keep_only_this_session(caller: Caller, new_epoch: int) -> None:
         actions=[SessionItem.epoch.set(new_epoch), SessionItem.must_change_password.set(False)],
         condition=SessionItem.pk.exists(),
     )
+
+
+def end_cartable_sessions(person: PersonModel, actions: list | None = None) -> int:
+    """End every session of a national-ID cartable and the SIM-login sessions of its SIMs
+    (those of the ownership each SIM was added in), with `actions` on the person, in ONE
+    transaction conditioned on the person as read. Returns the new epoch; RaceLost if
+    anything moved."""
+    new_epoch = int(person.session_epoch or 0) + 1
+    listed = plain_map(person.sims)
+    sims = [
+        sim
+        for sim in (SimModel.batch_get(list(listed), consistent_read=True) if listed else [])
+        if int(sim.ownership) == int((listed.get(sim.msisdn) or {}).get("ownership") or 0)
+    ]
+    try:
+        with transact_write() as t:
+            t.update(person, actions=[PersonModel.session_epoch.set(new_epoch), *(actions or [])])
+            for sim in sims:
+                t.update(
+                    sim,
+                    actions=[SimModel.session_epoch.add(1)],
+                    condition=SimModel.ownership == int(sim.ownership),
+                    add_version_condition=False,
+                )
+    except TransactWriteError as error:
+        if lost_race(error):
+            raise RaceLost() from error
+        raise
+    return new_epoch
+
+
+def end_sim_sessions(msisdn: str, ownership: int) -> None:
+    """End every SIM-login session of that ownership of the number (nothing if it moved on)."""
+    try:
+        SimModel(msisdn).update(
+            actions=[SimModel.session_epoch.add(1)],
+            condition=SimModel.ownership == ownership,
+            add_version_condition=False,
+        )
+    except UpdateError as error:
+        if not lost_race(error):
+            raise
+
+
+def end_all_sessions(caller: Caller) -> None:
+    """DELETE /me/sessions: every session of the caller's cartable, this one included."""
+    if caller.kind == SIM:
+        end_sim_sessions(caller.msisdn, caller.ownership)
+        return
+    read = [caller.person]
+
+    def attempt() -> None:
+        person = read.pop() if read else PersonModel.get(caller.national_id, consistent_read=True)
+        if int(person.session_epoch or 0) != int(caller.person.session_epoch or 0):
+            return  # ended already by someone else: so is this one
+        end_cartable_sessions(person)
+
+    retry_on_race(attempt)

@@ -13,7 +13,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib import clock
 from chalicelib.errors import HamtaError
-from chalicelib.store.base import condition_failed, plain_map
+from chalicelib.store.base import RaceLost, condition_failed, plain_map, retry_on_race
 from chalicelib.store.sims import SimModel, cleanup_shard_of, expiry_slot
 
 ACTIVE = "active"
@@ -80,16 +80,19 @@ def operator_update(
     """
     if status not in (ACTIVE, EXPIRED):
         raise HamtaError("invalid_request")
-    for _ in range(5):
+
+    def attempt() -> SimModel:
         sim = get_sim(msisdn)
         updated = _apply(sim, msisdn, national_id, status, expires_at, clock.now())
         try:
             updated.save()
-            return updated
         except (PutError, UpdateError) as error:
-            if not condition_failed(error):
-                raise
-    raise HamtaError("internal_error")
+            if condition_failed(error):
+                raise RaceLost() from error
+            raise
+        return updated
+
+    return retry_on_race(attempt)
 
 
 def _apply(

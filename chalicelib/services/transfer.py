@@ -12,17 +12,15 @@ from chalicelib import clock, settings
 from chalicelib.errors import HamtaError
 from chalicelib.services import devices, registrar
 from chalicelib.services.sessions import Caller
-from chalicelib.store.devices import DeviceModel
+from chalicelib.store.base import retry_on_race
 from chalicelib.store.history import new_event
 
 logger = Logger(service="hamta")
 
-ATTEMPTS = 3
-
 
 def offer(caller: Caller, typed_imei: object) -> dict:
     """POST /devices/{imei}/transfer -> {"activation_code", "expires_at"}."""
-    for _ in range(ATTEMPTS):
+    def attempt() -> dict:
         device = devices.find_own(caller, typed_imei)
         if device.state == devices.BLOCKED:
             raise HamtaError("device_blocked")
@@ -35,15 +33,16 @@ def offer(caller: Caller, typed_imei: object) -> dict:
         device.activation_code = code
         device.offer_expires_at = now + settings.TRANSFER_CODE_TTL_SECONDS
         event = new_event(device.imei, "transfer_offered", now, msisdn=device.msisdn)
-        if _save(device, event):
-            logger.info("transfer offered", extra={"imei": device.imei})
-            return {"activation_code": code, "expires_at": devices.iso(device.offer_expires_at)}
-    raise HamtaError("internal_error")
+        devices.commit_move(device, [event])  # RaceLost: read again and offer again
+        logger.info("transfer offered", extra={"imei": device.imei})
+        return {"activation_code": code, "expires_at": devices.iso(device.offer_expires_at)}
+
+    return retry_on_race(attempt)
 
 
 def withdraw(caller: Caller, typed_imei: object) -> None:
     """DELETE /devices/{imei}/transfer: the sale's code is dead; nothing offered is a no-op."""
-    for _ in range(ATTEMPTS):
+    def attempt() -> None:
         device = devices.find_own(caller, typed_imei)
         if device.state != devices.TRANSFER_PENDING:
             return
@@ -52,15 +51,6 @@ def withdraw(caller: Caller, typed_imei: object) -> None:
         device.prior_code = None
         device.offer_expires_at = None
         event = new_event(device.imei, "transfer_cancelled", clock.now(), msisdn=device.msisdn)
-        if _save(device, event):
-            return
-    raise HamtaError("internal_error")
+        devices.commit_move(device, [event])  # RaceLost: read again
 
-
-def _save(device: DeviceModel, event) -> bool:
-    """One transaction conditioned on the device as read; False if it moved meanwhile."""
-    try:
-        devices.commit_move(device, [event])
-    except devices.RaceLost:
-        return False
-    return True
+    retry_on_race(attempt)

@@ -6,14 +6,17 @@ drops those cached connections.
 """
 from __future__ import annotations
 
+import random
+import time
 from functools import lru_cache
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 import botocore.session
 import pynamodb.connection.base as _pynamodb_connection
 from pynamodb.models import Model
 
 from chalicelib import settings
+from chalicelib.errors import HamtaError
 
 _shared_loader = None
 
@@ -162,3 +165,45 @@ def plain_map(value: object) -> dict:
     if hasattr(value, "as_dict"):
         value = value.as_dict()  # type: ignore[union-attr]
     return {k: plain_map(v) if hasattr(v, "as_dict") else v for k, v in dict(value).items()}
+
+
+# A lost race: the one way the services classify and retry it (issue 11, item 2).
+RACE_CODES = ("ConditionalCheckFailed", "TransactionConflict")
+RACE_ATTEMPTS = 4
+
+
+class RaceLost(Exception):
+    """What was read moved before our conditional write landed: read again, decide again."""
+
+
+def lost_race(error: Exception) -> bool:
+    """A write that failed because another request got there first: a failed condition
+    (single item or transaction) or DynamoDB's TransactionConflict (two transactions on
+    one item at the same moment)."""
+    if condition_failed(error):
+        return True
+    reasons = getattr(error, "cancellation_reasons", None) or []
+    if any(r is not None and r.code in RACE_CODES for r in reasons):
+        return True
+    return getattr(error, "cause_response_code", None) == "TransactionConflictException"
+
+
+T = TypeVar("T")
+
+
+def retry_on_race(attempt: Callable[[], T], attempts: int = RACE_ATTEMPTS) -> T:
+    """Run `attempt` (read, decide, write conditionally) until it does not lose a race.
+
+    `attempt` raises RaceLost when its write found the state moved; it is run again from
+    its read, so a request that lost answers as the stale request it was (someone else's
+    win is then a plain 404, 409...). Retries that run out answer 503 service_unavailable
+    with Retry-After, never a 500: nothing was written, trying again is safe.
+    """
+    for tries in range(attempts):
+        try:
+            return attempt()
+        except RaceLost:
+            if tries + 1 < attempts:
+                # Jitter, so the racers that lost do not meet again at the same instant.
+                time.sleep(random.uniform(0, 0.01 * (tries + 1)))
+    raise HamtaError("service_unavailable", retry_after=1, reason="lost_race")

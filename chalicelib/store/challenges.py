@@ -72,7 +72,8 @@ class SessionItem(_Item):
     msisdn = UnicodeAttribute(null=True)
     ownership = NumberAttribute(null=True)
     national_id = UnicodeAttribute(null=True)
-    epoch = NumberAttribute(null=True)  # the person's session_epoch when it was opened
+    # When it was opened: the person's session_epoch (national ID) or the SIM's (SIM login).
+    epoch = NumberAttribute(null=True)
     must_change_password = BooleanAttribute(default=False)
     created_at = NumberAttribute()
 
@@ -95,6 +96,14 @@ class PartnerKeyItem(_Item):
     created_at = NumberAttribute(null=True)
 
 
+class RegistrationItem(_Item):
+    """pk "registration#<imei>": who registered a device and what they sent, so the same
+    registration sent again (a retry after a lost answer) gets the same activation code."""
+
+    registrar = UnicodeAttribute()
+    fingerprint = UnicodeAttribute()  # imei2, brand, model and source as sent
+
+
 class CheckpointItem(_Item):
     """pk "job#<name>": where a scheduled job stopped, so the next run carries on."""
 
@@ -113,4 +122,5 @@ ITEM_MODELS: list[type[Model]] = [
     CounterItem,
     PartnerKeyItem,
     CheckpointItem,
+    RegistrationItem,
 ]

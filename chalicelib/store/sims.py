@@ -102,6 +102,9 @@ class SimModel(Model):
     dead_ownerships = NumberSetAttribute(null=True)
     cleanup_shard = UnicodeAttribute(null=True)
     updated_at = NumberAttribute(null=True)
+    # Bumped to end every SIM-login session of the number at once (its national-ID
+    # cartable's password change, DELETE /me/sessions, the SIM leaving the cartable).
+    session_epoch = NumberAttribute(null=True)
     version = VersionAttribute()
 
     by_holder = ByHolderIndex()
