@@ -28,6 +28,8 @@ def lookup(imei: str) -> dict:
         answer["brand"] = device.brand
     if device.model:
         answer["model"] = device.model
+    if not (device.brand or device.model):
+        answer.update(_tac_names(imei))  # registered without names: the TAC may know them
     if device.source:
         answer["source"] = device.source
     return answer
