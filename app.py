@@ -5,6 +5,7 @@ from chalice import Chalice, Rate
 
 from chalicelib import settings
 from chalicelib.routes import auth, devices, inquiry, partners, sims
+from chalicelib.routes import page  # the web page (GET / and its files)
 
 settings.check_startup()
 
@@ -13,6 +14,7 @@ app.api.cors = True
 
 for area in (auth, sims, devices, partners, inquiry):
     app.register_blueprint(area.bp)
+app.register_blueprint(page.bp)
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="expire_sims")
