@@ -132,36 +132,51 @@ function checkRepeat(form, first, second) {
   }
 }
 
+/** A copy of one of the page's <template>s: screens, steps and dialogs exist in the
+ * document only while they are shown, so no hidden twin shares a control's name. */
+function fromTemplate(id) {
+  return document.getElementById(id).content.cloneNode(true);
+}
+
+function replaceWith(box, id) {
+  box.textContent = "";
+  box.append(fromTemplate(id));
+  return box;
+}
+
 // ---- captcha -------------------------------------------------------------------------
 
 /** A captcha picture from POST /captcha, with its answer field and a button for a new one. */
 class Captcha {
   constructor(box) {
-    this.box = box;
     this.id = null;
     this.timer = null;
     const uid = Math.random().toString(36).slice(2, 8);
-    this.image = el("img", { alt: "کد امنیتی", width: "160", height: "60", class: "captcha-img" });
+    this.image = el("img", { alt: "تصویر کد امنیتی", width: "160", height: "60", class: "captcha-img" });
     this.input = el("input", { id: `captcha-${uid}`, name: "captcha_answer", type: "text",
-      inputmode: "numeric", autocomplete: "off", dir: "ltr" });
+      inputmode: "numeric", autocomplete: "off", dir: "ltr", "aria-describedby": `captcha-hint-${uid}` });
     box.append(
       el("label", { for: `captcha-${uid}` }, "کد امنیتی"),
       el("div", { class: "captcha-row" }, this.image,
         el("button", { type: "button", class: "small", onclick: () => this.refresh(true) }, "کد امنیتی جدید")),
-      el("p", { class: "hint" }, "کد امنیتی را به عدد وارد نمایید."),
+      el("p", { class: "hint", id: `captcha-hint-${uid}` }, "کد امنیتی را به عدد وارد نمایید."),
       this.input,
     );
+    this.refresh();
   }
 
   async refresh(focus = false) {
     clearTimeout(this.timer);
     this.input.value = "";
+    if (!this.input.isConnected && this.id) return;
     try {
       const data = await call("POST", "/captcha");
       this.id = data.captcha_id;
       this.image.src = data.image;
-      // Expired captchas answer captcha_invalid: take a new one a little before.
-      this.timer = setTimeout(() => this.refresh(), Math.max(10, data.expires_in - 5) * 1000);
+      this.image.alt = "تصویر کد امنیتی";
+      // An expired captcha answers captcha_invalid: take a new one a little before.
+      this.timer = setTimeout(() => this.input.isConnected && this.refresh(),
+        Math.max(10, data.expires_in - 5) * 1000);
     } catch (error) {
       this.id = null;
       this.image.removeAttribute("src");
@@ -173,39 +188,61 @@ class Captcha {
   answer() {
     return { captcha_id: this.id || "", captcha_answer: normaliseNumber(this.input.value) };
   }
-
-  stop() {
-    clearTimeout(this.timer);
-  }
 }
-
-const captchas = {};
 
 // ---- screens -------------------------------------------------------------------------
 
+const NAV_CARTABLE = [
+  ["devices", "مدیریت دستگاهها"], ["sims", "مدیریت سیم کارتها"], ["activate", "فعال سازی تلفن همراه"],
+  ["inquiry", "استعلام اصالت دستگاه"], ["status", "وضعیت شناسه دستگاه (IMEI)"],
+  ["transfers", "سوابق انتقال مالکیت"], ["travellers", "اطلاعات ثبت مسافری"],
+  ["repair", "ثبت گوشی تعمیراتی"], ["account", "حساب کاربری"],
+];
+const NAV_PUBLIC = [
+  ["login", "کارتابل من"], ["inquiry", "استعلام اصالت دستگاه"], ["status", "وضعیت شناسه دستگاه (IMEI)"],
+];
+
+function renderNav(current) {
+  const nav = $("#nav");
+  const session = currentSession();
+  nav.textContent = "";
+  if (session?.must_change_password) {
+    nav.hidden = true;
+    return;
+  }
+  nav.hidden = false;
+  const items = session ? NAV_CARTABLE : NAV_PUBLIC;
+  for (const [screen, label] of items) {
+    nav.append(el("button", { type: "button", "aria-current": screen === current ? "page" : null,
+      onclick: () => go(screen) }, label));
+  }
+  if (session) nav.append(el("button", { type: "button", id: "logout", onclick: logout }, "خروج"));
+}
+
 function screenFromHash() {
   const name = location.hash.replace(/^#\/?/, "");
-  return $(`[data-screen="${name}"]`) ? name : "";
+  return document.querySelector(`template[data-screen="${name}"]`) ? name : "";
 }
 
 function go(name) {
-  if (location.hash === `#/${name}`) show(name);
+  if (location.hash === `#/${name}`) show(name, true);
   else location.hash = `#/${name}`;
 }
 
-function show(requested) {
+function show(requested, focus = Boolean(requested)) {
   const session = currentSession();
   let name = requested || (session ? "devices" : "login");
   if (session?.must_change_password) name = "mustchange";
   else if (!session && !PUBLIC.has(name)) name = "login";
   else if (session && (name === "login" || name === "forgot" || name === "mustchange")) name = "devices";
-  for (const section of $$("[data-screen]")) section.hidden = section.dataset.screen !== name;
-  $("#nav").hidden = !session || !!session.must_change_password;
-  $("#public-nav").hidden = !!session;
-  for (const button of $$(".menu [data-go]")) {
-    if (button.dataset.go === name) button.setAttribute("aria-current", "page");
-    else button.removeAttribute("aria-current");
-  }
+  if (location.hash !== `#/${name}` && requested) history.replaceState(null, "", `#/${name}`);
+  state.stopCountdown?.();
+  const screen = $("#screen");
+  screen.textContent = "";
+  screen.dataset.screen = name;
+  screen.append(document.querySelector(`template[data-screen="${name}"]`).content.cloneNode(true));
+  for (const button of $$("[data-go]", screen)) button.addEventListener("click", () => go(button.dataset.go));
+  renderNav(name);
   const who = $("#who");
   who.hidden = !session;
   if (session) {
@@ -213,21 +250,11 @@ function show(requested) {
       ? `کارتابل سیم کارت ${maskMsisdn(session.msisdn)}`
       : `کارتابل کد ملی ${toPersian(session.national_id)}`;
   }
-  document.title = `${$(`[data-screen="${name}"] h1`).textContent} — سامانه همتا`;
-  ENTER[name]?.();
-  if (requested) $(`[data-screen="${name}"] h1`).focus();
+  const heading = $("h1", screen);
+  document.title = `${heading.textContent} — سامانه همتا`;
+  SCREENS[name]?.(screen);
+  if (focus) heading.focus();
 }
-
-const ENTER = {
-  login: enterLogin,
-  devices: loadDevices,
-  sims: loadSims,
-  activate: () => simChoice($("#activate [data-sim-choice]")),
-  transfers: loadTransfers,
-  travellers: loadTravellers,
-  repair: loadRepair,
-  account: enterAccount,
-};
 
 function signedIn(data) {
   saveSession({
@@ -239,141 +266,157 @@ function signedIn(data) {
   });
   state.sims = null;
   state.selected = null;
+  state.sale = null;
   go(data.must_change_password ? "mustchange" : "devices");
 }
 
-function signedOut(message) {
+function signedOut(message, tab) {
   saveSession(null);
-  state.devices = [];
-  state.selected = null;
-  state.sims = null;
+  Object.assign(state, { devices: [], selected: null, sims: null, sale: null });
+  if (tab) state.loginTab = tab;
   go("login");
   if (message) notify(message);
 }
 
-// ---- login: SIM and temporary password -----------------------------------------------
-
-function enterLogin() {
-  const tab = $('[role=tab][aria-selected="true"]');
-  const form = tab.id === "tab-sim" ? ($("#otp-verify").hidden ? $("#otp-request") : null) : $("#nid-login");
-  if (form) captchas[form.id].refresh();
-}
-
-function selectTab(tab) {
-  for (const other of $$("[role=tab]")) {
-    const on = other === tab;
-    other.setAttribute("aria-selected", String(on));
-    other.tabIndex = on ? 0 : -1;
-    $(`#${other.getAttribute("aria-controls")}`).hidden = !on;
+async function logout() {
+  try {
+    await call("POST", "/auth/logout");
+  } catch {
+    // the token is dropped here either way
   }
-  enterLogin();
+  signedOut("از سامانه خارج شدید.");
 }
 
-function setupTabs() {
-  const tabs = $$("[role=tab]");
+// ---- login: SIM and temporary password, national ID -----------------------------------
+
+function enterLogin(screen) {
+  const tabs = $$("[role=tab]", screen);
+  const select = (tab, focus = false) => {
+    state.loginTab = tab.dataset.tab;
+    for (const other of tabs) {
+      const on = other === tab;
+      other.setAttribute("aria-selected", String(on));
+      other.tabIndex = on ? 0 : -1;
+    }
+    if (focus) tab.focus();
+    const panel = $("#login-panel", screen);
+    // No aria-labelledby on the panel: a label that holds «کد ملی» would make the panel
+    // a second match for the field's own label.
+    if (tab.dataset.tab === "nid") nidLoginStep(panel);
+    else simLoginStep(panel);
+  };
   tabs.forEach((tab, index) => {
-    tab.addEventListener("click", () => selectTab(tab));
+    tab.addEventListener("click", () => select(tab));
     tab.addEventListener("keydown", (event) => {
-      // RTL: the arrow that points to the next tab is the left one.
+      // Right to left: the left arrow goes to the next tab.
       const step = { ArrowLeft: 1, ArrowRight: -1 }[event.key];
-      if (!step) return;
-      const next = tabs[(index + step + tabs.length) % tabs.length];
-      next.focus();
-      selectTab(next);
+      if (step) select(tabs[(index + step + tabs.length) % tabs.length], true);
     });
   });
+  select(tabs.find((tab) => tab.dataset.tab === state.loginTab) || tabs[0]);
 }
 
-function startResendCountdown(seconds) {
+function simLoginStep(panel) {
   state.stopCountdown?.();
-  const button = $("#otp-resend");
-  const timer = $("#otp-timer");
-  const say = $("#otp-timer-say");
-  button.disabled = true;
-  $("#otp-resend-captcha").hidden = true;
-  say.textContent = `ارسال مجدد رمز عبور موقت تا ${formatClock(seconds)} دیگر ممکن می‌شود.`;
-  state.stopCountdown = startCountdown(seconds, {
-    onTick: (left) => { timer.textContent = formatClock(left); },
-    onDone: () => {
-      button.disabled = false;
-      timer.textContent = formatClock(0);
-      $("#otp-resend-captcha").hidden = false;
-      captchas.resend.refresh();
-      say.textContent = "اکنون می‌توانید رمز عبور موقت را دوباره دریافت کنید.";
-    },
-  });
-}
-
-function otpSent(data) {
-  state.otpMsisdn = data.msisdn;
-  $("#otp-request").hidden = true;
-  const verify = $("#otp-verify");
-  verify.hidden = false;
-  $("#otp-sent-to").textContent = "";
-  $("#otp-sent-to").append("رمز عبور موقت ارسال شده به شماره ", num(maskMsisdn(data.msisdn), data.msisdn), " را وارد کنید.");
-  startResendCountdown(data.resend_in ?? 120);
-  $("#otp-code").value = "";
-  $("#otp-code").focus();
-}
-
-function setupSimLogin() {
-  onSubmit($("#otp-request"), async (form) => {
-    const captcha = captchas["otp-request"];
+  replaceWith(panel, "tpl-login-sim");
+  const form = $("#otp-request", panel);
+  const captcha = new Captcha($("[data-captcha]", form));
+  if (state.otpMsisdn) form.elements.msisdn.value = toPersian(state.otpMsisdn);
+  onSubmit(form, async () => {
+    let data;
     try {
-      otpSent(await call("POST", "/auth/otp", { msisdn: number(form, "msisdn"), ...captcha.answer() }));
-    } finally {
-      if ($("#otp-verify").hidden) captcha.refresh(); // a captcha is single use
+      data = await call("POST", "/auth/otp", { msisdn: number(form, "msisdn"), ...captcha.answer() });
+    } catch (error) {
+      captcha.refresh(); // a captcha is single use
+      throw error;
     }
+    simCodeStep(panel, data);
   });
-  onSubmit($("#otp-verify"), async (form) => {
-    signedIn(await call("POST", "/auth/otp/verify", { msisdn: state.otpMsisdn, code: number(form, "code") }));
+}
+
+function simCodeStep(panel, sent) {
+  replaceWith(panel, "tpl-login-sim-code");
+  const form = $("#otp-verify", panel);
+  let captcha = null;
+  state.otpMsisdn = sent.msisdn;
+  const sentTo = (data) => {
+    const line = $("#otp-sent-to", form);
+    line.textContent = "";
+    line.append("رمز عبور موقت ارسال شده به شماره ", num(maskMsisdn(data.msisdn), data.msisdn), " را وارد کنید.");
+  };
+  const countdown = (seconds) => {
     state.stopCountdown?.();
-    form.hidden = true;
-    $("#otp-request").hidden = false;
+    const button = $("#otp-resend", form);
+    const timer = $("#otp-timer", form);
+    const say = $("#otp-timer-say", form);
+    button.disabled = true;
+    $("#otp-resend-captcha", form).textContent = "";
+    captcha = null;
+    say.textContent = `ارسال مجدد رمز عبور موقت تا ${formatClock(seconds)} دیگر ممکن می‌شود.`;
+    state.stopCountdown = startCountdown(seconds, {
+      onTick: (left) => { timer.textContent = formatClock(left); },
+      onDone: () => {
+        if (!form.isConnected) return;
+        button.disabled = false;
+        captcha = new Captcha($("#otp-resend-captcha", form));
+        say.textContent = "اکنون می‌توانید رمز عبور موقت را دوباره دریافت کنید.";
+      },
+    });
+  };
+  sentTo(sent);
+  countdown(sent.resend_in ?? 120);
+  $("#otp-code", form).focus();
+
+  onSubmit(form, async () => {
+    const data = await call("POST", "/auth/otp/verify", { msisdn: state.otpMsisdn, code: number(form, "code") });
+    state.stopCountdown?.();
+    signedIn(data);
   });
-  $("#otp-resend").addEventListener("click", async () => {
-    const form = $("#otp-verify");
+  $("#otp-resend", form).addEventListener("click", async () => {
     clearError(form);
-    const captcha = captchas.resend;
     try {
-      otpSent(await call("POST", "/auth/otp", { msisdn: state.otpMsisdn, ...captcha.answer() }));
+      const data = await call("POST", "/auth/otp", { msisdn: state.otpMsisdn, ...(captcha?.answer() || {}) });
+      sentTo(data);
+      countdown(data.resend_in ?? 120);
+      form.elements.code.value = "";
       notify("رمز عبور موقت جدید پیامک شد.");
+      $("#otp-code", form).focus();
     } catch (error) {
       showError(form, error);
-      if (error.code === "otp_resend_too_soon" && error.retryAfter) startResendCountdown(error.retryAfter);
-      else captcha.refresh();
+      if (error.code === "otp_resend_too_soon" && error.retryAfter) countdown(error.retryAfter);
+      else captcha?.refresh(error.code === "captcha_invalid");
     }
   });
-  $("#otp-change").addEventListener("click", () => {
-    state.stopCountdown?.();
-    $("#otp-verify").hidden = true;
-    $("#otp-request").hidden = false;
-    captchas["otp-request"].refresh();
-    $("#otp-msisdn").focus();
-  });
+  $("#otp-change", form).addEventListener("click", () => simLoginStep(panel));
 }
 
-function setupNidLogin() {
-  onSubmit($("#nid-login"), async (form) => {
-    const captcha = captchas["nid-login"];
+function nidLoginStep(panel) {
+  state.stopCountdown?.();
+  replaceWith(panel, "tpl-login-nid");
+  const form = $("#nid-login", panel);
+  const captcha = new Captcha($("[data-captcha]", form));
+  onSubmit(form, async () => {
+    let data;
     try {
-      signedIn(await call("POST", "/auth/login", {
+      data = await call("POST", "/auth/login", {
         national_id: number(form, "national_id"), password: form.elements.password.value, ...captcha.answer(),
-      }));
-      form.reset();
+      });
     } catch (error) {
       captcha.refresh();
       throw error;
     }
+    signedIn(data);
   });
-  $("#go-forgot").addEventListener("click", () => go("forgot"));
-  onSubmit($("#forgot"), async (form) => {
+}
+
+function enterForgot(screen) {
+  const form = $("#forgot", screen);
+  onSubmit(form, async () => {
     const data = await call("POST", "/auth/password/forgot", {
       national_id: number(form, "national_id"), msisdn: number(form, "msisdn"),
       birth_date: toAscii(value(form, "birth_date")).replace(/\s/g, ""), channel: "sms",
     });
-    form.reset();
-    selectTab($("#tab-nid"));
+    state.loginTab = "nid";
     go("login");
     notify(data?.message || "اگر اطلاعات وارد شده درست باشد، رمز عبور موقت پیامک می‌شود.");
   });
@@ -406,13 +449,13 @@ function deviceRow(device, index) {
   const imei = device.imeis[0];
   const selected = state.selected === imei;
   const radio = el("input", { type: "radio", name: "device", value: imei, checked: selected,
-    "aria-label": `انتخاب ردیف ${toPersian(index + 1)}، ${device.brand || ""} ${device.model || ""}` });
+    "aria-label": `انتخاب ردیف ${toPersian(index + 1)}` });
   radio.addEventListener("change", () => selectDevice(imei));
   const status = device.status === "active" ? null
-    : el("span", { class: `badge ${device.status}` },
+    : el("div", {}, el("span", { class: `badge ${device.status}` },
       device.status === "blocked" && device.block_reason
-        ? `مسدود (${BLOCK_FA[device.block_reason] || device.block_reason})` : DEVICE_STATUS_FA[device.status] || device.status);
-  const row = el("tr", { role: "row", class: selected ? "selected" : null },
+        ? `مسدود (${BLOCK_FA[device.block_reason] || device.block_reason})` : DEVICE_STATUS_FA[device.status] || device.status));
+  const row = el("tr", { role: "row", class: selected ? "selected" : null, "data-imei": imei },
     el("td", { role: "cell", "data-label": "ردیف" }, el("label", { class: "pick" }, radio, toPersian(index + 1))),
     el("td", { role: "cell", "data-label": "شناسه دستگاه (IMEI)" },
       device.imeis.map((one) => el("div", {}, num(one)))),
@@ -430,6 +473,7 @@ function deviceRow(device, index) {
 
 function renderDevices() {
   const body = $("#device-table tbody");
+  if (!body) return;
   body.textContent = "";
   body.append(...state.devices.map(deviceRow));
   $("#device-table").hidden = state.devices.length === 0;
@@ -438,20 +482,32 @@ function renderDevices() {
 }
 
 async function loadDevices() {
-  $("#devices-error").textContent = "";
+  const error = $("#devices-error");
   try {
     state.devices = (await call("GET", "/devices")).devices || [];
-    if (!state.devices.some((d) => d.imeis[0] === state.selected)) state.selected = null;
-    if (state.devices.length === 1) state.selected = state.devices[0].imeis[0];
-    renderDevices();
-  } catch (error) {
-    if (currentSession()) $("#devices-error").textContent = errorText(error);
+  } catch (failure) {
+    if (currentSession() && error) error.textContent = errorText(failure);
+    return;
   }
+  if (!state.devices.some((d) => d.imeis[0] === state.selected)) state.selected = null;
+  if (state.devices.length === 1) state.selected = state.devices[0].imeis[0];
+  if (state.sale && !state.devices.some((d) => d.imeis[0] === state.sale.imei && d.status === "transfer_pending")) {
+    state.sale = null;
+  }
+  renderDevices();
+}
+
+function enterDevices(screen) {
+  $("#do-add", screen).addEventListener("click", openAdd);
+  $("#do-sale", screen).addEventListener("click", offerForSale);
+  $("#do-code", screen).addEventListener("click", offerForSale);
+  renderDevices();
+  loadDevices();
 }
 
 function selectDevice(imei) {
   state.selected = imei;
-  if (state.sale?.imei !== imei) state.sale = null;
+  $("#devices-error").textContent = "";
   for (const row of $$("#device-table tbody tr")) {
     const radio = $("input[type=radio]", row);
     radio.checked = radio.value === imei;
@@ -466,17 +522,20 @@ function selectedDevice() {
 
 function renderPanel() {
   const panel = $("#device-panel");
+  if (!panel) return;
   const device = selectedDevice();
   panel.textContent = "";
   panel.hidden = !device;
   if (!device) return;
   const imei = device.imeis[0];
   panel.append(el("h2", {}, `${device.brand || ""} ${device.model || ""}`.trim() || "دستگاه انتخاب شده"),
-    el("p", {}, "شناسه: ", num(device.imeis.join(" / ")), " — وضعیت: ", DEVICE_STATUS_FA[device.status] || device.status,
+    el("p", {}, "وضعیت: ", DEVICE_STATUS_FA[device.status] || device.status,
       device.registered_at ? ` — در این کارتابل از ${jalaliDate(device.registered_at)}` : ""));
-  if (state.sale && state.sale.imei === imei) {
-    panel.append(el("p", { class: "code-box" }, "کد فعال سازی برای خریدار: ", el("strong", {}, num(state.sale.activation_code)),
-      state.sale.expires_at ? ` — معتبر تا ${jalaliDateTime(state.sale.expires_at)}` : ""),
+  if (device.status === "transfer_pending") {
+    const sale = state.sale?.imei === imei ? state.sale : null;
+    panel.append(el("p", { class: "code-box" }, "کد فعال سازی برای خریدار: ",
+      el("strong", {}, num(sale?.activation_code || device.activation_code)),
+      sale?.expires_at ? ` — معتبر تا ${jalaliDateTime(sale.expires_at)}` : ""),
     el("p", { class: "hint" }, "این کد را فقط به خریدار بدهید. با فعال سازی آن توسط خریدار، دستگاه از کارتابل شما خارج می‌شود."));
   }
   const actions = el("div", { class: "actions" });
@@ -529,140 +588,141 @@ async function cancelSale(device) {
 
 // ---- dialogs ---------------------------------------------------------------------------
 
-function openDialog(dialog) {
-  // While a dialog is open, the page behind it is out of reach for keyboard and screen reader.
-  $("#app").setAttribute("aria-hidden", "true");
-  $("#app").inert = true;
+/** A modal dialog from a template; the page behind it is out of reach until it closes. */
+function openDialog(id, setup) {
+  const dialog = el("dialog", { "aria-labelledby": `${id}-title` });
+  dialog.append(fromTemplate(id));
+  const heading = $("h2", dialog);
+  heading.id = `${id}-title`;
+  document.body.append(dialog);
+  const app = $("#app");
+  app.setAttribute("aria-hidden", "true");
+  app.inert = true;
+  const opener = document.activeElement;
+  dialog.addEventListener("click", (event) => {
+    if (event.target.closest("[data-close]")) dialog.close();
+  });
+  dialog.addEventListener("close", () => {
+    dialog.remove();
+    app.removeAttribute("aria-hidden");
+    app.inert = false;
+    if (opener?.isConnected) opener.focus();
+  });
   dialog.showModal();
-  const first = $("input:not([type=hidden]):not([hidden]), select, button", dialog);
-  first?.focus();
-}
-
-function setupDialogs() {
-  for (const dialog of $$("dialog")) {
-    dialog.addEventListener("close", () => {
-      $("#app").removeAttribute("aria-hidden");
-      $("#app").inert = false;
-      $("#device-table")?.focus?.();
-    });
-    for (const button of $$("[data-close]", dialog)) button.addEventListener("click", () => dialog.close());
-  }
+  setup?.(dialog);
+  $("input:not([type=radio]), select, button:not([data-close])", dialog)?.focus();
+  return dialog;
 }
 
 async function openAdd() {
-  const dialog = $("#add-dialog");
-  const first = $("#add-device");
-  first.reset();
-  clearError(first);
-  first.hidden = false;
-  $("#add-previous").hidden = true;
-  $("#add-previous").reset();
-  await simChoice($("[data-sim-choice]", first));
-  openDialog(dialog);
-}
-
-function setupAdd() {
   let pending = null;
+  const dialog = openDialog("tpl-dialog-add");
   const added = async (data) => {
-    $("#add-dialog").close();
+    dialog.close();
     state.selected = data.device.imeis[0];
     await loadDevices();
     notify("دستگاه با موفقیت به کارتابل شما اضافه شد.");
   };
-  onSubmit($("#add-device"), async (form) => {
+  const first = $("#add-device", dialog);
+  simChoice($("[data-sim-choice]", first));
+  onSubmit(first, async (form) => {
     pending = { imei: number(form, "imei") };
     if (form.elements.msisdn) pending.msisdn = form.elements.msisdn.value;
     try {
       await added(await call("POST", "/devices", pending));
     } catch (error) {
       if (error.code !== "previous_msisdn_required") throw error;
-      form.hidden = true;
-      const second = $("#add-previous");
-      second.hidden = false;
-      $("#add-previous-msisdn").focus();
+      // The guide's step five: the device was on a SIM that expired or changed hands.
+      form.replaceWith(fromTemplate("tpl-add-previous"));
+      const second = $("#add-previous", dialog);
+      $("input", second).focus();
+      onSubmit(second, async (form2) => {
+        await added(await call("POST", "/devices", { ...pending, previous_msisdn: number(form2, "previous_msisdn") }));
+      });
     }
-  });
-  onSubmit($("#add-previous"), async (form) => {
-    await added(await call("POST", "/devices", { ...pending, previous_msisdn: number(form, "previous_msisdn") }));
   });
 }
 
-async function openHistory(device) {
-  const dialog = $("#history-dialog");
-  const list = $(".events", dialog);
-  list.textContent = "";
-  $(".error", dialog).textContent = "";
-  $("#history-title").textContent = `سوابق دستگاه ${toPersian(device.imeis[0])}`;
-  openDialog(dialog);
-  try {
-    const { events } = await call("GET", `/devices/${imeiPath(device.imeis[0])}/history`);
-    for (const event of events) {
-      const who = event.counterparty || event.msisdn;
-      list.append(el("li", {},
-        el("strong", {}, EVENT_FA[event.type] || event.type),
-        " — ", el("span", {}, event.at_jalali ? toPersian(event.at_jalali) : jalaliDateTime(event.at)),
-        who ? el("span", {}, " — شماره: ", num(who.includes("*") ? who : maskMsisdn(who), who)) : null,
-        event.detail && SOURCE_FA[event.detail] ? ` — ${SOURCE_FA[event.detail]}` : null));
+function openHistory(device) {
+  openDialog("tpl-dialog-history", async (dialog) => {
+    const list = $(".events", dialog);
+    $("h2", dialog).textContent = `سوابق دستگاه ${toPersian(device.imeis[0])}`;
+    try {
+      const { events } = await call("GET", `/devices/${imeiPath(device.imeis[0])}/history`);
+      for (const event of events) {
+        const who = event.counterparty || event.msisdn;
+        list.append(el("li", {},
+          el("strong", {}, EVENT_FA[event.type] || event.type),
+          " — ", event.at_jalali ? el("bdi", {}, toPersian(event.at_jalali)) : jalaliDateTime(event.at),
+          who ? el("span", {}, " — شماره: ", num(who.includes("*") ? who : maskMsisdn(who), who)) : null,
+          event.detail && SOURCE_FA[event.detail] ? ` — ${SOURCE_FA[event.detail]}` : null));
+      }
+      if (!events.length) list.append(el("li", {}, "سابقه‌ای نیست."));
+    } catch (error) {
+      $(".error", dialog).textContent = errorText(error);
     }
-    if (!events.length) list.append(el("li", {}, "سابقه‌ای نیست."));
-  } catch (error) {
-    $(".error", dialog).textContent = errorText(error);
-  }
+  });
 }
 
 function openBlock(device) {
-  const form = $("#block");
-  form.reset();
-  clearError(form);
-  form.dataset.imei = device.imeis[0];
-  openDialog($("#block-dialog"));
+  openDialog("tpl-dialog-block", (dialog) => {
+    onSubmit($("#block", dialog), async (form) => {
+      const reason = form.elements.reason.value;
+      await call("POST", `/devices/${imeiPath(device.imeis[0])}/block`, { reason });
+      dialog.close();
+      await loadDevices();
+      notify(`گوشی به عنوان ${BLOCK_FA[reason]} ثبت و مسدود شد.`);
+    });
+  });
 }
 
 function openUnblock(device) {
-  const form = $("#unblock");
-  form.reset();
-  clearError(form);
-  form.dataset.imei = device.imeis[0];
-  // A national-ID cartable's block is lifted only with its password (API.md "Lost or stolen").
-  $("#unblock-password-box").hidden = currentSession()?.kind !== "national_id";
-  openDialog($("#unblock-dialog"));
-}
-
-function setupBlock() {
-  onSubmit($("#block"), async (form) => {
-    const reason = form.elements.reason.value;
-    await call("POST", `/devices/${imeiPath(form.dataset.imei)}/block`, { reason });
-    $("#block-dialog").close();
-    await loadDevices();
-    notify(`گوشی به عنوان ${BLOCK_FA[reason]} ثبت و مسدود شد.`);
-  });
-  onSubmit($("#unblock"), async (form) => {
-    const body = currentSession()?.kind === "national_id" ? { password: form.elements.password.value } : {};
-    await call("DELETE", `/devices/${imeiPath(form.dataset.imei)}/block`, body);
-    $("#unblock-dialog").close();
-    await loadDevices();
-    notify("مسدودی گوشی برداشته شد.");
+  const nid = currentSession()?.kind === "national_id";
+  openDialog("tpl-dialog-unblock", (dialog) => {
+    // A national-ID cartable's block is lifted only with its password (API.md "Lost or stolen").
+    if (!nid) $("#unblock-password-box", dialog).remove();
+    onSubmit($("#unblock", dialog), async (form) => {
+      await call("DELETE", `/devices/${imeiPath(device.imeis[0])}/block`, nid ? { password: form.elements.password.value } : {});
+      dialog.close();
+      await loadDevices();
+      notify("مسدودی گوشی برداشته شد.");
+    });
   });
 }
 
 // ---- activation, repair --------------------------------------------------------------
 
-function setupActivate() {
-  onSubmit($("#activate"), async (form) => {
+function enterActivate(screen) {
+  const form = $("#activate", screen);
+  simChoice($("[data-sim-choice]", form));
+  onSubmit(form, async () => {
     const body = { imei: number(form, "imei"), activation_code: number(form, "activation_code") };
     if (form.elements.msisdn) body.msisdn = form.elements.msisdn.value;
     const { device } = await call("POST", "/devices/activate", body);
-    form.reset();
     state.selected = device.imeis[0];
     go("devices");
     notify(`دستگاه ${device.brand || ""} ${device.model || ""} فعال شد و در کارتابل شما است.`);
   });
 }
 
-async function loadRepair() {
-  const select = $("#rep-device");
-  const form = $("#repair");
-  clearError(form);
+async function enterRepair(screen) {
+  const form = $("#repair", screen);
+  const select = $("#rep-device", form);
+  const dual = () => {
+    const device = state.devices.find((d) => d.imeis[0] === select.value);
+    $("#rep-imei2-box", form).hidden = !device || device.imeis.length < 2;
+  };
+  select.addEventListener("change", dual);
+  onSubmit(form, async () => {
+    const imei = select.value;
+    if (!imei) throw "دستگاهی برای ثبت تعمیر انتخاب نشده است.";
+    const body = { new_imei: number(form, "new_imei") };
+    if (!$("#rep-imei2-box", form).hidden) body.new_imei2 = number(form, "new_imei2");
+    const { device } = await call("POST", `/devices/${imeiPath(imei)}/repair`, body);
+    state.selected = device.imeis[0];
+    go("devices");
+    notify(`شناسه جدید ${toPersian(device.imeis.join(" / "))} برای گوشی ثبت شد.`);
+  });
   try {
     state.devices = (await call("GET", "/devices")).devices || [];
   } catch (error) {
@@ -672,29 +732,10 @@ async function loadRepair() {
   select.textContent = "";
   for (const device of state.devices) {
     select.append(el("option", { value: device.imeis[0], selected: device.imeis[0] === state.selected },
-      `${toPersian(device.imeis[0])} — ${device.brand || ""} ${device.model || ""}`));
+      `${toPersian(device.imeis.join(" / "))} — ${device.brand || ""} ${device.model || ""}`));
   }
   if (!state.devices.length) select.append(el("option", { value: "" }, "دستگاهی در کارتابل نیست"));
-  const dual = () => {
-    const device = state.devices.find((d) => d.imeis[0] === select.value);
-    $("#rep-imei2-box").hidden = !device || device.imeis.length < 2;
-  };
-  select.onchange = dual;
   dual();
-}
-
-function setupRepair() {
-  onSubmit($("#repair"), async (form) => {
-    const imei = form.elements.imei.value;
-    if (!imei) throw "دستگاهی برای ثبت تعمیر انتخاب نشده است.";
-    const body = { new_imei: number(form, "new_imei") };
-    if (!$("#rep-imei2-box").hidden) body.new_imei2 = number(form, "new_imei2");
-    const { device } = await call("POST", `/devices/${imeiPath(imei)}/repair`, body);
-    form.reset();
-    state.selected = device.imeis[0];
-    go("devices");
-    notify(`شناسه جدید ${toPersian(device.imeis.join(" / "))} برای گوشی ثبت شد.`);
-  });
 }
 
 // ---- public inquiry ---------------------------------------------------------------------
@@ -718,24 +759,24 @@ function inquiryText(data, kind) {
   return lines;
 }
 
-function setupInquiry(kind) {
-  const form = $(`#${kind}`);
-  onSubmit(form, async () => {
-    const result = $(".result", form.closest("section"));
-    result.textContent = "";
-    const data = await call("GET", `/imei/${imeiPath(number(form, "imei"))}`);
-    result.append(...inquiryText(data, kind));
-  });
+function inquiryScreen(kind) {
+  return (screen) => {
+    const form = $("form", screen);
+    const result = $(".result", screen);
+    onSubmit(form, async () => {
+      result.textContent = "";
+      const data = await call("GET", `/imei/${imeiPath(number(form, "imei"))}`);
+      result.append(...inquiryText(data, kind));
+    });
+  };
 }
 
 // ---- SIM management ---------------------------------------------------------------------
 
-async function loadSims() {
+async function loadSims(screen) {
   const nid = currentSession()?.kind === "national_id";
-  $("#sims-nid").hidden = !nid;
-  $("#sims-simonly").hidden = nid;
-  $("#sims-error").textContent = "";
-  const body = $("#sim-table tbody");
+  const error = $("#sims-error", screen);
+  const body = $("#sim-table tbody", screen);
   try {
     const sims = nid ? (await call("GET", "/sims")).sims : (await call("GET", "/me")).sims;
     state.sims = sims;
@@ -745,58 +786,60 @@ async function loadSims() {
         el("td", { role: "cell" }, num(sim.msisdn)),
         el("td", { role: "cell" }, STATUS_FA[sim.status] || sim.status),
         el("td", { role: "cell" }, nid ? el("button", { type: "button", class: "small",
-          "aria-label": `حذف سیم کارت ${toPersian(sim.msisdn)}`, onclick: () => removeSim(sim.msisdn) }, "حذف") : "")));
+          "aria-label": `حذف سیم کارت ${toPersian(sim.msisdn)}`, onclick: () => removeSim(screen, sim.msisdn) }, "حذف") : "")));
     }
-  } catch (error) {
-    $("#sims-error").textContent = errorText(error);
+  } catch (failure) {
+    if (currentSession()) error.textContent = errorText(failure);
   }
 }
 
-async function removeSim(msisdn) {
+async function removeSim(screen, msisdn) {
+  $("#sims-error", screen).textContent = "";
   try {
     await call("DELETE", `/sims/${encodeURIComponent(msisdn)}`);
     state.sims = null;
-    await loadSims();
+    await loadSims(screen);
     notify(`سیم کارت ${toPersian(msisdn)} از کارتابل حذف شد.`);
   } catch (error) {
-    $("#sims-error").textContent = errorText(error);
+    $("#sims-error", screen).textContent = errorText(error);
   }
 }
 
-function setupSims() {
-  let adding = null;
-  onSubmit($("#sim-add"), async (form) => {
-    adding = number(form, "msisdn");
+function enterSims(screen) {
+  const nid = currentSession()?.kind === "national_id";
+  // SIMs are added and removed only in a national-ID cartable; a SIM cartable is its one SIM.
+  $(nid ? "#sims-simonly" : "#sims-nid", screen).remove();
+  if (nid) addSimStep(screen);
+  else $("#sims-simonly", screen).hidden = false;
+  loadSims(screen);
+}
+
+function addSimStep(screen) {
+  const form = $("#sim-add", screen);
+  onSubmit(form, async () => {
+    const adding = number(form, "msisdn");
     await call("POST", "/sims", { msisdn: adding });
-    form.hidden = true;
-    $("#sim-verify").hidden = false;
-    $("#sim-verify-to").textContent = "";
-    $("#sim-verify-to").append("اگر این سیم کارت به نام کد ملی شما و فعال باشد، کد تأیید به شماره ",
+    form.replaceWith(fromTemplate("tpl-sim-code"));
+    const verify = $("#sim-verify", screen);
+    $("#sim-verify-to", verify).append("اگر این سیم کارت به نام کد ملی شما و فعال باشد، کد تأیید به شماره ",
       num(adding), " پیامک شد. آن را وارد کنید.");
-    $("#sim-code").focus();
-  });
-  onSubmit($("#sim-verify"), async (form) => {
-    const data = await call("POST", "/sims/verify", { msisdn: adding, code: number(form, "code") });
-    form.reset();
-    form.hidden = true;
-    $("#sim-add").reset();
-    $("#sim-add").hidden = false;
-    state.sims = null;
-    await loadSims();
-    notify(`سیم کارت ${toPersian(data.msisdn)} به کارتابل اضافه شد.`);
-  });
-  $("#sim-verify-cancel").addEventListener("click", () => {
-    $("#sim-verify").hidden = true;
-    $("#sim-add").hidden = false;
+    $("#sim-code", verify).focus();
+    const back = () => show("sims");
+    $("#sim-verify-cancel", verify).addEventListener("click", back);
+    onSubmit(verify, async () => {
+      const data = await call("POST", "/sims/verify", { msisdn: adding, code: number(verify, "code") });
+      state.sims = null;
+      show("sims");
+      notify(`سیم کارت ${toPersian(data.msisdn)} به کارتابل اضافه شد.`);
+    });
   });
 }
 
 // ---- transfers, travellers --------------------------------------------------------------
 
-async function loadTable(section, path, key, row) {
-  const table = $("table", section);
-  const empty = $(".empty", section);
-  $(".error", section).textContent = "";
+async function loadTable(screen, path, key, row) {
+  const table = $("table", screen);
+  const empty = $(".empty", screen);
   try {
     const items = (await call("GET", path))[key] || [];
     const body = $("tbody", table);
@@ -805,117 +848,101 @@ async function loadTable(section, path, key, row) {
     table.hidden = !items.length;
     empty.hidden = !!items.length;
   } catch (error) {
-    $(".error", section).textContent = errorText(error);
+    if (currentSession()) $(".error", screen).textContent = errorText(error);
   }
 }
 
 const cell = (label, ...content) => el("td", { role: "cell", "data-label": label }, ...content);
 
-function loadTransfers() {
-  loadTable($('[data-screen="transfers"]'), "/transfers", "transfers", (t) => el("tr", { role: "row" },
+function enterTransfers(screen) {
+  loadTable(screen, "/transfers", "transfers", (t) => el("tr", { role: "row" },
     cell("نوع", t.direction === "out" ? "فروش" : "خرید"),
     cell("شناسه دستگاه (IMEI)", (t.imeis || []).map((imei) => el("div", {}, num(imei)))),
     cell("مدل تلفن همراه", [t.brand, t.model].filter(Boolean).join(" ") || "—"),
     cell("طرف مقابل", t.counterparty ? num(t.counterparty) : "—"),
-    cell("تاریخ", t.at_jalali ? toPersian(t.at_jalali) : jalaliDateTime(t.at))));
+    cell("تاریخ", t.at_jalali ? el("bdi", {}, toPersian(t.at_jalali)) : jalaliDateTime(t.at))));
 }
 
-function loadTravellers() {
-  loadTable($('[data-screen="travellers"]'), "/travellers", "registrations", (r) => el("tr", { role: "row" },
+function enterTravellers(screen) {
+  loadTable(screen, "/travellers", "registrations", (r) => el("tr", { role: "row" },
     cell("شماره ثبت", num(r.registration_id)),
     cell("شناسه دستگاه (IMEI)", (r.imeis || []).map((imei) => el("div", {}, num(imei)))),
     cell("مدل تلفن همراه", [r.brand, r.model].filter(Boolean).join(" ") || "—"),
-    cell("تاریخ ورود", jalaliDate(r.entry_date)),
+    cell("تاریخ ورود", jalaliDate(`${r.entry_date}T12:00:00Z`)),
     cell("وضعیت", r.status === "activated" ? "فعال شده" : "در انتظار فعال سازی")));
 }
 
 // ---- account -------------------------------------------------------------------------
 
-function enterAccount() {
+function enterAccount(screen) {
   const session = currentSession();
   const nid = session?.kind === "national_id";
-  $("#account-nid").hidden = !nid;
-  $("#account-sim").hidden = nid;
-  $("#account-who").textContent = nid
+  $("#account-who", screen).textContent = nid
     ? `کارتابل کد ملی ${toPersian(session.national_id)}`
     : `کارتابل سیم کارت ${toPersian(session?.msisdn || "")}`;
+  replaceWith($("#account-part", screen), nid ? "tpl-account-nid" : "tpl-account-sim");
+  if (nid) {
+    onSubmit($("#password", screen), async (form) => {
+      checkRepeat(form, "new_password", "again");
+      await call("PUT", "/me/password", { old_password: form.elements.old_password.value, new_password: form.elements.new_password.value });
+      form.reset();
+      notify("رمز عبور تغییر کرد. نشستهای دیگر این کارتابل بسته شدند.");
+    });
+  } else {
+    onSubmit($("#register", screen), async (form) => {
+      checkRepeat(form, "password", "again");
+      await call("POST", "/auth/register", {
+        national_id: number(form, "national_id"),
+        birth_date: toAscii(value(form, "birth_date")).replace(/\s/g, ""),
+        password: form.elements.password.value,
+      });
+      form.reset();
+      state.sims = null;
+      notify("کارتابل کد ملی تشکیل شد و دستگاههای این سیم کارت به آن منتقل شدند. از این پس با کد ملی و رمز عبور هم وارد می‌شوید.");
+    });
+  }
+  $("#end-sessions", screen).addEventListener("click", async () => {
+    $("#sessions-error", screen).textContent = "";
+    try {
+      await call("DELETE", "/me/sessions");
+      signedOut("همه نشستهای این کارتابل بسته شدند.");
+    } catch (error) {
+      if (currentSession()) $("#sessions-error", screen).textContent = errorText(error);
+    }
+  });
 }
 
-function setupAccount() {
-  onSubmit($("#password"), async (form) => {
+function enterMustChange(screen) {
+  onSubmit($("#mustchange", screen), async (form) => {
     checkRepeat(form, "new_password", "again");
     await call("PUT", "/me/password", { old_password: form.elements.old_password.value, new_password: form.elements.new_password.value });
-    form.reset();
-    notify("رمز عبور تغییر کرد. نشستهای دیگر این کارتابل بسته شدند.");
-  });
-  onSubmit($("#mustchange"), async (form) => {
-    checkRepeat(form, "new_password", "again");
-    await call("PUT", "/me/password", { old_password: form.elements.old_password.value, new_password: form.elements.new_password.value });
-    form.reset();
     try {
       await call("POST", "/auth/logout");
     } catch {
       // the temporary session may already be closed by the change
     }
-    selectTab($("#tab-nid"));
-    signedOut("رمز عبور جدید ثبت شد. با کد ملی و رمز عبور جدید وارد شوید.");
-  });
-  onSubmit($("#register"), async (form) => {
-    checkRepeat(form, "password", "again");
-    await call("POST", "/auth/register", {
-      national_id: number(form, "national_id"),
-      birth_date: toAscii(value(form, "birth_date")).replace(/\s/g, ""),
-      password: form.elements.password.value,
-    });
-    form.reset();
-    state.sims = null;
-    notify("کارتابل کد ملی تشکیل شد و دستگاههای این سیم کارت به آن منتقل شدند. از این پس با کد ملی و رمز عبور هم وارد می‌شوید.");
-  });
-  $("#end-sessions").addEventListener("click", async () => {
-    $("#sessions-error").textContent = "";
-    try {
-      await call("DELETE", "/me/sessions");
-      signedOut("همه نشستهای این کارتابل بسته شدند.");
-    } catch (error) {
-      if (currentSession()) $("#sessions-error").textContent = errorText(error);
-    }
-  });
-  $("#logout").addEventListener("click", async () => {
-    try {
-      await call("POST", "/auth/logout");
-    } catch {
-      // the token is dropped here either way
-    }
-    signedOut("از سامانه خارج شدید.");
+    signedOut("رمز عبور جدید ثبت شد. با کد ملی و رمز عبور جدید وارد شوید.", "nid");
   });
 }
+
+const SCREENS = {
+  login: enterLogin,
+  forgot: enterForgot,
+  devices: enterDevices,
+  activate: enterActivate,
+  inquiry: inquiryScreen("inquiry"),
+  status: inquiryScreen("status"),
+  sims: enterSims,
+  transfers: enterTransfers,
+  travellers: enterTravellers,
+  repair: enterRepair,
+  account: enterAccount,
+  mustchange: enterMustChange,
+};
 
 // ---- start -----------------------------------------------------------------------------
 
-function start() {
-  loadSession();
-  whenSessionLost(() => signedOut("نشست شما به پایان رسیده است. دوباره وارد شوید."));
-  captchas["otp-request"] = new Captcha($("#otp-request [data-captcha]"));
-  captchas.resend = new Captcha($("#otp-resend-captcha [data-captcha]"));
-  captchas["nid-login"] = new Captcha($("#nid-login [data-captcha]"));
-  setupTabs();
-  setupSimLogin();
-  setupNidLogin();
-  setupDialogs();
-  setupAdd();
-  setupBlock();
-  setupActivate();
-  setupRepair();
-  setupInquiry("inquiry");
-  setupInquiry("status");
-  setupSims();
-  setupAccount();
-  $("#do-add").addEventListener("click", openAdd);
-  $("#do-sale").addEventListener("click", offerForSale);
-  $("#do-code").addEventListener("click", offerForSale);
-  for (const button of $$("[data-go]")) button.addEventListener("click", () => go(button.dataset.go));
-  window.addEventListener("hashchange", () => show(screenFromHash()));
-  show(screenFromHash());
-}
-
-start();
+loadSession();
+whenSessionLost(() => signedOut("نشست شما به پایان رسیده است. دوباره وارد شوید."));
+window.addEventListener("hashchange", () => show(screenFromHash()));
+show(screenFromHash(), false);
