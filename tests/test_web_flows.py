@@ -49,6 +49,8 @@ def open_page(site, browser):
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)
+        page.requested = []  # what the page asked for, in order
+        page.on("request", lambda r: page.requested.append(r.url))
         page.on("request", lambda r: r.url.startswith((site.url, "data:")) or problems.append(r.url))
         page.on("console", lambda m: m.type == "error" and problems.append(m.text))
         page.on("pageerror", lambda e: problems.append(str(e)))
@@ -128,6 +130,11 @@ def test_the_page_is_persian_right_to_left_with_its_own_font_and_strict_csp(site
     page.evaluate("document.fonts.ready")
     assert page.evaluate("document.fonts.check('16px Vazirmatn', 'سامانه همتا')")
     assert page.evaluate("[...document.fonts].some(f => f.family.includes('Vazirmatn') && f.status === 'loaded')")
+    # bench/page_weight.py weighs exactly what the browser fetched for the first screen.
+    from bench.page_weight import first_load
+
+    fetched = {url[len(site.url):] or "/" for url in page.requested if url.startswith(site.url)}
+    assert fetched - {"/captcha"} == set(first_load())
     # A phone's screen: nothing wider than 360 px.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 

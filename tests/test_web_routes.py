@@ -69,3 +69,12 @@ def test_unknown_files_and_paths_outside_the_page_answer_404(client):
         assert response.status_code == 404, path
         assert b'"not_found"' in response.body
     assert all(not name.endswith(".py") for name in page.files())
+
+
+def test_the_first_load_is_under_150_kb_compressed():
+    from bench.page_weight import BUDGET, weigh
+
+    rows = weigh()
+    assert {url for url, _, _ in rows} >= {"/", "/assets/app.js", "/assets/app.css",
+                                           "/fonts/vazirmatn-regular.woff2"}
+    assert sum(sent for _, _, sent in rows) <= BUDGET

@@ -224,9 +224,11 @@ function screenFromHash() {
   return document.querySelector(`template[data-screen="${name}"]`) ? name : "";
 }
 
+/** Opens a screen now (so a message given right after it stays), with a history entry
+ * so that the phone's back button returns to the screen before. */
 function go(name) {
-  if (location.hash === `#/${name}`) show(name, true);
-  else location.hash = `#/${name}`;
+  if (location.hash !== `#/${name}`) history.pushState(null, "", `#/${name}`);
+  show(name, true);
 }
 
 function show(requested, focus = Boolean(requested)) {
@@ -237,6 +239,7 @@ function show(requested, focus = Boolean(requested)) {
   else if (session && (name === "login" || name === "forgot" || name === "mustchange")) name = "devices";
   if (location.hash !== `#/${name}` && requested) history.replaceState(null, "", `#/${name}`);
   state.stopCountdown?.();
+  $("#notice").textContent = "";
   const screen = $("#screen");
   screen.textContent = "";
   screen.dataset.screen = name;
@@ -246,9 +249,9 @@ function show(requested, focus = Boolean(requested)) {
   const who = $("#who");
   who.hidden = !session;
   if (session) {
-    who.textContent = session.kind === "sim"
-      ? `کارتابل سیم کارت ${maskMsisdn(session.msisdn)}`
-      : `کارتابل کد ملی ${toPersian(session.national_id)}`;
+    who.textContent = "";
+    who.append(session.kind === "sim" ? "کارتابل سیم کارت " : "کارتابل کد ملی ",
+      session.kind === "sim" ? num(maskMsisdn(session.msisdn), session.msisdn) : num(session.national_id));
   }
   const heading = $("h1", screen);
   document.title = `${heading.textContent} — سامانه همتا`;
@@ -653,7 +656,7 @@ function openHistory(device) {
         const who = event.counterparty || event.msisdn;
         list.append(el("li", {},
           el("strong", {}, EVENT_FA[event.type] || event.type),
-          " — ", event.at_jalali ? el("bdi", {}, toPersian(event.at_jalali)) : jalaliDateTime(event.at),
+          " — ", event.at_jalali ? num(event.at_jalali) : jalaliDateTime(event.at),
           who ? el("span", {}, " — شماره: ", num(who.includes("*") ? who : maskMsisdn(who), who)) : null,
           event.detail && SOURCE_FA[event.detail] ? ` — ${SOURCE_FA[event.detail]}` : null));
       }
@@ -860,7 +863,7 @@ function enterTransfers(screen) {
     cell("شناسه دستگاه (IMEI)", (t.imeis || []).map((imei) => el("div", {}, num(imei)))),
     cell("مدل تلفن همراه", [t.brand, t.model].filter(Boolean).join(" ") || "—"),
     cell("طرف مقابل", t.counterparty ? num(t.counterparty) : "—"),
-    cell("تاریخ", t.at_jalali ? el("bdi", {}, toPersian(t.at_jalali)) : jalaliDateTime(t.at))));
+    cell("تاریخ", t.at_jalali ? num(t.at_jalali) : jalaliDateTime(t.at))));
 }
 
 function enterTravellers(screen) {
