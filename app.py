@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalice import Chalice, Rate
 
 from chalicelib import settings
-from chalicelib.routes import auth, devices, inquiry, partners, sims
+from chalicelib.routes import auth, devices, inquiry, menu, partners, registry, sims
 from chalicelib.routes import page  # the web page (GET / and its files)
 
 settings.check_startup()
@@ -12,7 +12,7 @@ settings.check_startup()
 app = Chalice(app_name="hamta")
 app.api.cors = True
 
-for area in (auth, sims, devices, partners, inquiry):
+for area in (auth, sims, devices, partners, inquiry, menu, registry):
     app.register_blueprint(area.bp)
 app.register_blueprint(page.bp)
 

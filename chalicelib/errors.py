@@ -15,6 +15,16 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
     "invalid_national_id": (400, "کد ملی معتبر نیست.", "The national ID is not valid."),
     "invalid_imei": (400, "شناسه دستگاه (IMEI) معتبر نیست.", "The IMEI is not valid."),
     "invalid_birth_date": (400, "تاریخ تولد معتبر نیست.", "The birth date is not valid."),
+    "invalid_tac": (
+        400,
+        "کد TAC (هشت رقم اول شناسه دستگاه) معتبر نیست.",
+        "The TAC (the IMEI's first 8 digits) is not valid.",
+    ),
+    "imei_count_mismatch": (
+        400,
+        "تعداد شناسه‌های دستگاه (IMEI) با تعداد سیم کارت‌های این مدل همخوانی ندارد.",
+        "The number of IMEIs does not fit this model's SIM slots.",
+    ),
     "captcha_invalid": (
         400,
         "کد امنیتی اشتباه است یا منقضی شده است. کد امنیتی جدید دریافت کنید.",
@@ -84,8 +94,8 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
     ),
     "device_blocked": (
         409,
-        "این دستگاه مسدود است و قابل انتقال نیست.",
-        "This device is blocked and cannot be transferred.",
+        "این دستگاه به دلیل مفقودی یا سرقت مسدود است. ابتدا رفع مسدودی کنید.",
+        "This device is blocked as lost or stolen. Unblock it first.",
     ),
     "sim_inactive": (
         409,
@@ -96,6 +106,27 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
         409,
         "کارتابل شما سیم کارت فعالی ندارد. سیم کارت جدید را از راه «فراموشی رمز عبور» اضافه کنید.",
         "Your cartable has no active SIM left. Add a new SIM through forgot password.",
+    ),
+    # The guide's menu (issue 12): models, repairs, travellers.
+    "model_mismatch": (
+        409,
+        "شناسه جدید (IMEI) با مدل این دستگاه در جدول مدل‌های سامانه همخوانی ندارد.",
+        "The new IMEI's TAC is not in the registry's model table with this device's brand and model.",
+    ),
+    "imei_in_use": (
+        409,
+        "شناسه دستگاه (IMEI) جدید متعلق به دستگاه دیگری است.",
+        "The new IMEI already belongs to a device.",
+    ),
+    "registration_window_closed": (
+        409,
+        "مهلت ثبت مسافری برای این تاریخ ورود به پایان رسیده است یا تاریخ ورود در آینده است.",
+        "The traveller registration window for this entry date has closed, or the date is in the future.",
+    ),
+    "traveller_quota_used": (
+        409,
+        "سهمیه ثبت مسافری این گذرنامه در یک سال گذشته استفاده شده است.",
+        "This passport has used its traveller registrations for the past year.",
     ),
     "otp_resend_too_soon": (
         429,

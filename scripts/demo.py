@@ -10,7 +10,7 @@ from typing import Callable
 
 from chalicelib import clock
 from chalicelib.errors import HamtaError
-from chalicelib.services import registrar, sim_records
+from chalicelib.services import models_table, registrar, sim_records
 from chalicelib.store.devices import find_device
 
 YEAR = 365 * 24 * 3600
@@ -44,9 +44,24 @@ DEVICES = [
     (imei("35300000000004"), None, "Apple", "iPhone 13", "passenger"),
 ]
 
+# The model table (TAC, brand, model, SIM slots): the demo devices' TACs and a few more
+# real-looking ones, so registrations may leave out brand and model and the inquiry names
+# unregistered IMEIs of these TACs.
+MODELS = [
+    ("35100000", "Samsung", "Galaxy A54", 2),
+    ("35200000", "Xiaomi", "Redmi Note 13", 1),
+    ("35300000", "Apple", "iPhone 13", 1),
+    ("35332811", "Samsung", "Galaxy A15", 2),
+    ("35467912", "Apple", "iPhone 15", 1),
+    ("86769705", "Xiaomi", "Redmi 13", 2),
+    ("35674109", "Nokia", "105", 1),
+]
+
 
 def load() -> tuple[list[tuple[str, str, float]], list[tuple[str, str | None, str, str, str]]]:
     now = clock.now()
+    for tac, brand, model, slots in MODELS:
+        models_table.put_model(tac, brand, model, slots)
     sims = []
     for msisdn, nid, lifetime in SIMS:
         sim = sim_records.get_sim(msisdn)

@@ -2,8 +2,9 @@
 
 Starts the local run (CAPTCHA_MODE=off), signs in over HTTP like a front end (operator
 record, captcha, SMS code read from the emulated SNS, national-ID cartable), then runs
-schemathesis three times: the public and cartable routes with a national-ID token, the
-operator route with the operator's key, the registrar route with the registrar's key.
+schemathesis four times: the public and cartable routes with a national-ID token, the
+operator route with the operator's key, the registrar routes with the registrar's key,
+the customs route with the customs office's key.
 Fails on any 5xx, or any status, content type, header or body the document does not allow.
 
     python scripts/fuzz.py [--max-examples N] [--seed S]
@@ -24,6 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
 OPERATOR_KEY = "fuzz-operator-key"
 REGISTRAR_KEY = "fuzz-registrar-key"
+CUSTOMS_KEY = "fuzz-customs-key"
 NATIONAL_ID = "0012345679"
 MSISDN = "09121119999"
 PASSWORD = "fuzzing-Pass-2026"
@@ -47,7 +49,8 @@ def start_local(port: int, aws_port: int) -> subprocess.Popen:
     env["CAPTCHA_MODE"] = "off"
     process = subprocess.Popen(
         [sys.executable, "scripts/local.py", "--port", str(port), "--aws-port", str(aws_port),
-         "--operator-key", OPERATOR_KEY, "--registrar-key", REGISTRAR_KEY],
+         "--operator-key", OPERATOR_KEY, "--registrar-key", REGISTRAR_KEY,
+         "--customs-key", CUSTOMS_KEY],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     deadline = time.monotonic() + 60
@@ -108,10 +111,11 @@ def main(argv: list[str] | None = None) -> int:
         token = national_id_token(api, aws)
         results = [
             # Logging out would end the token the rest of the run needs: it is tested in pytest.
-            schemathesis(api, token, ["--exclude-path-regex", "^/(operator|registrar)/",
+            schemathesis(api, token, ["--exclude-path-regex", "^/(operator|registrar|customs)/",
                                       "--exclude-path", "/auth/logout"], args),
             schemathesis(api, OPERATOR_KEY, ["--include-path-regex", "^/operator/"], args),
             schemathesis(api, REGISTRAR_KEY, ["--include-path-regex", "^/registrar/"], args),
+            schemathesis(api, CUSTOMS_KEY, ["--include-path-regex", "^/customs/"], args),
         ]
     finally:
         process.send_signal(signal.SIGINT)

@@ -1,10 +1,10 @@
 """The one-command local run (API.md "Local run"): emulated AWS, tables, partner keys, the API.
 
     python scripts/local.py [--port P] [--aws-port Q] [--cleanup-interval S]
-        [--operator-key K] [--registrar-key K] [--aws-endpoint URL] [--demo]
+        [--operator-key K] [--registrar-key K] [--customs-key K] [--aws-endpoint URL] [--demo]
 
 Starts moto server on Q (or uses the emulator at --aws-endpoint), creates every table,
-provisions one operator and one registrar key, serves the Chalice app with chalice's own
+provisions one operator, one registrar and one customs key, serves the Chalice app with chalice's own
 local server on P (stage `local`), prints every SMS the emulated SNS accepts, runs the
 expire_sims job every S seconds, and prints `ready` once the API answers. Ctrl-C stops it.
 Settings (API.md "Settings") set in the caller's environment win over the stage's.
@@ -37,6 +37,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--operator-key", help="the operator's partner key [random]")
     parser.add_argument("--registrar-key", help="the registrar's partner key [random]")
+    parser.add_argument("--customs-key", help="the customs office's partner key [random]")
     parser.add_argument("--demo", action="store_true", help="load demo SIMs and devices")
     return parser.parse_args(argv)
 
@@ -186,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
 
         operator_key = provision_key("operator", args.operator_key)
         registrar_key = provision_key("registrar", args.registrar_key)
+        customs_key = provision_key("customs", args.customs_key)
         if args.demo:
             from scripts import demo
 
@@ -201,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"AWS:      {endpoint}  (SMS: {endpoint}/moto-api/data.json)")
         say(f"operator key:  {operator_key}")
         say(f"registrar key: {registrar_key}")
+        say(f"customs key:   {customs_key}")
         say("ready")
         stop.wait()
     finally:

@@ -1,4 +1,4 @@
-"""Provision a partner key (an operator or a registrar) and print it.
+"""Provision a partner key (an operator, a registrar or a customs office) and print it.
 
     python scripts/provision_partner.py operator [--key K] [--name "MCI"]
         [--stage dev] [--aws-endpoint URL]
@@ -20,7 +20,7 @@ sys.path.insert(0, ROOT)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("role", choices=("operator", "registrar"))
+    parser.add_argument("role", choices=("operator", "registrar", "customs"))
     parser.add_argument("--key", help="the key to store [a new random one]")
     parser.add_argument("--name", help="who the key is for, kept beside it")
     parser.add_argument("--stage", help="the stage whose tables take the key")

@@ -11,7 +11,8 @@ def test_registered_and_unknown(api):
     api.register_device(imei, imei2=imei2, brand="Samsung", model="Galaxy A54")
     status, data, headers = api.get(f"/imei/{imei2}")
     assert status == 200 and headers["Content-Type"] == "application/json"
-    assert data == {"imei": imei2, "status": "registered", "brand": "Samsung", "model": "Galaxy A54"}
+    assert data == {"imei": imei2, "status": "registered", "brand": "Samsung",
+                    "model": "Galaxy A54", "source": "import"}
     unknown = ids.imei()
     assert api.get(f"/imei/{unknown}")[1] == {"imei": unknown, "status": "not_registered"}
 
@@ -22,7 +23,7 @@ def test_nothing_about_the_owner(api):
     token = sim_login(api, msisdn)
     api.post("/devices/activate", {"imei": imei, "activation_code": code}, token=token)
     data = api.get(f"/imei/{imei}")[1]
-    assert set(data) == {"imei", "status", "brand", "model"}
+    assert set(data) == {"imei", "status", "brand", "model", "source"}
     assert msisdn[-4:] not in str(data) and code not in str(data)
 
 

@@ -160,3 +160,20 @@ def test_an_emulator_already_running_is_used_and_none_is_started(run):
         assert again.call("GET", "/imei/" + ids.imei())[0] == 200
         assert stored_sim(url, msisdn)
         assert json.dumps(again.call("GET", "/me")[1]).count("unauthorized") == 1
+
+
+def test_the_customs_key_and_the_demo_model_table(run):
+    customs = "local-customs-key"
+    local = run("--demo", "--customs-key", customs)
+    assert any(line.startswith("customs key:") and customs in line for line in local.output)
+    # The demo's model table names an unregistered IMEI by its TAC.
+    unregistered = ids.luhn_complete("35332811" + "424242")
+    answer = local.call("GET", f"/imei/{unregistered}")[1]
+    assert (answer["status"], answer["brand"], answer["model"]) == ("not_registered", "Samsung", "Galaxy A15")
+    from datetime import date
+
+    body = {"passport": "L12345678", "entry_date": date.today().isoformat(), "msisdn": ids.msisdn(),
+            "imei": ids.imei(), "brand": "Apple", "model": "iPhone 15"}
+    assert local.call("POST", "/customs/travellers", body, token=customs)[0] == 201
+    assert local.call("POST", "/customs/travellers", body, token=REGISTRAR)[0] == 403
+    assert local.stop() == 0

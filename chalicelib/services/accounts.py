@@ -168,6 +168,22 @@ def change_password(caller: Caller, old_password: str, new_password: str) -> Non
     raise HamtaError("internal_error")
 
 
+def confirm_password(caller: Caller, password: object) -> None:
+    """The national-ID cartable's password re-entered for a sensitive act (unblocking a
+    device): wrong ones count toward the login lock like failed logins, and a locked ID
+    answers 429 whatever was typed."""
+    key = _login_key(caller.national_id)
+    counter = limits.check_lock(key)
+    if not isinstance(password, str) or not password:
+        raise HamtaError("invalid_credentials")  # nothing typed: no guess to count
+    _check_length(password)
+    if not passwords.verify_password(caller.person.password_hash, password):
+        limits.record_failure(key, settings.LOGIN_MAX_FAILURES, settings.LOGIN_LOCK_SECONDS)
+        raise HamtaError("invalid_credentials")
+    if counter is not None:
+        limits.reset(key)
+
+
 def forgot_password(national_id: str, msisdn: str, birth_date: date) -> None:
     """POST /auth/password/forgot: maybe send a temporary password; the caller always
     answers the same 202 (nothing here may tell what was true)."""

@@ -12,7 +12,7 @@ from aws_lambda_powertools import Logger
 
 from chalicelib import clock, identifiers, secrets, settings
 from chalicelib.errors import HamtaError
-from chalicelib.services import devices, limits
+from chalicelib.services import blocking, devices, limits, transfer_records
 from chalicelib.services.sessions import SIM, Caller
 from chalicelib.store.devices import DeviceModel, find_device
 from chalicelib.store.history import new_event
@@ -38,6 +38,7 @@ def activate(caller: Caller, typed_imei: object, typed_code: object, typed_msisd
         else:
             device = find_device(imei)
         key = f"activate#{device.imei if device is not None else imei}"
+        blocking.refuse_if_blocked(caller, device)
         if device is not None and devices.in_cartable(caller, device):
             raise HamtaError("already_in_cartable")
         if not _code_opens(device, code):
@@ -74,6 +75,7 @@ def _move(device: DeviceModel, target: devices.Target, key: str) -> None:
     now = clock.now()
     sale = device.state == devices.TRANSFER_PENDING
     seller = device.msisdn
+    records = transfer_records.for_sale(device, target, now) if sale else []
     devices.place(device, target)
     device.state = devices.ACTIVE
     # The code used stays the device's code; a sale's code is spent with the offer.
@@ -83,4 +85,4 @@ def _move(device: DeviceModel, target: devices.Target, key: str) -> None:
         event = new_event(device.imei, "transferred", now, msisdn=target.msisdn, counterparty=seller)
     else:
         event = new_event(device.imei, "activated", now, msisdn=target.msisdn)
-    devices.commit_move(device, [event], key)
+    devices.commit_move(device, [event, *records], key)

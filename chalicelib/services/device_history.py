@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import jdatetime
 
 from chalicelib import identifiers
-from chalicelib.services import devices
+from chalicelib.services import devices, repair
 from chalicelib.services.sessions import Caller
 from chalicelib.store.history import HistoryModel
 
@@ -23,9 +23,10 @@ def jalali(epoch: float) -> str:
 
 def history(caller: Caller, typed_imei: object) -> list[dict]:
     """GET /devices/{imei}/history: oldest first; 404 unless the device is the caller's."""
-    device = devices.find_own(caller, typed_imei)
+    # An old IMEI of a repaired phone finds it too, with the events from before the repair.
+    device = repair.find_own_by_any_imei(caller, typed_imei)
     own = devices.cartable_numbers(caller)
-    return [_render(event, own) for event in HistoryModel.query(device.imei, consistent_read=True)]
+    return [_render(event, own) for event in repair.history_items(device)]
 
 
 def _render(event: HistoryModel, own: set[str]) -> dict:

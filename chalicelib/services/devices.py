@@ -58,7 +58,7 @@ def render(device: DeviceModel) -> dict:
         state, code = ACTIVE, device.prior_code or code
     imeis = [device.imei] + ([device.imei2] if device.imei2 else [])
     joined = device.joined_at if device.joined_at is not None else (device.registered_at or 0) * 1e6
-    return {
+    shown = {
         "imeis": imeis,
         "brand": device.brand,
         "model": device.model,
@@ -67,6 +67,9 @@ def render(device: DeviceModel) -> dict:
         "status": state if state in (ACTIVE, TRANSFER_PENDING, BLOCKED) else ACTIVE,
         "registered_at": iso(joined / 1_000_000),
     }
+    if state == BLOCKED:
+        shown["block_reason"] = device.block_reason
+    return shown
 
 
 def list_devices(caller: Caller) -> list[dict]:

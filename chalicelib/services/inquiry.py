@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from chalicelib import identifiers, settings
-from chalicelib.services import limits
+from chalicelib.services import limits, models_table
 from chalicelib.store.devices import find_device
 
 
@@ -16,10 +16,22 @@ def inquire(typed_imei: object, client_address: str) -> dict:
     imei = identifiers.parse_imei(typed_imei)
     device = find_device(imei, consistent=False)
     if device is None:
-        return {"imei": imei, "status": "not_registered"}
-    answer = {"imei": imei, "status": "blocked" if device.state == "blocked" else "registered"}
+        # Unregistered: the model table may still say what phone the TAC is.
+        return {"imei": imei, "status": "not_registered", **_tac_names(imei)}
+    answer = {"imei": imei, "status": _STATUS.get(device.state or "", "registered")}
     if device.brand:
         answer["brand"] = device.brand
     if device.model:
         answer["model"] = device.model
+    if device.source:
+        answer["source"] = device.source
     return answer
+
+
+# A replaced IMEI (a repaired phone's old one) stays replaced for ever.
+_STATUS = {"blocked": "blocked", "replaced": "replaced"}
+
+
+def _tac_names(imei: str) -> dict:
+    known = models_table.describe(imei)
+    return {"brand": known["brand"], "model": known["model"]} if known else {}

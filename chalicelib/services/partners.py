@@ -1,4 +1,4 @@
-"""Partner API keys (operators, registrars): stored only as their SHA-256, with a role."""
+"""Partner API keys (operators, registrars, customs offices): stored only as their SHA-256, with a role."""
 from __future__ import annotations
 
 import secrets as random_source
@@ -7,7 +7,7 @@ from chalicelib import clock
 from chalicelib.secrets import token_hash
 from chalicelib.store.challenges import PartnerKeyItem
 
-ROLES = ("operator", "registrar")
+ROLES = ("operator", "registrar", "customs")
 
 
 def provision_key(role: str, key: str | None = None, name: str | None = None) -> str:

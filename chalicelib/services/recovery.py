@@ -12,7 +12,7 @@ from aws_lambda_powertools import Logger
 
 from chalicelib import clock, identifiers, secrets, settings
 from chalicelib.errors import HamtaError
-from chalicelib.services import devices, limits, sim_records
+from chalicelib.services import blocking, devices, limits, sim_records
 from chalicelib.services.sessions import SIM, Caller
 from chalicelib.store.devices import DeviceModel
 from chalicelib.store.history import new_event
@@ -43,6 +43,7 @@ def recover(
         if device is None or device.state == devices.UNCLAIMED:
             raise HamtaError("not_found")
         key = f"recover#{device.imei}"  # both IMEIs of a phone share one budget of guesses
+        blocking.refuse_if_blocked(caller, device)
         if devices.in_cartable(caller, device):
             raise HamtaError("already_in_cartable")
         if device.msisdn and device.msisdn not in sims:
@@ -62,6 +63,8 @@ def recover(
                     key, settings.RECOVERY_MAX_ATTEMPTS, settings.RECOVERY_LOCK_SECONDS
                 )
             raise HamtaError("not_found")
+        if device.state == devices.BLOCKED:
+            raise HamtaError("device_blocked")  # its rightful holder: blocked, not lost
         try:
             _move(device, target, previous, key)
         except devices.RaceLost:

@@ -7,6 +7,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import clock
 from chalicelib.errors import HamtaError
+from chalicelib.services import models_table
 from chalicelib.store.base import transact_write, transaction_condition_failed
 from chalicelib.store.devices import DeviceModel
 from chalicelib.store.history import new_event
@@ -25,8 +26,27 @@ def register_device(
     """Register a device; return its activation code. Either IMEI taken: 409."""
     if source not in SOURCES or imei2 == imei:
         raise HamtaError("invalid_request")
+    brand, model = models_table.fill_registration(imei, imei2, brand, model)
     now = clock.now()
     code = new_activation_code()
+    try:
+        with transact_write() as tx:
+            for item, condition in registration_saves(imei, imei2, brand, model, source, now, code):
+                tx.save(item, condition=condition)
+    except TransactWriteError as error:
+        if transaction_condition_failed(error):
+            raise HamtaError("already_registered") from None
+        raise
+    return code
+
+
+def registration_saves(
+    imei: str, imei2: str | None, brand: str | None, model: str | None, source: str,
+    now: float, code: str,
+) -> list[tuple]:
+    """The items of a new registration, each with its condition, for one TransactWrite:
+    the device (unclaimed, with its code), a second IMEI's alias, the `registered` event.
+    Either IMEI already taken fails the transaction on its condition."""
     device = DeviceModel(
         imei,
         imei2=imei2,
@@ -37,18 +57,8 @@ def register_device(
         state="unclaimed",
         activation_code=code,
     )
-    try:
-        with transact_write() as tx:
-            tx.save(device, condition=DeviceModel.imei.does_not_exist())
-            if imei2:
-                tx.save(
-                    DeviceModel(imei2, main_imei=imei),
-                    condition=DeviceModel.imei.does_not_exist(),
-                )
-            tx.save(new_event(imei, "registered", now, detail=source))
-    except TransactWriteError as error:
-        if transaction_condition_failed(error):
-            raise HamtaError("already_registered") from None
-        raise
-    return code
-
+    saves: list[tuple] = [(device, DeviceModel.imei.does_not_exist())]
+    if imei2:
+        saves.append((DeviceModel(imei2, main_imei=imei), DeviceModel.imei.does_not_exist()))
+    saves.append((new_event(imei, "registered", now, detail=source), None))
+    return saves

@@ -48,7 +48,17 @@ class BaseMeta:
 
 def all_models() -> list[type[Model]]:
     # Imported here, not at module top: each table module imports this one.
-    from chalicelib.store import challenges, devices, history, people, sims
+    from chalicelib.store import (
+        challenges,
+        devices,
+        enforcement_log,
+        history,
+        models_table,
+        people,
+        sims,
+        transfer_records,
+        travellers,
+    )
 
     return [
         people.PersonModel,
@@ -56,6 +66,10 @@ def all_models() -> list[type[Model]]:
         devices.DeviceModel,
         history.HistoryModel,
         challenges.ChallengeModel,
+        enforcement_log.LogEntryModel,
+        models_table.PhoneModelEntry,
+        travellers.TravellerModel,
+        transfer_records.TransferRecordModel,
     ]
 
 

@@ -90,7 +90,7 @@ class CounterItem(_Item):
 class PartnerKeyItem(_Item):
     """pk "partner#<sha256 of the key>": an operator's or a registrar's API key."""
 
-    role = UnicodeAttribute()  # "operator" | "registrar"
+    role = UnicodeAttribute()  # "operator" | "registrar" | "customs"
     name = UnicodeAttribute(null=True)
     created_at = NumberAttribute(null=True)
 

@@ -6,7 +6,12 @@ never show in a cartable.
 """
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.attributes import (
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -52,7 +57,7 @@ class DeviceModel(Model):
     model = UnicodeAttribute(null=True)
     source = UnicodeAttribute(null=True)  # import | manufacture | passenger
     registered_at = NumberAttribute(null=True)  # when the registrar registered it
-    # unclaimed (registrar's, in no cartable) | active | transfer_pending | blocked
+    # unclaimed (registrar's, in no cartable) | active | transfer_pending | blocked | replaced
     state = UnicodeAttribute(null=True)
     activation_code = UnicodeAttribute(null=True)
     offer_expires_at = NumberAttribute(null=True)  # a sale's code dies then
@@ -65,6 +70,14 @@ class DeviceModel(Model):
     joined_at = NumberAttribute(null=True)  # microseconds; the cartable's row order
     # Set by the expiry job when the SIM ownership died and no national-ID cartable holds it.
     awaiting_recovery = NumberAttribute(null=True)
+    # Lost or stolen (services/blocking.py): why, and from which kind of cartable.
+    block_reason = UnicodeAttribute(null=True)  # lost | stolen
+    blocked_from = UnicodeAttribute(null=True)  # sim | national_id
+    # Repairs (services/repair.py): an old IMEI's item stays for ever as state "replaced",
+    # pointing at the device's IMEI after the repair; the device lists its former IMEIs,
+    # under which its earlier history events stay.
+    replaced_by = UnicodeAttribute(null=True)
+    former_imeis = ListAttribute(of=UnicodeAttribute, null=True)
     version = VersionAttribute()
 
     by_sim = BySimIndex()

@@ -1,0 +1,47 @@
+"""The rest of the guide's menu for a cartable (API.md "Lost or stolen", "Repaired phone",
+GET /transfers, GET /travellers)."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib import web
+from chalicelib.services import blocking, repair, transfer_records, travellers
+
+bp = Blueprint(__name__)
+
+
+@web.route(bp, "/devices/{imei}/block", methods=["POST"])
+def block_device(imei: str) -> object:
+    request = bp.current_request
+    who = web.caller(request)
+    data = web.body(request, required={"reason": str})
+    return web.json_response({"device": blocking.block(who, imei, data["reason"])})
+
+
+@web.route(bp, "/devices/{imei}/block", methods=["DELETE"])
+def unblock_device(imei: str) -> object:
+    request = bp.current_request
+    who = web.caller(request)
+    data = web.body(request, optional={"password": str})
+    return web.json_response({"device": blocking.unblock(who, imei, data.get("password"))})
+
+
+@web.route(bp, "/devices/{imei}/repair", methods=["POST"])
+def repair_device(imei: str) -> object:
+    request = bp.current_request
+    who = web.caller(request)
+    data = web.body(request, required={"new_imei": str}, optional={"new_imei2": str})
+    device = repair.repair(who, imei, data["new_imei"], data.get("new_imei2"))
+    return web.json_response({"device": device})
+
+
+@web.route(bp, "/transfers", methods=["GET"])
+def list_transfers() -> object:
+    who = web.caller(bp.current_request)
+    return web.json_response({"transfers": transfer_records.list_transfers(who)})
+
+
+@web.route(bp, "/travellers", methods=["GET"])
+def list_travellers() -> object:
+    who = web.caller(bp.current_request)
+    return web.json_response({"registrations": travellers.list_registrations(who)})

@@ -1,0 +1,39 @@
+"""Partner routes of the guide's menu: the registrars' model table and customs' traveller
+registration (API.md "Models (registrar)", "Traveller registration")."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib import web
+from chalicelib.services import models_table, travellers
+
+bp = Blueprint(__name__)
+
+
+@web.route(bp, "/registrar/models/{tac}", methods=["PUT"])
+def put_model(tac: str) -> object:
+    request = bp.current_request
+    web.partner(request, "registrar")
+    data = web.body(request, required={"brand": str, "model": str, "sim_slots": int})
+    return web.json_response(
+        models_table.put_model(tac, data["brand"], data["model"], data["sim_slots"])
+    )
+
+
+@web.route(bp, "/customs/travellers", methods=["POST"])
+def register_traveller() -> object:
+    request = bp.current_request
+    office = web.partner(request, "customs")
+    data = web.body(
+        request,
+        required={
+            "passport": str, "entry_date": str, "msisdn": str, "imei": str,
+            "brand": str, "model": str,
+        },
+        optional={"imei2": str},
+    )
+    answer = travellers.register(
+        office, data["passport"], data["entry_date"], data["msisdn"], data["imei"],
+        data.get("imei2"), data["brand"], data["model"],
+    )
+    return web.json_response(answer, 201)

@@ -1,0 +1,178 @@
+"""Lost or stolen (مفقودی و سرقت): block and unblock a device from its cartable.
+
+A block is one transaction: the device (conditioned on the version read), its history
+event and the enforcement log's entries (one per IMEI, IMEI-wide, no msisdn), so the
+operators' list never carries a block that did not happen, nor misses one that did. A
+blocked device cannot be offered, activated, recovered or repaired: its holder hears
+409 device_blocked, anyone else the usual 404.
+
+Every active SIM of the device's cartable is told by SMS. The SMS goes after the commit and
+its failure is logged, not raised: a stolen phone's block must never wait on SNS.
+"""
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib import clock, sms
+from chalicelib.errors import HamtaError
+from chalicelib.identifiers import mask_msisdn
+from chalicelib.services import accounts, cartable_sims, devices, sim_records
+from chalicelib.services.sessions import NATIONAL_ID, SIM, Caller
+from chalicelib.store import enforcement_log
+from chalicelib.store.base import transact_write, transaction_condition_failed
+from chalicelib.store.devices import DeviceModel
+from chalicelib.store.history import HistoryModel, new_event
+
+logger = Logger(service="hamta")
+
+REASONS = ("lost", "stolen")
+# A move that loses the log's head to another writer simply reads and tries again.
+ATTEMPTS = 5
+_REASON_FA = {"lost": "مفقودی", "stolen": "سرقت"}
+
+
+def refuse_if_blocked(caller: Caller, device: DeviceModel | None) -> None:
+    """The guard of every move: a blocked device's holder hears 409 device_blocked.
+    Anyone else goes on to the move's own answer for a device that is not theirs (404)."""
+    if device is not None and device.state == devices.BLOCKED and devices.in_cartable(caller, device):
+        raise HamtaError("device_blocked")
+
+
+def imeis_of(device: DeviceModel) -> list[str]:
+    return [device.imei] + ([device.imei2] if device.imei2 else [])
+
+
+def commit(
+    saves: list[tuple[DeviceModel | HistoryModel, object]],
+    entries: list[dict],
+    updates: list[tuple[DeviceModel, list, object]] = (),
+) -> None:
+    """Items (saves, and updates whose condition stands in for a version) and log entries
+    in one TransactWriteItems; devices.RaceLost if anything moved (the device, an IMEI,
+    the log's head) since it was read."""
+    try:
+        with transact_write() as tx:
+            for item, condition in saves:
+                tx.save(item, condition=condition)
+            for item, actions, condition in updates:
+                tx.update(item, actions=actions, condition=condition, add_version_condition=False)
+            enforcement_log.add_to(tx, entries)
+    except TransactWriteError as error:
+        reasons = getattr(error, "cancellation_reasons", None) or []
+        conflict = any(r is not None and r.code == "TransactionConflict" for r in reasons)
+        if transaction_condition_failed(error) or conflict:
+            raise devices.RaceLost() from None
+        raise
+
+
+def _event_condition():
+    return HistoryModel.event_key.does_not_exist()
+
+
+def block(caller: Caller, typed_imei: object, reason: object) -> dict:
+    """POST /devices/{imei}/block -> the device, status blocked."""
+    if reason not in REASONS:
+        raise HamtaError("invalid_request")
+    for _ in range(ATTEMPTS):
+        device = devices.find_own(caller, typed_imei)
+        if device.state == devices.BLOCKED:
+            return devices.render(device)  # a retry after a lost answer: already done
+        now = clock.now()
+        if device.state == devices.TRANSFER_PENDING:
+            # The sale's code dies with the block: no buyer can take a lost phone.
+            device.activation_code = device.prior_code or device.activation_code
+            device.prior_code = None
+            device.offer_expires_at = None
+        device.state = devices.BLOCKED
+        device.block_reason = str(reason)
+        device.blocked_from = caller.kind
+        event = new_event(device.imei, "blocked", now, msisdn=device.msisdn, detail=str(reason))
+        entries = [
+            {"imei": imei, "action": "block", "reason": reason, "at": now} for imei in imeis_of(device)
+        ]
+        try:
+            commit([(device, None), (event, _event_condition())], entries)
+        except devices.RaceLost:
+            continue
+        logger.info("device blocked", extra={"imei": device.imei, "reason": reason})
+        _tell_cartable(caller, device, block_text(device.imei, str(reason)))
+        return devices.render(device)
+    raise HamtaError("service_unavailable", retry_after=1)
+
+
+def needs_password(device: DeviceModel) -> bool:
+    """A device of a national-ID cartable, or blocked from one, is unblocked only from a
+    national-ID session with the password: a stolen SIM must not free a stolen phone."""
+    return bool(device.owner_nid) or device.blocked_from == NATIONAL_ID
+
+
+def unblock(caller: Caller, typed_imei: object, password: object = None) -> dict:
+    """DELETE /devices/{imei}/block -> the device, status active."""
+    device = devices.find_own(caller, typed_imei)
+    if device.state != devices.BLOCKED:
+        return devices.render(device)  # nothing to lift (a retry, or never blocked)
+    if needs_password(device) or caller.kind == NATIONAL_ID:
+        if caller.kind == SIM:
+            raise HamtaError("forbidden")
+        accounts.confirm_password(caller, password)
+    for _ in range(ATTEMPTS):
+        if device.state != devices.BLOCKED:
+            return devices.render(device)
+        now = clock.now()
+        reason = device.block_reason or "lost"
+        device.state = devices.ACTIVE
+        device.block_reason = None
+        device.blocked_from = None
+        event = new_event(device.imei, "unblocked", now, msisdn=device.msisdn, detail=reason)
+        entries = [
+            {"imei": imei, "action": "unblock", "reason": reason, "at": now}
+            for imei in imeis_of(device)
+        ]
+        try:
+            commit([(device, None), (event, _event_condition())], entries)
+        except devices.RaceLost:
+            device = devices.find_own(caller, typed_imei)
+            continue
+        logger.info("device unblocked", extra={"imei": device.imei})
+        _tell_cartable(caller, device, unblock_text(device.imei))
+        return devices.render(device)
+    raise HamtaError("service_unavailable", retry_after=1)
+
+
+def block_text(imei: str, reason: str) -> str:
+    return (
+        f"سامانه همتا\nدستگاه با شناسه {imei} به دلیل {_REASON_FA.get(reason, reason)} "
+        "مسدود شد و در شبکه‌های تلفن همراه کار نخواهد کرد.\n"
+        "اگر شما درخواست نکرده‌اید، به کارتابل خود مراجعه کنید."
+    )
+
+
+def unblock_text(imei: str) -> str:
+    return (
+        f"سامانه همتا\nدستگاه با شناسه {imei} رفع مسدودی شد.\n"
+        "اگر شما درخواست نکرده‌اید، به کارتابل خود مراجعه کنید."
+    )
+
+
+def cartable_active_sims(caller: Caller, device: DeviceModel) -> list[str]:
+    """The active SIMs of the cartable holding the device: a national-ID cartable's active
+    SIMs, or the live SIM of a SIM cartable."""
+    if device.owner_nid:
+        person = caller.person if caller.kind == NATIONAL_ID else accounts.get_person(device.owner_nid)
+        if person is not None:
+            return cartable_sims.active_numbers(person)
+    if device.msisdn:
+        sim = caller.sim if caller.kind == SIM and caller.msisdn == device.msisdn else None
+        sim = sim or sim_records.get_sim(device.msisdn)
+        if sim is not None and sim_records.is_live(sim) and int(sim.ownership) == int(device.ownership or -1):
+            return [device.msisdn]
+    return []
+
+
+def _tell_cartable(caller: Caller, device: DeviceModel, text: str) -> None:
+    for number in cartable_active_sims(caller, device):
+        try:
+            sms.send_sms(number, text)
+        except sms.SmsUnavailable:
+            logger.warning("block notice not sent", extra={"to": mask_msisdn(number)})

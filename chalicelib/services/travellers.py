@@ -1,0 +1,217 @@
+"""Traveller registration (ثبت مسافری): customs registers a traveller's phone.
+
+The passport is kept only as an HMAC with the server's secret (the quota item's key and a
+registration's `passport_hash`), never in clear. The device's registration, the traveller
+registration and the passport's quota are one transaction: the quota item is saved on the
+version read, so two offices registering one passport at once cannot both use its last
+slot, and a registered IMEI fails the whole move (409 already_registered).
+
+The activation code goes by SMS to the traveller's SIM after the commit. Should SNS refuse,
+nothing is lost: the registration stands and the SIM's own cartable shows the code in
+GET /travellers until the device is activated.
+"""
+from __future__ import annotations
+
+import re
+import secrets as random_source
+from datetime import date, datetime
+
+from aws_lambda_powertools import Logger
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib import clock, identifiers, secrets, settings, sms
+from chalicelib.errors import HamtaError
+from chalicelib.identifiers import mask_msisdn
+from chalicelib.services import cartable_sims, devices, models_table, registrar, sim_records
+from chalicelib.services.device_history import TEHRAN
+from chalicelib.services.sessions import SIM, Caller
+from chalicelib.store.base import transact_write, transaction_condition_failed
+from chalicelib.store.devices import DeviceModel
+from chalicelib.store.models_table import PhoneModelEntry
+from chalicelib.store.sims import SimModel
+from chalicelib.store.travellers import TravellerModel
+
+logger = Logger(service="hamta")
+
+YEAR_SECONDS = 365 * 24 * 3600
+ATTEMPTS = 3
+AWAITING, ACTIVATED = "awaiting_activation", "activated"
+# Passport numbers: letters and digits (Iran's are a letter and 8 digits; others vary).
+_PASSPORT = re.compile(r"[A-Z0-9]{5,20}", re.ASCII)
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+
+
+def parse_passport(value: object) -> str:
+    if not isinstance(value, str):
+        raise HamtaError("invalid_request")
+    text = identifiers.normalize_digits(value).upper()
+    if not _PASSPORT.fullmatch(text):
+        raise HamtaError("invalid_request")
+    return text
+
+
+def parse_entry_date(value: object) -> date:
+    if not isinstance(value, str):
+        raise HamtaError("invalid_request")
+    # Digits of the scripts API.md allows; the dashes are the date's own, not ignored here.
+    text = value.strip().translate(_DIGITS)
+    if not _ISO_DAY.fullmatch(text):
+        raise HamtaError("invalid_request")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise HamtaError("invalid_request") from None
+
+
+def today() -> date:
+    """The day in Iran, where the traveller entered."""
+    return datetime.fromtimestamp(clock.now(), tz=TEHRAN).date()
+
+
+def passport_key(passport: str) -> str:
+    return "passport#" + secrets.keyed_hash("passport", passport)
+
+
+def register(
+    office: str,
+    typed_passport: object,
+    typed_entry_date: object,
+    typed_msisdn: object,
+    typed_imei: object,
+    typed_imei2: object,
+    brand: object,
+    model: object,
+) -> dict:
+    """POST /customs/travellers -> {"registration_id"}."""
+    passport = parse_passport(typed_passport)
+    entry_date = parse_entry_date(typed_entry_date)
+    msisdn = identifiers.parse_msisdn(typed_msisdn)
+    imei = identifiers.parse_imei(typed_imei)
+    imei2 = identifiers.parse_imei(typed_imei2) if typed_imei2 is not None else None
+    brand, model = models_table.clean_name(brand), models_table.clean_name(model)
+    if imei2 == imei:
+        raise HamtaError("invalid_request")
+    now_day = today()
+    if entry_date > now_day or (now_day - entry_date).days > settings.TRAVELLER_WINDOW_DAYS:
+        raise HamtaError("registration_window_closed")
+    key = passport_key(passport)
+    for _ in range(ATTEMPTS):
+        quota, sim, tac = _read(key, msisdn, imei)
+        if tac is not None and ((tac.sim_slots == 1 and imei2) or (tac.sim_slots == 2 and not imei2)):
+            raise HamtaError("imei_count_mismatch")
+        now = clock.now()
+        recent = [t for t in (quota.times or []) if t > now - YEAR_SECONDS]
+        if len(recent) >= settings.TRAVELLER_DEVICES_PER_YEAR:
+            raise HamtaError("traveller_quota_used")
+        quota.times = recent + [now]
+        code = registrar.new_activation_code()
+        registration_id = "TR" + random_source.token_hex(6).upper()
+        registration = TravellerModel(
+            "reg#" + registration_id,
+            registration_id=registration_id,
+            msisdn=msisdn,
+            # A number the operator has not told us about will start at ownership 1.
+            ownership=int(sim.ownership) if sim is not None else 1,
+            registered_at=now,
+            imei=imei,
+            imei2=imei2,
+            brand=brand,
+            model=model,
+            entry_date=entry_date.isoformat(),
+            passport_hash=key.split("#", 1)[1],
+            office=office,
+        )
+        saves = registrar.registration_saves(imei, imei2, brand, model, "passenger", now, code)
+        saves += [(quota, None), (registration, TravellerModel.key.does_not_exist())]
+        try:
+            with transact_write() as tx:
+                for item, condition in saves:
+                    tx.save(item, condition=condition)
+        except TransactWriteError as error:
+            if not transaction_condition_failed(error):
+                raise
+            taken = [i for i in (imei, imei2) if i and DeviceModel.count(i, consistent_read=True)]
+            if taken:
+                raise HamtaError("already_registered") from None
+            continue  # another registration of this passport landed first: count again
+        logger.info("traveller registered", extra={"registration_id": registration_id, "office": office})
+        try:
+            sms.send_sms(msisdn, activation_text(imei, code))
+        except sms.SmsUnavailable:
+            logger.warning("traveller code not sent", extra={"to": mask_msisdn(msisdn)})
+        return {"registration_id": registration_id}
+    raise HamtaError("service_unavailable", retry_after=1)
+
+
+def _read(key: str, msisdn: str, imei: str) -> tuple[TravellerModel, SimModel | None, PhoneModelEntry | None]:
+    """The passport's quota item, the SIM's record and the TAC's row, in one BatchGetItem."""
+    travellers, sims, models = (
+        TravellerModel.Meta.table_name, SimModel.Meta.table_name, PhoneModelEntry.Meta.table_name,
+    )
+    request: dict = {
+        travellers: {"Keys": [{"key": {"S": key}}], "ConsistentRead": True},
+        sims: {"Keys": [{"msisdn": {"S": msisdn}}], "ConsistentRead": True},
+        models: {"Keys": [{"tac": {"S": models_table.tac_of(imei)}}]},
+    }
+    client = TravellerModel._get_connection().connection.client
+    quota, sim, tac = None, None, None
+    while request:
+        response = client.batch_get_item(RequestItems=request)
+        found = response.get("Responses", {})
+        for raw in found.get(travellers, []):
+            quota = TravellerModel.from_raw_data(raw)
+        for raw in found.get(sims, []):
+            sim = SimModel.from_raw_data(raw)
+        for raw in found.get(models, []):
+            tac = PhoneModelEntry.from_raw_data(raw)
+        request = response.get("UnprocessedKeys") or {}
+    return quota or TravellerModel(key, times=[]), sim, tac
+
+
+def activation_text(imei: str, code: str) -> str:
+    # The code is the message's one ASCII word (sms.py); the IMEI goes in Persian digits.
+    persian_imei = imei.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    return (
+        f"سامانه همتا\nگوشی مسافری با شناسه {persian_imei} ثبت شد.\nکد فعال سازی: {code}\n"
+        "با این کد، دستگاه را در «فعال سازی تلفن همراه» فعال کنید."
+    )
+
+
+def list_registrations(caller: Caller) -> list[dict]:
+    """GET /travellers: registrations whose SIM is the cartable's (in the ownership it has
+    there), newest first. Awaiting ones show their activation code: the SIM's holder is
+    whom the SMS was for."""
+    if caller.kind == SIM:
+        if caller.sim is None or not sim_records.is_live(caller.sim):
+            return []
+        wanted = {caller.msisdn: int(caller.ownership)}
+    else:
+        wanted = {n: e["ownership"] for n, e in cartable_sims.entries(caller.person).items()}
+    rows = []
+    for msisdn, ownership in wanted.items():
+        rows += [
+            r for r in TravellerModel.by_msisdn.query(msisdn, scan_index_forward=False)
+            if int(r.ownership or 1) == ownership
+        ]
+    rows.sort(key=lambda r: r.registered_at, reverse=True)
+    by_imei = {}
+    if rows:
+        by_imei = {d.imei: d for d in DeviceModel.batch_get(sorted({r.imei for r in rows}))}
+    shown = []
+    for row in rows:
+        device = by_imei.get(row.imei)
+        awaiting = device is not None and device.state == devices.UNCLAIMED
+        item = {
+            "registration_id": row.registration_id,
+            "imeis": [row.imei] + ([row.imei2] if row.imei2 else []),
+            "brand": row.brand,
+            "model": row.model,
+            "entry_date": row.entry_date,
+            "msisdn": row.msisdn,
+            "status": AWAITING if awaiting else ACTIVATED,
+        }
+        if awaiting:
+            item["activation_code"] = device.activation_code
+        shown.append(item)
+    return shown

@@ -1,0 +1,107 @@
+"""Races of the guide's menu against a real moto server: a block against a sale of one
+device, and two repairs claiming one new IMEI. Exactly one side wins, the log stays whole."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from chalicelib.errors import HamtaError
+from chalicelib.services import activation, blocking, devices, models_table, registrar, repair
+from chalicelib.services import sessions, sim_records, transfer
+from chalicelib.store import enforcement_log
+from chalicelib.store.devices import find_device
+from tests import ids
+from tests.servers import moto_server
+
+
+@pytest.fixture
+def server():
+    with moto_server() as url:
+        yield url
+
+
+def sim_caller(msisdn: str, national_id: str | None = None) -> sessions.Caller:
+    sim_records.operator_update(msisdn, national_id or ids.national_id(), "active", None)
+    sim = sim_records.ensure_sim(msisdn)
+    token, _ = sessions.open_session(sessions.SIM, msisdn=msisdn, ownership=int(sim.ownership))
+    return sessions.resolve(token)
+
+
+def race(moves):
+    """Run every move at once; return [(index, result or error code)]."""
+    barrier = threading.Barrier(len(moves))
+    results, faults = {}, []
+
+    def run(index, move):
+        barrier.wait()
+        try:
+            results[index] = move()
+        except HamtaError as error:
+            results[index] = error.code
+        except Exception as error:  # a fault is a failed test, never a silent loser
+            faults.append(error)
+
+    threads = [threading.Thread(target=run, args=(i, m)) for i, m in enumerate(moves)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not faults, faults
+    return [results[i] for i in range(len(moves))]
+
+
+def owned(caller, imei=None, imei2=None, brand="Apple", model="iPhone X"):
+    imei = imei or ids.imei()
+    code = registrar.register_device(imei, imei2, brand, model, "import")
+    activation.activate(caller, imei, code)
+    return imei
+
+
+@pytest.mark.parametrize("round_", range(4))
+def test_a_block_against_a_sale_one_wins(server, round_):
+    seller, buyer = sim_caller(ids.msisdn()), sim_caller(ids.msisdn())
+    imei = owned(seller)
+    code = transfer.offer(seller, imei)["activation_code"]
+
+    blocked, bought = race([
+        lambda: blocking.block(seller, imei, "stolen"),
+        lambda: activation.activate(buyer, imei, code),
+    ])
+
+    device = find_device(imei)
+    entries = enforcement_log.page(None)[0]
+    if isinstance(blocked, dict):
+        # The block landed first: the sale's code died with it.
+        assert bought == "not_found"
+        assert device.state == devices.BLOCKED and devices.in_cartable(seller, device)
+        assert [e["action"] for e in entries if e["imei"] == imei] == ["block"]
+    else:
+        # The sale landed first: the device left the seller, whose block finds nothing.
+        assert blocked == "not_found" and bought["msisdn"] == buyer.msisdn
+        assert device.state == devices.ACTIVE and devices.in_cartable(buyer, device)
+        assert [e for e in entries if e["imei"] == imei] == []
+
+
+def test_two_repairs_claiming_one_new_imei_one_wins(server):
+    models_table.put_model("35999901", "Apple", "iPhone X", 1)
+    first, second = sim_caller(ids.msisdn()), sim_caller(ids.msisdn())
+    one, two = owned(first), owned(second)
+    new = ids.luhn_complete("35999901" + "123456")
+
+    results = race([
+        lambda: repair.repair(first, one, new),
+        lambda: repair.repair(second, two, new),
+    ])
+
+    wins = [r for r in results if isinstance(r, dict)]
+    assert len(wins) == 1 and sorted(r for r in results if isinstance(r, str)) == ["imei_in_use"]
+    winner, loser_imei = (first, two) if isinstance(results[0], dict) else (second, one)
+    device = find_device(new)
+    assert devices.in_cartable(winner, device) and device.imei == new
+    # The loser's device is untouched; only the winner's old IMEI is replaced.
+    assert find_device(loser_imei).state == devices.ACTIVE
+    # (The emulator's tables outlive one test: look at these devices' entries only.)
+    entries = [e for e in enforcement_log.page(None)[0] if e["imei"] in (one, two)]
+    assert [(e["action"], e["reason"]) for e in entries] == [("block", "replaced")]
+    assert entries[0]["imei"] != loser_imei
