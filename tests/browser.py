@@ -18,6 +18,7 @@ from tests import ids
 from tests.test_local_run import OPERATOR, REGISTRAR, LocalRun
 
 PHONE = {"width": 360, "height": 740}
+CUSTOMS = "local-customs-key"
 
 
 def chromium_path() -> str | None:
@@ -43,7 +44,7 @@ class Site:
     the operator's and the registrar's side, and the SMS the emulated SNS received."""
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
-        self.local = LocalRun(env=env)
+        self.local = LocalRun("--customs-key", CUSTOMS, env=env)
         self.local.wait_for(lambda line: line == "ready")
         self.url = self.local.url
 
@@ -59,14 +60,31 @@ class Site:
         assert status_code == 200
 
     def registered_device(self, brand: str = "Apple", model: str = "iPhone 8",
-                          dual: bool = False) -> tuple[list[str], str]:
-        imeis = [ids.imei()] + ([ids.imei()] if dual else [])
+                          dual: bool = False, imeis: list[str] | None = None) -> tuple[list[str], str]:
+        imeis = imeis or [ids.imei()] + ([ids.imei()] if dual else [])
+        dual = len(imeis) == 2
         body = {"imei": imeis[0], "brand": brand, "model": model, "source": "import"}
         if dual:
             body["imei2"] = imeis[1]
         status, data = self.api("POST", "/registrar/devices", body, token=REGISTRAR)
         assert status == 201, data
         return imeis, data["activation_code"]
+
+    def phone_model(self, tac: str, brand: str, model: str, sim_slots: int = 1) -> None:
+        status, data = self.api("PUT", f"/registrar/models/{tac}",
+                                {"brand": brand, "model": model, "sim_slots": sim_slots}, token=REGISTRAR)
+        assert status == 200, data
+
+    def traveller(self, msisdn: str, brand: str = "Apple", model: str = "iPhone 15") -> str:
+        """A traveller's phone registered by customs today for `msisdn`; returns its IMEI."""
+        from datetime import date
+
+        imei = ids.imei()
+        body = {"passport": "L" + imei[-8:], "entry_date": date.today().isoformat(),
+                "msisdn": msisdn, "imei": imei, "brand": brand, "model": model}
+        status, data = self.api("POST", "/customs/travellers", body, token=CUSTOMS)
+        assert status == 201, data
+        return imei
 
     def texts(self, msisdn: str) -> list[str]:
         sms = requests.get(self.local.aws + "/moto-api/data.json", timeout=10).json().get("sns", {}).get("SMS", [])

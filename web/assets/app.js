@@ -711,16 +711,22 @@ function enterActivate(screen) {
 async function enterRepair(screen) {
   const form = $("#repair", screen);
   const select = $("#rep-device", form);
+  // The second IMEI's field is in the page only for a dual-IMEI phone.
+  const second = $("#rep-imei2-box", form);
+  const anchor = document.createComment("imei2");
+  second.replaceWith(anchor);
+  second.hidden = false;
   const dual = () => {
     const device = state.devices.find((d) => d.imeis[0] === select.value);
-    $("#rep-imei2-box", form).hidden = !device || device.imeis.length < 2;
+    if (device?.imeis.length > 1) anchor.after(second);
+    else second.remove();
   };
   select.addEventListener("change", dual);
   onSubmit(form, async () => {
     const imei = select.value;
     if (!imei) throw "دستگاهی برای ثبت تعمیر انتخاب نشده است.";
     const body = { new_imei: number(form, "new_imei") };
-    if (!$("#rep-imei2-box", form).hidden) body.new_imei2 = number(form, "new_imei2");
+    if (second.isConnected) body.new_imei2 = number(form, "new_imei2");
     const { device } = await call("POST", `/devices/${imeiPath(imei)}/repair`, body);
     state.selected = device.imeis[0];
     go("devices");
@@ -872,7 +878,8 @@ function enterTravellers(screen) {
     cell("شناسه دستگاه (IMEI)", (r.imeis || []).map((imei) => el("div", {}, num(imei)))),
     cell("مدل تلفن همراه", [r.brand, r.model].filter(Boolean).join(" ") || "—"),
     cell("تاریخ ورود", jalaliDate(`${r.entry_date}T12:00:00Z`)),
-    cell("وضعیت", r.status === "activated" ? "فعال شده" : "در انتظار فعال سازی")));
+    cell("وضعیت", r.status === "activated" ? "فعال شده" : el("div", {}, "در انتظار فعال سازی",
+      r.activation_code ? el("div", {}, "کد فعالسازی: ", num(r.activation_code)) : null))));
 }
 
 // ---- account -------------------------------------------------------------------------
