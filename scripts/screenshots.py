@@ -35,7 +35,12 @@ def main(argv: list[str] | None = None) -> int:
             browser = launch(playwright)
             page = browser.new_page(viewport=PHONE, locale="fa-IR", device_scale_factor=1)
             page.set_default_timeout(15_000)
-            walk(site, page, lambda name, **kw: page.screenshot(path=os.path.join(args.out, name), **kw))
+
+            def shot(name: str, **options: object) -> None:
+                page.mouse.move(0, 0)  # no hover left on a button from the last click
+                page.screenshot(path=os.path.join(args.out, name), **options)
+
+            walk(site, page, shot)
             browser.close()
     finally:
         site.stop()

@@ -484,7 +484,13 @@ function renderDevices() {
   renderPanel();
 }
 
-async function loadDevices() {
+/** Loads the cartable's devices; a toolbar button pressed meanwhile waits for it. */
+function loadDevices() {
+  state.loading = fetchDevices();
+  return state.loading;
+}
+
+async function fetchDevices() {
   const error = $("#devices-error");
   try {
     state.devices = (await call("GET", "/devices")).devices || [];
@@ -566,6 +572,7 @@ function needSelection() {
 
 async function offerForSale() {
   $("#devices-error").textContent = "";
+  await state.loading;
   const device = needSelection();
   if (!device) return;
   try {
