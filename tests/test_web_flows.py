@@ -626,3 +626,37 @@ def test_end_every_session_of_the_cartable(site, open_page):
     expect(page.get_by_role("status")).to_contain_text("همه نشستهای این کارتابل بسته شدند")
     expect(page.get_by_role("tab", name="ورود با شماره همراه")).to_be_visible()
     assert site.api("GET", "/me", token=token)[0] == 401
+
+
+def test_the_back_button_returns_to_the_screen_before_and_the_skip_link_keeps_the_form(site, open_page):
+    page = open_page()
+    page.get_by_label("شماره تلفن همراه").fill("۰۹۱۲")
+    page.get_by_role("link", name="پرش به محتوای اصلی").focus()  # a keyboard user's first Tab
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+    expect(page.get_by_label("شماره تلفن همراه")).to_have_value("۰۹۱۲")
+    page.get_by_role("button", name="استعلام اصالت دستگاه").click()
+    expect(page.get_by_role("heading", name="استعلام اصالت دستگاه")).to_be_focused()
+    page.go_back()
+    expect(page.get_by_role("heading", name="ورود به سامانه")).to_be_visible()
+
+
+def test_a_national_id_cartable_chooses_the_sim_a_phone_goes_on(site, open_page):
+    page = open_page()
+    first, national_id = new_nid_cartable(page, site)
+    second = ids.msisdn()
+    site.operator_sim(second, national_id)
+    page.get_by_role("button", name="مدیریت سیم کارتها").click()
+    page.get_by_label("شماره سیم کارت جدید").fill(second)
+    page.get_by_role("button", name="ارسال کد تأیید").click()
+    page.get_by_label("کد تأیید پیامک شده").fill(secret_in(site.next_sms(second, 0)))
+    page.get_by_role("button", name="افزودن سیم کارت").click()
+    expect(page.get_by_role("row")).to_have_count(3)
+
+    imeis, code = site.registered_device("Nokia", "G42")
+    page.get_by_role("button", name="فعال سازی تلفن همراه").click()
+    page.get_by_label("سیم کارت").select_option(second)
+    page.get_by_label("شناسه دستگاه (IMEI)").fill(imeis[0])
+    page.get_by_label("کد فعالسازی").fill(code)
+    page.get_by_role("button", name="فعال سازی دستگاه").click()
+    expect(device_rows(page).first).to_contain_text(persian(second[:4]) + "-***" + persian(second[7:]))

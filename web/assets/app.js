@@ -237,7 +237,8 @@ function show(requested, focus = Boolean(requested)) {
   if (session?.must_change_password) name = "mustchange";
   else if (!session && !PUBLIC.has(name)) name = "login";
   else if (session && (name === "login" || name === "forgot" || name === "mustchange")) name = "devices";
-  if (location.hash !== `#/${name}` && requested) history.replaceState(null, "", `#/${name}`);
+  // The address always names the screen shown, so that back and reload return to it.
+  if (location.hash !== `#/${name}`) history.replaceState(null, "", `#/${name}`);
   state.stopCountdown?.();
   $("#notice").textContent = "";
   const screen = $("#screen");
@@ -961,5 +962,12 @@ const SCREENS = {
 
 loadSession();
 whenSessionLost(() => signedOut("نشست شما به پایان رسیده است. دوباره وارد شوید."));
-window.addEventListener("hashchange", () => show(screenFromHash()));
+// Screens are "#/name". The skip link moves the focus without a history entry of its own.
+window.addEventListener("hashchange", () => {
+  if (!location.hash || location.hash.startsWith("#/")) show(screenFromHash());
+});
+$(".skip").addEventListener("click", (event) => {
+  event.preventDefault();
+  $("#main").focus();
+});
 show(screenFromHash(), false);
