@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/import_time.py
 	$(BIN)/python bench/auth_calls.py
 	$(BIN)/python bench/device_calls.py
+	$(BIN)/python bench/menu_calls.py
 	$(BIN)/python bench/expiry.py --sims 10000 --expired 1000
 	$(BIN)/python bench/page_weight.py
 

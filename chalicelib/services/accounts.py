@@ -168,12 +168,19 @@ def change_password(caller: Caller, old_password: str, new_password: str) -> Non
     raise HamtaError("internal_error")
 
 
-def confirm_password(caller: Caller, password: object) -> None:
+_UNREAD = object()
+
+
+def confirm_password(caller: Caller, password: object, counter: object = _UNREAD) -> None:
     """The national-ID cartable's password re-entered for a sensitive act (unblocking a
     device): wrong ones count toward the login lock like failed logins, and a locked ID
-    answers 429 whatever was typed."""
+    answers 429 whatever was typed. `counter`: the "login#<nid>" item (or None) if the
+    caller read it already."""
     key = _login_key(caller.national_id)
-    counter = limits.check_lock(key)
+    if counter is _UNREAD:
+        counter = limits.check_lock(key)
+    else:
+        limits.raise_if_locked(counter)  # type: ignore[arg-type]
     if not isinstance(password, str) or not password:
         raise HamtaError("invalid_credentials")  # nothing typed: no guess to count
     _check_length(password)

@@ -14,15 +14,22 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib import clock, sms
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib import clock, identifiers, sms
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_msisdn
 from chalicelib.services import accounts, cartable_sims, devices, sim_records
 from chalicelib.services.sessions import NATIONAL_ID, SIM, Caller
 from chalicelib.store import enforcement_log
 from chalicelib.store.base import transact_write, transaction_condition_failed
-from chalicelib.store.devices import DeviceModel
+from chalicelib.store.batch_read import read_together
+from chalicelib.store.challenges import CounterItem
+from chalicelib.store.devices import DeviceModel, find_device
+from chalicelib.store.enforcement_log import LogEntryModel
 from chalicelib.store.history import HistoryModel, new_event
+from chalicelib.store.sims import SimModel
 
 logger = Logger(service="hamta")
 
@@ -43,10 +50,47 @@ def imeis_of(device: DeviceModel) -> list[str]:
     return [device.imei] + ([device.imei2] if device.imei2 else [])
 
 
+@dataclass
+class Reading:
+    """What a move of the menu read, in one BatchGetItem: the device, the log's head, a
+    national-ID cartable's SIM records and whatever else the move asked for."""
+
+    device: DeviceModel | None
+    head: LogEntryModel | None
+    sims: dict[str, SimModel] = field(default_factory=dict)
+    extra: dict[Any, list] = field(default_factory=dict)
+
+
+def read_for_move(caller: Caller, imei: str, extra: list[tuple[Any, list]] = ()) -> Reading:
+    """The device an IMEI names (a second IMEI's alias costs one more GetItem), the log's
+    head and a national-ID session's SIMs, plus `extra` [(model, keys)], all in one call."""
+    wanted: list[tuple[Any, list]] = [
+        (DeviceModel, [imei]), (LogEntryModel, [enforcement_log.HEAD_KEY]), *extra,
+    ]
+    if caller.kind == NATIONAL_ID and caller.person is not None:
+        wanted.append((SimModel, sorted(cartable_sims.entries(caller.person))))
+    found = read_together(wanted)
+    items = found.get(DeviceModel) or [None]
+    device = items[0]
+    if device is not None and device.main_imei:
+        device = find_device(device.main_imei)
+    heads = found.get(LogEntryModel) or [None]
+    sims = {sim.msisdn: sim for sim in found.get(SimModel, [])}
+    return Reading(device, heads[0], sims, {model: found.get(model, []) for model, _ in extra})
+
+
+def own(caller: Caller, device: DeviceModel | None) -> DeviceModel:
+    """The caller's device, or 404 exactly like an IMEI nobody registered."""
+    if device is None or not devices.in_cartable(caller, device):
+        raise HamtaError("not_found")
+    return device
+
+
 def commit(
     saves: list[tuple[DeviceModel | HistoryModel, object]],
     entries: list[dict],
     updates: list[tuple[DeviceModel, list, object]] = (),
+    head: Any = enforcement_log._UNREAD,
 ) -> None:
     """Items (saves, and updates whose condition stands in for a version) and log entries
     in one TransactWriteItems; devices.RaceLost if anything moved (the device, an IMEI,
@@ -57,7 +101,7 @@ def commit(
                 tx.save(item, condition=condition)
             for item, actions, condition in updates:
                 tx.update(item, actions=actions, condition=condition, add_version_condition=False)
-            enforcement_log.add_to(tx, entries)
+            enforcement_log.add_to(tx, entries, head=head)
     except TransactWriteError as error:
         reasons = getattr(error, "cancellation_reasons", None) or []
         conflict = any(r is not None and r.code == "TransactionConflict" for r in reasons)
@@ -72,10 +116,12 @@ def _event_condition():
 
 def block(caller: Caller, typed_imei: object, reason: object) -> dict:
     """POST /devices/{imei}/block -> the device, status blocked."""
+    imei = identifiers.parse_imei(typed_imei)
     if reason not in REASONS:
         raise HamtaError("invalid_request")
     for _ in range(ATTEMPTS):
-        device = devices.find_own(caller, typed_imei)
+        reading = read_for_move(caller, imei)
+        device = own(caller, reading.device)
         if device.state == devices.BLOCKED:
             return devices.render(device)  # a retry after a lost answer: already done
         now = clock.now()
@@ -92,11 +138,11 @@ def block(caller: Caller, typed_imei: object, reason: object) -> dict:
             {"imei": imei, "action": "block", "reason": reason, "at": now} for imei in imeis_of(device)
         ]
         try:
-            commit([(device, None), (event, _event_condition())], entries)
+            commit([(device, None), (event, _event_condition())], entries, head=reading.head)
         except devices.RaceLost:
             continue
         logger.info("device blocked", extra={"imei": device.imei, "reason": reason})
-        _tell_cartable(caller, device, block_text(device.imei, str(reason)))
+        _tell_cartable(caller, device, reading.sims, block_text(device.imei, str(reason)))
         return devices.render(device)
     raise HamtaError("service_unavailable", retry_after=1)
 
@@ -109,16 +155,22 @@ def needs_password(device: DeviceModel) -> bool:
 
 def unblock(caller: Caller, typed_imei: object, password: object = None) -> dict:
     """DELETE /devices/{imei}/block -> the device, status active."""
-    device = devices.find_own(caller, typed_imei)
-    if device.state != devices.BLOCKED:
-        return devices.render(device)  # nothing to lift (a retry, or never blocked)
-    if needs_password(device) or caller.kind == NATIONAL_ID:
-        if caller.kind == SIM:
-            raise HamtaError("forbidden")
-        accounts.confirm_password(caller, password)
+    imei = identifiers.parse_imei(typed_imei)
+    # A national-ID session re-enters its password: its login counter comes with the read.
+    counter_key = f"login#{caller.national_id}" if caller.kind == NATIONAL_ID else None
+    extra = [(CounterItem, [counter_key])] if counter_key else []
+    checked = False
     for _ in range(ATTEMPTS):
+        reading = read_for_move(caller, imei, extra)
+        device = own(caller, reading.device)
         if device.state != devices.BLOCKED:
-            return devices.render(device)
+            return devices.render(device)  # nothing to lift (a retry, or never blocked)
+        if not checked and (needs_password(device) or caller.kind == NATIONAL_ID):
+            if caller.kind == SIM:
+                raise HamtaError("forbidden")
+            counters = reading.extra.get(CounterItem) or [None]
+            accounts.confirm_password(caller, password, counter=counters[0])
+        checked = True
         now = clock.now()
         reason = device.block_reason or "lost"
         device.state = devices.ACTIVE
@@ -130,12 +182,11 @@ def unblock(caller: Caller, typed_imei: object, password: object = None) -> dict
             for imei in imeis_of(device)
         ]
         try:
-            commit([(device, None), (event, _event_condition())], entries)
+            commit([(device, None), (event, _event_condition())], entries, head=reading.head)
         except devices.RaceLost:
-            device = devices.find_own(caller, typed_imei)
             continue
         logger.info("device unblocked", extra={"imei": device.imei})
-        _tell_cartable(caller, device, unblock_text(device.imei))
+        _tell_cartable(caller, device, reading.sims, unblock_text(device.imei))
         return devices.render(device)
     raise HamtaError("service_unavailable", retry_after=1)
 
@@ -155,11 +206,13 @@ def unblock_text(imei: str) -> str:
     )
 
 
-def cartable_active_sims(caller: Caller, device: DeviceModel) -> list[str]:
+def cartable_active_sims(caller: Caller, device: DeviceModel, sims: dict[str, SimModel]) -> list[str]:
     """The active SIMs of the cartable holding the device: a national-ID cartable's active
-    SIMs, or the live SIM of a SIM cartable."""
+    SIMs, or the live SIM of a SIM cartable. `sims`: a national-ID session's SIM records."""
     if device.owner_nid:
-        person = caller.person if caller.kind == NATIONAL_ID else accounts.get_person(device.owner_nid)
+        if caller.kind == NATIONAL_ID and caller.person is not None:
+            return cartable_sims.active_numbers(caller.person, sims)
+        person = accounts.get_person(device.owner_nid)
         if person is not None:
             return cartable_sims.active_numbers(person)
     if device.msisdn:
@@ -170,8 +223,8 @@ def cartable_active_sims(caller: Caller, device: DeviceModel) -> list[str]:
     return []
 
 
-def _tell_cartable(caller: Caller, device: DeviceModel, text: str) -> None:
-    for number in cartable_active_sims(caller, device):
+def _tell_cartable(caller: Caller, device: DeviceModel, sims: dict[str, SimModel], text: str) -> None:
+    for number in cartable_active_sims(caller, device, sims):
         try:
             sms.send_sms(number, text)
         except sms.SmsUnavailable:

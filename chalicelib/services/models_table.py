@@ -62,15 +62,6 @@ def describe(imei: str) -> dict | None:
     return {"brand": entry.brand, "model": entry.model, "sim_slots": int(entry.sim_slots)}
 
 
-def describe_many(imeis: list[str]) -> dict[str, dict]:
-    """{tac: {"brand", "model", "sim_slots"}} for the IMEIs' TACs the table knows (one call)."""
-    tacs = sorted({tac_of(imei) for imei in imeis})
-    return {
-        entry.tac: {"brand": entry.brand, "model": entry.model, "sim_slots": int(entry.sim_slots)}
-        for entry in PhoneModelEntry.batch_get(tacs)
-    }
-
-
 def fill_registration(
     imei: str, imei2: str | None, brand: str | None, model: str | None
 ) -> tuple[str | None, str | None]:

@@ -19,6 +19,7 @@ from chalicelib.errors import HamtaError
 from chalicelib.services import blocking, devices, models_table
 from chalicelib.services.sessions import Caller
 from chalicelib.store.devices import DeviceModel, find_device
+from chalicelib.store.models_table import PhoneModelEntry
 from chalicelib.store.history import HistoryModel, new_event
 
 logger = Logger(service="hamta")
@@ -64,26 +65,30 @@ def history_items(device: DeviceModel) -> list[HistoryModel]:
 
 def repair(caller: Caller, typed_imei: object, typed_new: object, typed_new2: object = None) -> dict:
     """POST /devices/{imei}/repair -> the device under its new IMEI(s)."""
+    imei = identifiers.parse_imei(typed_imei)
     new = identifiers.parse_imei(typed_new)
     new2 = identifiers.parse_imei(typed_new2) if typed_new2 is not None else None
+    fresh = [new] + ([new2] if new2 else [])
+    tacs = sorted({models_table.tac_of(i) for i in fresh})
     for _ in range(ATTEMPTS):
-        device = devices.find_own(caller, typed_imei)
+        # The device, the log's head and the new IMEIs' model rows in one call.
+        reading = blocking.read_for_move(caller, imei, [(PhoneModelEntry, tacs)])
+        device = blocking.own(caller, reading.device)
         if device.state == devices.BLOCKED:
             raise HamtaError("device_blocked")
         old = blocking.imeis_of(device)
-        fresh = [new] + ([new2] if new2 else [])
         if bool(device.imei2) != bool(new2) or new == new2:
             raise HamtaError("invalid_request")  # a dual-IMEI phone needs both new IMEIs
-        rows = models_table.describe_many(fresh)  # one BatchGetItem for their TACs
-        for imei in fresh:
-            known = rows.get(models_table.tac_of(imei))
-            if known is None or (known["brand"], known["model"]) != (device.brand, device.model):
+        rows = {row.tac: row for row in reading.extra.get(PhoneModelEntry, [])}
+        for typed in fresh:
+            known = rows.get(models_table.tac_of(typed))
+            if known is None or (known.brand, known.model) != (device.brand, device.model):
                 raise HamtaError("model_mismatch")
         if any(imei in old for imei in fresh):
             raise HamtaError("imei_in_use")
         # Whether a new IMEI is taken is the transaction's condition, asked only if it fails.
         try:
-            moved = _commit(device, new, new2)
+            moved = _commit(device, new, new2, reading.head)
         except devices.RaceLost:
             if any(DeviceModel.count(imei, consistent_read=True) for imei in fresh):
                 raise HamtaError("imei_in_use") from None
@@ -93,7 +98,7 @@ def repair(caller: Caller, typed_imei: object, typed_new: object, typed_new2: ob
     raise HamtaError("service_unavailable", retry_after=1)
 
 
-def _commit(device: DeviceModel, new: str, new2: str | None) -> DeviceModel:
+def _commit(device: DeviceModel, new: str, new2: str | None, head) -> DeviceModel:
     now = clock.now()
     old = blocking.imeis_of(device)
     moved = DeviceModel(new, imei2=new2, **{name: getattr(device, name) for name in _CARRIED})
@@ -124,5 +129,5 @@ def _commit(device: DeviceModel, new: str, new2: str | None) -> DeviceModel:
     saves.append((new_event(new, "repaired", now, msisdn=device.msisdn, detail=detail),
                   HistoryModel.event_key.does_not_exist()))
     entries = [{"imei": imei, "action": "block", "reason": REPLACED, "at": now} for imei in old]
-    blocking.commit(saves, entries, updates)
+    blocking.commit(saves, entries, updates, head=head)
     return moved

@@ -26,6 +26,7 @@ from chalicelib.services import cartable_sims, devices, models_table, registrar,
 from chalicelib.services.device_history import TEHRAN
 from chalicelib.services.sessions import SIM, Caller
 from chalicelib.store.base import transact_write, transaction_condition_failed
+from chalicelib.store.batch_read import read_together
 from chalicelib.store.devices import DeviceModel
 from chalicelib.store.models_table import PhoneModelEntry
 from chalicelib.store.sims import SimModel
@@ -146,26 +147,12 @@ def register(
 
 def _read(key: str, msisdn: str, imei: str) -> tuple[TravellerModel, SimModel | None, PhoneModelEntry | None]:
     """The passport's quota item, the SIM's record and the TAC's row, in one BatchGetItem."""
-    travellers, sims, models = (
-        TravellerModel.Meta.table_name, SimModel.Meta.table_name, PhoneModelEntry.Meta.table_name,
-    )
-    request: dict = {
-        travellers: {"Keys": [{"key": {"S": key}}], "ConsistentRead": True},
-        sims: {"Keys": [{"msisdn": {"S": msisdn}}], "ConsistentRead": True},
-        models: {"Keys": [{"tac": {"S": models_table.tac_of(imei)}}]},
-    }
-    client = TravellerModel._get_connection().connection.client
-    quota, sim, tac = None, None, None
-    while request:
-        response = client.batch_get_item(RequestItems=request)
-        found = response.get("Responses", {})
-        for raw in found.get(travellers, []):
-            quota = TravellerModel.from_raw_data(raw)
-        for raw in found.get(sims, []):
-            sim = SimModel.from_raw_data(raw)
-        for raw in found.get(models, []):
-            tac = PhoneModelEntry.from_raw_data(raw)
-        request = response.get("UnprocessedKeys") or {}
+    found = read_together([
+        (TravellerModel, [key]), (SimModel, [msisdn]), (PhoneModelEntry, [models_table.tac_of(imei)]),
+    ])
+    quota = (found.get(TravellerModel) or [None])[0]
+    sim = (found.get(SimModel) or [None])[0]
+    tac = (found.get(PhoneModelEntry) or [None])[0]
     return quota or TravellerModel(key, times=[]), sim, tac
 
 

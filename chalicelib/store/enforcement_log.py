@@ -58,13 +58,19 @@ def _read_head() -> LogEntryModel | None:
         return None
 
 
-def add_to(transaction, entries: list[dict]) -> None:
+HEAD_KEY = (HEAD_BUCKET, HEAD_SEQ)  # for a caller that reads the head with its own items
+_UNREAD = object()
+
+
+def add_to(transaction, entries: list[dict], *, head=_UNREAD) -> None:
     """Add the puts of `entries` (dicts with imei, msisdn?, action, reason, at) to an open
     PynamoDB TransactWrite, after the log's current head, conditioned so that two writers
     cannot take the same sequence numbers (the loser's transaction fails on its condition
     and the caller retries the whole move). At most ~90 entries a call (transaction limit).
 
     Call it once per transaction: the head item can appear in a transaction only once.
+    `head`: the head item (or None: there is none yet) if the caller already read it
+    (HEAD_KEY, strongly consistent) with its other items, which saves the GetItem.
     """
     if not entries:
         return
@@ -73,7 +79,7 @@ def add_to(transaction, entries: list[dict]) -> None:
     for entry in entries:
         if entry["action"] not in ACTIONS or entry["reason"] not in REASONS:
             raise ValueError(f"not a log entry: {entry!r}")
-    current = _read_head()
+    current = _read_head() if head is _UNREAD else head
     last = int(current.head) if current is not None and current.head is not None else 0
     for offset, entry in enumerate(entries, start=1):
         seq = last + offset
