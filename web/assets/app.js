@@ -165,7 +165,12 @@ class Captcha {
     this.refresh();
   }
 
-  async refresh(focus = false) {
+  refresh(focus = false) {
+    this.pending = this.load(focus);
+    return this.pending;
+  }
+
+  async load(focus) {
     clearTimeout(this.timer);
     this.input.value = "";
     if (!this.input.isConnected && this.id) return;
@@ -185,7 +190,9 @@ class Captcha {
     if (focus) this.input.focus();
   }
 
-  answer() {
+  /** The captcha's id and the typed answer; waits for a picture still on its way. */
+  async answer() {
+    await this.pending;
     return { captcha_id: this.id || "", captcha_answer: normaliseNumber(this.input.value) };
   }
 }
@@ -329,7 +336,7 @@ function simLoginStep(panel) {
   onSubmit(form, async () => {
     let data;
     try {
-      data = await call("POST", "/auth/otp", { msisdn: number(form, "msisdn"), ...captcha.answer() });
+      data = await call("POST", "/auth/otp", { msisdn: number(form, "msisdn"), ...(await captcha.answer()) });
     } catch (error) {
       captcha.refresh(); // a captcha is single use
       throw error;
@@ -379,7 +386,7 @@ function simCodeStep(panel, sent) {
   $("#otp-resend", form).addEventListener("click", async () => {
     clearError(form);
     try {
-      const data = await call("POST", "/auth/otp", { msisdn: state.otpMsisdn, ...(captcha?.answer() || {}) });
+      const data = await call("POST", "/auth/otp", { msisdn: state.otpMsisdn, ...(captcha ? await captcha.answer() : {}) });
       sentTo(data);
       countdown(data.resend_in ?? 120);
       form.elements.code.value = "";
@@ -403,7 +410,7 @@ function nidLoginStep(panel) {
     let data;
     try {
       data = await call("POST", "/auth/login", {
-        national_id: number(form, "national_id"), password: form.elements.password.value, ...captcha.answer(),
+        national_id: number(form, "national_id"), password: form.elements.password.value, ...(await captcha.answer()),
       });
     } catch (error) {
       captcha.refresh();
