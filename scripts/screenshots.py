@@ -87,6 +87,9 @@ def walk(site: Site, page, shot) -> None:  # type: ignore[no-untyped-def]
     expect(page.locator("#device-table tbody tr")).to_have_count(3)
     page.evaluate("document.getElementById('notice').textContent = ''")
     shot("03-devices.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    shot("09-desktop.png")
+    page.set_viewport_size(PHONE)
 
     page.get_by_role("button", name="افزودن دستگاه").click()
     dialog = page.get_by_role("dialog")
