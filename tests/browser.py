@@ -90,7 +90,7 @@ class Site:
         sms = requests.get(self.local.aws + "/moto-api/data.json", timeout=10).json().get("sns", {}).get("SMS", [])
         return [m["message"] for m in sms if m["phone_number"] == "+98" + msisdn[1:]]
 
-    def next_sms(self, msisdn: str, seen: int, timeout: float = 10) -> str:
+    def next_sms(self, msisdn: str, seen: int, timeout: float = 20) -> str:
         """The SMS after the first `seen` ones to this SIM, waiting for it to arrive."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
