@@ -11,11 +11,11 @@ its failure is logged, not raised: a stolen phone's block must never wait on SNS
 """
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
-from pynamodb.exceptions import TransactWriteError
-
 from dataclasses import dataclass, field
 from typing import Any
+
+from aws_lambda_powertools import Logger
+from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import clock, identifiers, sms
 from chalicelib.errors import HamtaError
@@ -90,7 +90,7 @@ def commit(
     saves: list[tuple[DeviceModel | HistoryModel, object]],
     entries: list[dict],
     updates: list[tuple[DeviceModel, list, object]] = (),
-    head: Any = enforcement_log._UNREAD,
+    head: Any = enforcement_log.UNREAD,
 ) -> None:
     """Items (saves, and updates whose condition stands in for a version) and log entries
     in one TransactWriteItems; devices.RaceLost if anything moved (the device, an IMEI,

@@ -59,10 +59,10 @@ def _read_head() -> LogEntryModel | None:
 
 
 HEAD_KEY = (HEAD_BUCKET, HEAD_SEQ)  # for a caller that reads the head with its own items
-_UNREAD = object()
+UNREAD = object()  # add_to's `head` when the caller did not read it
 
 
-def add_to(transaction, entries: list[dict], *, head=_UNREAD) -> None:
+def add_to(transaction, entries: list[dict], *, head=UNREAD) -> None:
     """Add the puts of `entries` (dicts with imei, msisdn?, action, reason, at) to an open
     PynamoDB TransactWrite, after the log's current head, conditioned so that two writers
     cannot take the same sequence numbers (the loser's transaction fails on its condition
@@ -79,7 +79,7 @@ def add_to(transaction, entries: list[dict], *, head=_UNREAD) -> None:
     for entry in entries:
         if entry["action"] not in ACTIONS or entry["reason"] not in REASONS:
             raise ValueError(f"not a log entry: {entry!r}")
-    current = _read_head() if head is _UNREAD else head
+    current = _read_head() if head is UNREAD else head
     last = int(current.head) if current is not None and current.head is not None else 0
     for offset, entry in enumerate(entries, start=1):
         seq = last + offset
