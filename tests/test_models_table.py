@@ -108,3 +108,13 @@ def test_the_inquiry_names_an_unregistered_imeis_model_from_its_tac(api):
     }
     other = tac_imei("11112222")
     assert api.get(f"/imei/{other}")[1] == {"imei": other, "status": "not_registered"}
+
+
+def test_a_device_registered_without_names_is_named_by_its_tac_later(api):
+    imei = tac_imei("35123465")
+    assert register(api, {"imei": imei, "source": "manufacture"})[0] == 201
+    assert "brand" not in api.get(f"/imei/{imei}")[1]
+    put_model(api, "35123465", brand="Nokia", model="105", sim_slots=1)
+    answer = api.get(f"/imei/{imei}")[1]
+    assert (answer["status"], answer["brand"], answer["model"], answer["source"]) == (
+        "registered", "Nokia", "105", "manufacture")

@@ -23,6 +23,16 @@ def customs(api):
     return api
 
 
+@pytest.fixture(autouse=True)
+def _noon_utc():
+    """Noon UTC, when Iran's day and UTC's are the same date: the tests do not depend on
+    the hour they run at (the day boundaries have their own test)."""
+    from datetime import datetime, timezone
+
+    now = datetime.fromtimestamp(clock.now(), tz=timezone.utc)
+    clock.advance(now.replace(hour=12, minute=0, second=0).timestamp() - clock.now())
+
+
 def today() -> date:
     return travellers.today()
 
@@ -206,3 +216,16 @@ def test_a_national_id_cartable_sees_its_sims_registrations_and_a_new_holder_doe
     _, _, stranger = flows.new_sim_cartable(api)
     assert api.get("/travellers", token=stranger)[1]["registrations"] == []
     assert api.get("/travellers")[0] == 401
+
+
+def test_the_window_takes_a_day_of_iran_or_of_utc(customs):
+    from datetime import datetime, timezone
+
+    # 22:00 UTC is already the next day in Tehran (UTC+03:30).
+    clock.advance(datetime(2026, 3, 10, 22, 0, tzinfo=timezone.utc).timestamp() - clock.now())
+    for entry in ("2026-03-11", "2026-03-10", "2026-02-08"):  # Iran's today, UTC's, 30 UTC days back
+        assert register(customs, body(ids.msisdn(), passport=f"Z{entry.replace('-', '')}",
+                                      entry=date.fromisoformat(entry)))[0] == 201, entry
+    for entry in ("2026-03-12", "2026-02-07"):
+        status, data, _ = register(customs, body(ids.msisdn(), entry=date.fromisoformat(entry)))
+        assert (status, data["error"]["code"]) == (409, "registration_window_closed"), entry

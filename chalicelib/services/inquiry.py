@@ -23,6 +23,8 @@ def inquire(typed_imei: object, client_address: str) -> dict:
         answer["brand"] = device.brand
     if device.model:
         answer["model"] = device.model
+    if not (device.brand or device.model):
+        answer.update(_tac_names(imei))  # registered without names: the TAC may know them
     if device.source:
         answer["source"] = device.source
     return answer

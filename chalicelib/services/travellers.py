@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import secrets as random_source
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import TransactWriteError
@@ -70,6 +70,19 @@ def today() -> date:
     return datetime.fromtimestamp(clock.now(), tz=TEHRAN).date()
 
 
+def utc_today() -> date:
+    return datetime.fromtimestamp(clock.now(), tz=timezone.utc).date()
+
+
+def window_open(entry_date: date) -> bool:
+    """Not in the future and within TRAVELLER_WINDOW_DAYS. Tehran runs 3½ hours ahead of
+    UTC: a date is in the future only once it is past Iran's day, and too old only once it
+    is past the window by UTC's day, so a form filled in either calendar day is accepted."""
+    if entry_date > today():
+        return False
+    return (utc_today() - entry_date).days <= settings.TRAVELLER_WINDOW_DAYS
+
+
 def passport_key(passport: str) -> str:
     return "passport#" + secrets.keyed_hash("passport", passport)
 
@@ -93,8 +106,7 @@ def register(
     brand, model = models_table.clean_name(brand), models_table.clean_name(model)
     if imei2 == imei:
         raise HamtaError("invalid_request")
-    now_day = today()
-    if entry_date > now_day or (now_day - entry_date).days > settings.TRAVELLER_WINDOW_DAYS:
+    if not window_open(entry_date):
         raise HamtaError("registration_window_closed")
     key = passport_key(passport)
     for _ in range(ATTEMPTS):
