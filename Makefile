@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit bench package fuzz clean
+.PHONY: run test unit bench package fuzz chromium screenshots clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +17,23 @@ run: $(STAMP)
 
 # Everything CI checks: the deployable template, the API fuzzed against its document, then
 # the tests. pytest runs last so that its summary is the closing line CI reads.
-test: package fuzz
+test: chromium package fuzz
 	$(BIN)/python -m pytest -q
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The web page's browser tests drive Debian's Chromium (Playwright cannot download one here).
+# As root it is installed when missing; otherwise those tests skip and say why.
+chromium:
+	@if [ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	else echo "chromium is not installed: the browser tests will be skipped"; fi
+
+# docs/screenshots/: the main screens at a phone's width, taken from a local run.
+screenshots: $(STAMP) chromium
+	$(BIN)/python scripts/screenshots.py
 
 # `chalice package` for prod with the tables merged in, then cfn-lint over the result.
 package: $(STAMP)
@@ -39,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/menu_calls.py
 	$(BIN)/python bench/forgot_timing.py
 	$(BIN)/python bench/expiry.py --sims 10000 --expired 1000
+	$(BIN)/python bench/page_weight.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build

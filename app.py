@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalice import Chalice, Rate
 
 from chalicelib import settings
-from chalicelib.routes import auth, devices, inquiry, menu, partners, registry, sims, ussd
+from chalicelib.routes import auth, devices, inquiry, menu, page, partners, registry, sims, ussd
 from chalicelib.routes import enforcement as enforcement_routes
 
 settings.check_startup()
@@ -12,7 +12,7 @@ settings.check_startup()
 app = Chalice(app_name="hamta")
 app.api.cors = True
 
-for area in (auth, sims, devices, partners, inquiry, menu, registry, ussd):
+for area in (auth, sims, devices, partners, inquiry, menu, registry, ussd, page):
     app.register_blueprint(area.bp)
 app.register_blueprint(enforcement_routes.bp)
 

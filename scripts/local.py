@@ -379,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
         base_url = f"http://127.0.0.1:{args.port}"
         wait_until_answering(base_url + "/me")  # 401: answers, and no limit counts it
         say(f"API:      {base_url}  (stage local)")
+        say(f"Web page: {base_url}/  (open it in a browser)")
         say(f"AWS:      {endpoint}  (SMS: {endpoint}/moto-api/data.json)")
         say(f"operator key:  {operator_key}")
         say(f"registrar key: {registrar_key}")

@@ -11,8 +11,10 @@
    read-only), so without them every cold start compiles our modules again
    (bench/import_time.py). They are made in the zip only, never in the working tree,
    where an unchecked .pyc would hide later edits.
+   It also adds the web page's files (web/), which chalice does not package.
 3. Imports the packaged app from the zip alone (no site-packages) and builds the three
-   clients, so a slimmed package that cannot start fails here, not on AWS.
+   clients, so a slimmed package that cannot start fails here, not on AWS; the web page's
+   files must be there too.
 4. Runs cfn-lint on the result; any error fails, and so does a missing table.
 Prints the deployment package's size. Needs no AWS account: a region and dummy
 credentials are set if none are.
@@ -82,6 +84,12 @@ def rewrite_package(package: str) -> None:
                 target.writestr(
                     f"{cached}/{module[:-3]}.{tag}.pyc", bytecode(info.filename, data)
                 )
+        # The web page's files (chalice packages only app.py, chalicelib/ and vendor/).
+        web = os.path.join(ROOT, "web")
+        for folder, _, names in os.walk(web):
+            for name in sorted(names):
+                path = os.path.join(folder, name)
+                target.write(path, os.path.relpath(path, ROOT).replace(os.sep, "/"))
     os.replace(slim, package)
 
 
@@ -97,6 +105,8 @@ with tempfile.TemporaryDirectory() as root:
     import botocore
     assert botocore.__file__.startswith(root), botocore.__file__
     assert app.__cached__ and sys.modules["chalicelib.web"].__cached__
+    from chalicelib.routes import page
+    assert {"/", "/assets/app.js", "/fonts/vazirmatn-regular.woff2"} <= set(page.files())
 """
 
 

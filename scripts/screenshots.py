@@ -1,0 +1,167 @@
+"""docs/screenshots/: the web page's main screens at a phone's width (360 px), for the README.
+
+Starts `scripts/local.py` on free ports (CAPTCHA_MODE=off), makes a SIM, a national-ID
+cartable and a few devices through the partner routes, then walks the page in Debian's
+Chromium the way a person does and saves one PNG per screen.
+
+    python scripts/screenshots.py [--out docs/screenshots]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+from tests import ids  # noqa: E402
+from tests.browser import PHONE, Site, launch, persian, secret_in  # noqa: E402
+
+PASSWORD = "Hamta-pass-2026"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=os.path.join(ROOT, "docs", "screenshots"))
+    args = parser.parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
+    site = Site()
+    try:
+        with sync_playwright() as playwright:
+            browser = launch(playwright)
+            page = browser.new_page(viewport=PHONE, locale="fa-IR", device_scale_factor=1)
+            page.set_default_timeout(15_000)
+
+            def shot(name: str, **options: object) -> None:
+                page.mouse.move(0, 0)  # no hover left on a button from the last click
+                page.screenshot(path=os.path.join(args.out, name), **options)
+
+            walk(site, page, shot)
+            browser.close()
+    finally:
+        site.stop()
+    print(f"screenshots in {args.out}")
+    return 0
+
+
+def walk(site: Site, page, shot) -> None:  # type: ignore[no-untyped-def]
+    msisdn, old, national_id = "09301234567", "09131234567", ids.national_id()
+    site.operator_sim(msisdn, national_id)
+    site.operator_sim(old, national_id)
+    phones = [site.registered_device("Apple", "iPhone 8"),
+              site.registered_device("HUAWEI", "nova 3i", dual=True),
+              site.registered_device("Samsung", "Galaxy A54")]
+    lost, lost_code = site.registered_device("Sony", "Xperia Z1 Compact")
+
+    # The old SIM held the Sony; then it changed hands: the phone awaits recovery.
+    page.goto(site.url + "/")
+    login(site, page, old)
+    activate(page, lost[0], lost_code)
+    page.get_by_role("button", name="خروج").click()
+    site.operator_sim(old, ids.national_id())
+
+    page.goto(site.url + "/")
+    page.get_by_label("شماره تلفن همراه").fill(persian(msisdn))
+    captcha(page)
+    shot("01-login.png", full_page=True)
+    page.get_by_label("کد امنیتی").fill("۴۲")
+    seen = len(site.texts(msisdn))
+    page.get_by_role("button", name="ورود").click()
+    code = secret_in(site.next_sms(msisdn, seen))
+    page.wait_for_timeout(2300)  # let the countdown run to 01:57, as in the guide
+    shot("02-temporary-password.png", full_page=True)
+    page.get_by_label("رمز عبور موقت").fill(persian(code))
+    page.get_by_role("button", name="ورود").click()
+    expect(page.get_by_role("heading", name="مدیریت دستگاهها")).to_be_visible()
+    for imeis, activation_code in phones:
+        activate(page, imeis[0], activation_code)
+    page.get_by_role("radio", name="انتخاب ردیف ۳").check()
+    page.get_by_role("button", name="انتقال مالکیت/فروش").click()
+    expect(page.locator(".code-box")).to_be_visible()
+    page.get_by_role("radio", name="انتخاب ردیف ۱").check()
+    page.get_by_role("button", name="مدیریت دستگاهها").click()
+    expect(page.locator("#device-table tbody tr")).to_have_count(3)
+    page.evaluate("document.getElementById('notice').textContent = ''")
+    shot("03-devices.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    shot("09-desktop.png")
+    page.set_viewport_size(PHONE)
+
+    page.get_by_role("button", name="افزودن دستگاه").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("شناسه دستگاه (IMEI)").fill(persian(lost[0]))
+    dialog.get_by_role("button", name="ثبت").click()
+    expect(dialog.get_by_label("شماره سیم کارت قبلی")).to_be_visible()
+    dialog.get_by_label("شماره سیم کارت قبلی").fill(persian(old))
+    shot("04-add-device-old-number.png")
+    dialog.get_by_role("button", name="تأیید").click()
+    expect(page.locator("#device-table tbody tr")).to_have_count(4)
+
+    page.get_by_role("radio", name="انتخاب ردیف ۴").check()
+    page.get_by_role("button", name="سوابق دستگاه").click()
+    expect(page.get_by_role("dialog").get_by_role("listitem")).to_have_count(3)
+    shot("05-history.png")
+    page.get_by_role("dialog").get_by_role("button", name="بستن").click()
+
+    page.get_by_role("button", name="استعلام اصالت دستگاه").click()
+    page.get_by_label("شناسه دستگاه (IMEI)").fill(persian(phones[0][0][0]))
+    page.get_by_role("button", name="بررسی اصالت").click()
+    expect(page.locator(".result")).to_contain_text("اصالت")
+    shot("06-inquiry.png", full_page=True)
+
+    page.get_by_role("button", name="حساب کاربری").click()
+    page.get_by_label("کد ملی").fill(persian(national_id))
+    page.get_by_label("تاریخ تولد").fill("۱۳۷۰/۰۵/۱۲")
+    page.get_by_label("رمز عبور", exact=True).fill(PASSWORD)
+    page.get_by_label("تکرار رمز عبور").fill(PASSWORD)
+    page.get_by_role("button", name="ثبت نام").click()
+    expect(page.get_by_role("status")).to_contain_text("تشکیل شد")
+    page.get_by_role("button", name="خروج").click()
+    page.get_by_role("tab", name="ورود با کد ملی").click()
+    page.get_by_label("کد ملی").fill(persian(national_id))
+    page.get_by_label("رمز عبور", exact=True).fill(PASSWORD)
+    captcha(page)
+    page.get_by_label("کد امنیتی").fill("۷")
+    page.get_by_role("button", name="ورود").click()
+    page.get_by_role("button", name="مدیریت سیم کارتها").click()
+    expect(page.get_by_role("row")).to_have_count(2)
+    shot("07-sims.png", full_page=True)
+
+    page.get_by_role("button", name="خروج").click()
+    page.get_by_role("button", name="فراموشی رمز عبور").click()
+    page.get_by_label("کد ملی").fill(persian(national_id))
+    page.get_by_label("شماره تلفن همراه").fill(persian(msisdn))
+    page.get_by_label("تاریخ تولد").fill("۱۳۷۰/۰۵/۱۲")
+    shot("08-forgot-password.png", full_page=True)
+
+
+def captcha(page) -> None:  # type: ignore[no-untyped-def]
+    expect(page.get_by_role("img", name="تصویر کد امنیتی")).to_have_attribute(
+        "src", re.compile("^data:image/png"))
+
+
+def login(site: Site, page, msisdn: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_label("شماره تلفن همراه").fill(msisdn)
+    captcha(page)
+    page.get_by_label("کد امنیتی").fill("1")
+    seen = len(site.texts(msisdn))
+    page.get_by_role("button", name="ورود").click()
+    page.get_by_label("رمز عبور موقت").fill(secret_in(site.next_sms(msisdn, seen)))
+    page.get_by_role("button", name="ورود").click()
+    expect(page.get_by_role("heading", name="مدیریت دستگاهها")).to_be_visible()
+
+
+def activate(page, imei: str, code: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("button", name="فعال سازی تلفن همراه").click()
+    page.get_by_label("شناسه دستگاه (IMEI)").fill(persian(imei))
+    page.get_by_label("کد فعالسازی").fill(persian(code))
+    page.get_by_role("button", name="فعال سازی دستگاه").click()
+    expect(page.get_by_role("heading", name="مدیریت دستگاهها")).to_be_visible()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
