@@ -132,7 +132,7 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HAMTA_"))}
     env.update({
         "CAPTCHA_MODE": "off", "OTP_RESEND_SECONDS": "0", "OTP_MAX_SENDS_PER_DAY": "100000",
-        "IMEI_INQUIRY_MAX_PER_WINDOW": "100000", "SMS_MAX_PER_HOUR": "1000000",
+        "IMEI_INQUIRY_MAX_PER_WINDOW": "100000", "SMS_MAX_PER_WINDOW": "0",
     })
     local = subprocess.Popen(
         [sys.executable, "scripts/local.py", "--port", str(port), "--aws-endpoint", proxy_url,
