@@ -63,11 +63,16 @@ def test_the_font_is_binary_woff2_kept_for_a_year_with_its_licence(client):
 
 
 def test_unknown_files_and_paths_outside_the_page_answer_404(client):
-    for path in ("/assets/nothing.js", "/assets/..%2Fapp.py", "/fonts/..%2F..%2Fapp.py",
-                 "/assets/%2Fetc%2Fpasswd", "/assets/index.html"):
+    for path in ("/assets/nothing.js", "/assets/index.html", "/fonts/app.py"):
         response = client.http.get(path)
         assert response.status_code == 404, path
         assert b'"not_found"' in response.body
+    # A name that is no plain file name (a path, other scripts' digits) is bad input.
+    for path in ("/assets/..%2Fapp.py", "/fonts/..%2F..%2Fapp.py", "/assets/%2Fetc%2Fpasswd",
+                 "/assets/..", "/fonts/%EF%BC%91.woff2"):
+        response = client.http.get(path)
+        assert response.status_code == 400, path
+        assert b'"invalid_request"' in response.body and b'"name"' in response.body
     assert all(not name.endswith(".py") for name in page.files())
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 from typing import Any
 
 from chalice import Blueprint, Response
@@ -99,11 +100,21 @@ def index() -> Response:
     return serve("/")
 
 
+# The page's file names are plain ASCII; anything else is bad input, not a missing file.
+FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", re.ASCII)
+
+
+def _file_name(name: str) -> str:
+    if not FILE_NAME.fullmatch(name):
+        raise HamtaError("invalid_request", field="name")
+    return name
+
+
 @web.route(bp, "/assets/{name}", methods=["GET"])
 def asset(name: str) -> Response:
-    return serve("/assets/" + name)
+    return serve("/assets/" + _file_name(name))
 
 
 @web.route(bp, "/fonts/{name}", methods=["GET"])
 def font(name: str) -> Response:
-    return serve("/fonts/" + name)
+    return serve("/fonts/" + _file_name(name))
