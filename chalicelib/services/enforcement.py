@@ -41,8 +41,7 @@ from chalicelib.store import checkpoints, enforcement_log
 from chalicelib.store.base import (
     condition_failed,
     transact_write,
-    transaction_condition_failed,
-    transaction_conflict,
+    lost_race,
 )
 from chalicelib.store.challenges import CheckpointItem
 from chalicelib.store.devices import DeviceModel
@@ -326,7 +325,7 @@ def _write_moves(moves: list, now: float, to: str, report: Report) -> None:
                     entries.append(_entry(pair, to, why, now))
                 enforcement_log.add_to(tx, entries)
         except PynamoDBException as error:
-            if not (transaction_condition_failed(error) or transaction_conflict(error)):
+            if not lost_race(error):
                 raise
             moves = [(_still(p, to), why) for p, why in moves]
             continue

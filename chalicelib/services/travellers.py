@@ -25,7 +25,7 @@ from chalicelib.identifiers import mask_msisdn
 from chalicelib.services import cartable_sims, devices, models_table, registrar, sim_records
 from chalicelib.services.device_history import TEHRAN
 from chalicelib.services.sessions import SIM, Caller
-from chalicelib.store.base import transact_write, transaction_condition_failed
+from chalicelib.store.base import RaceLost, lost_race, retry_on_race, transact_write
 from chalicelib.store.batch_read import read_together
 from chalicelib.store.devices import DeviceModel
 from chalicelib.store.models_table import PhoneModelEntry
@@ -35,7 +35,6 @@ from chalicelib.store.travellers import TravellerModel
 logger = Logger(service="hamta")
 
 YEAR_SECONDS = 365 * 24 * 3600
-ATTEMPTS = 3
 AWAITING, ACTIVATED = "awaiting_activation", "activated"
 # Passport numbers: letters and digits (Iran's are a letter and 8 digits; others vary).
 _PASSPORT = re.compile(r"[A-Z0-9]{5,20}", re.ASCII)
@@ -109,7 +108,8 @@ def register(
     if not window_open(entry_date):
         raise HamtaError("registration_window_closed")
     key = passport_key(passport)
-    for _ in range(ATTEMPTS):
+
+    def attempt():
         quota, sim, tac = _read(key, msisdn, imei)
         if tac is not None and ((tac.sim_slots == 1 and imei2) or (tac.sim_slots == 2 and not imei2)):
             raise HamtaError("imei_count_mismatch")
@@ -142,19 +142,20 @@ def register(
                 for item, condition in saves:
                     tx.save(item, condition=condition)
         except TransactWriteError as error:
-            if not transaction_condition_failed(error):
+            if not lost_race(error):
                 raise
             taken = [i for i in (imei, imei2) if i and DeviceModel.count(i, consistent_read=True)]
             if taken:
                 raise HamtaError("already_registered") from None
-            continue  # another registration of this passport landed first: count again
+            raise RaceLost() from None  # another registration of this passport landed first: count again
         logger.info("traveller registered", extra={"registration_id": registration_id, "office": office})
         try:
             sms.send_sms(msisdn, activation_text(imei, code))
         except sms.SmsUnavailable:
             logger.warning("traveller code not sent", extra={"to": mask_msisdn(msisdn)})
         return {"registration_id": registration_id}
-    raise HamtaError("service_unavailable", retry_after=1)
+
+    return retry_on_race(attempt)
 
 
 def _read(key: str, msisdn: str, imei: str) -> tuple[TravellerModel, SimModel | None, PhoneModelEntry | None]:

@@ -143,12 +143,6 @@ def transaction_condition_failed(error: Exception) -> bool:
     return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
 
 
-def transaction_conflict(error: Exception) -> bool:
-    """A TransactWriteError because another transaction held one of its items at once."""
-    reasons = getattr(error, "cancellation_reasons", None) or []
-    return any(r is not None and r.code == "TransactionConflict" for r in reasons)
-
-
 def condition_failed(error: Exception) -> bool:
     """A PutError / UpdateError / DeleteError caused by a failed condition."""
     return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
