@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Blueprint, Response
 from pynamodb.exceptions import PynamoDBException
 
-from chalicelib import secrets
+from chalicelib import keys
 from chalicelib.errors import HamtaError
 from chalicelib.services import sessions
 from chalicelib.services.sessions import Caller
@@ -206,7 +206,7 @@ def bearer(request: Any) -> str | None:
 def caller(
     request: Any,
     kinds: tuple[str, ...] = (sessions.SIM, sessions.NATIONAL_ID),
-    allow_password_change_only: bool = False,
+    admit_temporary_password: bool = False,
 ) -> Caller:
     """The session behind the request: 401 without one, 403 for the wrong cartable kind,
     403 password_change_required for a temporary-password session outside PUT /me/password."""
@@ -216,7 +216,7 @@ def caller(
             # A SIM session on a national-ID route: say how to get there.
             raise HamtaError("forbidden", reason="national_id_cartable_required")
         raise HamtaError("forbidden")
-    if who.must_change_password and not allow_password_change_only:
+    if who.must_change_password and not admit_temporary_password:
         raise HamtaError("password_change_required")
     return who
 
@@ -231,7 +231,7 @@ def partner(request: Any, role: str) -> str:
     if not key or len(key) > 200:
         raise HamtaError("unauthorized")
     try:
-        item = PartnerKeyItem.get("partner#" + secrets.token_hash(key))
+        item = PartnerKeyItem.get("partner#" + keys.token_hash(key))
     except DoesNotExist:
         raise HamtaError("unauthorized") from None
     if item.role != role:

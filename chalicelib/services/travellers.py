@@ -13,13 +13,13 @@ GET /travellers until the device is activated.
 from __future__ import annotations
 
 import re
-import secrets as random_source
+import secrets
 from datetime import date, datetime, timezone
 
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib import clock, identifiers, secrets, settings, sms
+from chalicelib import clock, identifiers, keys, settings, sms
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_msisdn
 from chalicelib.services import cartable_sims, devices, models_table, registrar, sim_records
@@ -83,7 +83,7 @@ def window_open(entry_date: date) -> bool:
 
 
 def passport_key(passport: str) -> str:
-    return "passport#" + secrets.keyed_hash("passport", passport)
+    return "passport#" + keys.keyed_hash("passport", passport)
 
 
 def register(
@@ -119,7 +119,7 @@ def register(
             raise HamtaError("traveller_quota_used")
         quota.times = recent + [now]
         code = registrar.new_activation_code()
-        registration_id = "TR" + random_source.token_hex(6).upper()
+        registration_id = "TR" + secrets.token_hex(6).upper()
         registration = TravellerModel(
             "reg#" + registration_id,
             registration_id=registration_id,
