@@ -29,7 +29,7 @@ def moto_server() -> Iterator[str]:
     atomic_moto_writes()
 
     from chalicelib import settings
-    from chalicelib.store import base
+    from chalicelib.store import tables
 
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
@@ -38,9 +38,9 @@ def moto_server() -> Iterator[str]:
     old = os.environ.get("AWS_ENDPOINT_URL")
     os.environ["AWS_ENDPOINT_URL"] = url
     settings.reload()
-    base.configure()
+    tables.configure()
     try:
-        base.create_tables()
+        tables.create_tables()
         yield url
     finally:
         if old is None:
@@ -48,5 +48,5 @@ def moto_server() -> Iterator[str]:
         else:
             os.environ["AWS_ENDPOINT_URL"] = old
         settings.reload()
-        base.configure()
+        tables.configure()
         server.stop()

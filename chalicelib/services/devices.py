@@ -18,6 +18,7 @@ from chalicelib.services import sim_records
 from chalicelib.services.sessions import SIM, Caller
 # RaceLost: the device changed between our read and our transaction (read again).
 from chalicelib.store.base import RaceLost, lost_race, plain_map, transact_write
+from chalicelib.store.batch_read import read_together
 from chalicelib.store.challenges import CounterItem
 from chalicelib.store.devices import DeviceModel, find_device, sim_key
 from chalicelib.store.history import HistoryModel
@@ -142,15 +143,6 @@ def _sims_to_read(caller: Caller, also: tuple[str | None, ...]) -> tuple[set[str
     return wanted - set(known), known
 
 
-def read_sims(caller: Caller, also: tuple[str | None, ...] = ()) -> dict[str, SimModel]:
-    """The SIM records a move needs (see `_sims_to_read`), in one BatchGetItem."""
-    wanted, known = _sims_to_read(caller, also)
-    if wanted:
-        for sim in SimModel.batch_get(sorted(wanted), consistent_read=True):
-            known[sim.msisdn] = sim
-    return known
-
-
 def read_device_and_sims(
     caller: Caller, imei: str, also: tuple[str | None, ...] = ()
 ) -> tuple[DeviceModel | None, dict[str, SimModel]]:
@@ -163,22 +155,9 @@ def read_device_and_sims(
     wanted, known = _sims_to_read(caller, also)
     if not wanted:
         return find_device(imei), known
-    devices_table, sims_table = DeviceModel.Meta.table_name, SimModel.Meta.table_name
-    request: dict = {
-        devices_table: {"Keys": [{"imei": {"S": imei}}], "ConsistentRead": True},
-        sims_table: {"Keys": [{"msisdn": {"S": n}} for n in sorted(wanted)], "ConsistentRead": True},
-    }
-    # PynamoDB's batch_get reads one table; its botocore client reads both in one call.
-    client = DeviceModel._get_connection().connection.client
-    item = None
-    while request:
-        response = client.batch_get_item(RequestItems=request)
-        for raw in response.get("Responses", {}).get(devices_table, []):
-            item = DeviceModel.from_raw_data(raw)
-        for raw in response.get("Responses", {}).get(sims_table, []):
-            sim = SimModel.from_raw_data(raw)
-            known[sim.msisdn] = sim
-        request = response.get("UnprocessedKeys") or {}
+    found = read_together([(DeviceModel, [imei]), (SimModel, sorted(wanted))])
+    known.update((sim.msisdn, sim) for sim in found[SimModel])
+    item = (found[DeviceModel] or [None])[0]
     if item is not None and item.main_imei:
         return find_device(item.main_imei), known
     return item, known
