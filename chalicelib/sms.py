@@ -11,10 +11,10 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib import settings
+from chalicelib import log, settings
 from chalicelib.identifiers import mask_msisdn, to_e164
 
-logger = Logger(service="hamta")
+logger = Logger(service=log.SERVICE, child=True)
 
 # Keyed by (region, endpoint): scripts and tests re-point the service at another emulator.
 _clients: dict[tuple[str, str | None], Any] = {}

@@ -17,12 +17,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Blueprint, Response
 from pynamodb.exceptions import PynamoDBException
 
-from chalicelib import keys
+from chalicelib import keys, log
 from chalicelib.errors import HamtaError
 from chalicelib.services import sessions
 from chalicelib.services.sessions import Caller
 
-logger = Logger(service="hamta")
+logger = Logger(service=log.SERVICE, child=True)
 
 MAX_BODY_BYTES = 16 * 1024
 # Accepted so a client that forgets the header still gets our 400s, not Chalice's 415.
@@ -74,6 +74,15 @@ def route(bp: Blueprint, path: str, **options: Any) -> Callable:
     def register(view: Callable) -> Callable:
         @functools.wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
+            request = bp.current_request
+            # API Gateway's request id (a fresh one locally) and the route on every line.
+            log.start_request(f"{request.method} {path}", (request.context or {}).get("requestId"))
+            try:
+                return answer(*args, **kwargs)
+            finally:
+                log.end_request()
+
+        def answer(*args: Any, **kwargs: Any) -> Any:
             # Path parameters may arrive percent-encoded ("+98%20912..."): decode them once.
             kwargs = {k: unquote(v) if isinstance(v, str) else v for k, v in kwargs.items()}
             try:

@@ -17,7 +17,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib import clock, identifiers, sms
+from chalicelib import clock, identifiers, log, sms
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_msisdn
 from chalicelib.services import accounts, cartable_sims, devices, sim_records
@@ -31,7 +31,7 @@ from chalicelib.store.enforcement_log import LogEntryModel
 from chalicelib.store.history import HistoryModel, new_event
 from chalicelib.store.sims import SimModel
 
-logger = Logger(service="hamta")
+logger = Logger(service=log.SERVICE, child=True)
 
 REASONS = ("lost", "stolen")
 _REASON_FA = {"lost": "مفقودی", "stolen": "سرقت"}

@@ -33,7 +33,7 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException, UpdateError
 
-from chalicelib import clock, settings
+from chalicelib import clock, log, settings
 from chalicelib.jobs import runtime
 from chalicelib.jobs.pool import Outcome, WorkPool
 from chalicelib.services import observations, sim_records
@@ -59,7 +59,7 @@ from chalicelib.store.observations import (
 )
 from chalicelib.store.sims import SimModel
 
-logger = Logger(service="hamta")
+logger = Logger(service=log.SERVICE, child=True)
 
 JOB_KEY = checkpoints.job_key("enforce")
 DAY_GRACE_SECONDS = 3600  # a day's slice is final this long after it ended (index lag)

@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterable
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from chalicelib import clock, enforcement_sms, identifiers, settings, sms
+from chalicelib import clock, enforcement_sms, identifiers, log, settings, sms
 from chalicelib.errors import HamtaError
 from chalicelib.jobs import runtime
 from chalicelib.services import cartable_sims, sim_records
@@ -49,7 +49,7 @@ from chalicelib.store.observations import (
 from chalicelib.store.people import PersonModel
 from chalicelib.store.sims import SimModel
 
-logger = Logger(service="hamta")
+logger = Logger(service=log.SERVICE, child=True)
 
 MAX_ROWS = 1000  # per HTTP request (API.md)
 # Warnings (a conditional PutItem and an SMS each, ~50 ms) go out on this many threads, so

@@ -16,14 +16,14 @@ import secrets
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
 
-from chalicelib import clock, keys, settings, sms
+from chalicelib import clock, keys, log, settings, sms
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_msisdn
 from chalicelib.services import limits
 from chalicelib.store.base import condition_failed, lost_race, transact_write
 from chalicelib.store.challenges import OtpItem
 
-logger = Logger(service="hamta")
+logger = Logger(service=log.SERVICE, child=True)
 
 LOGIN = "login"
 ADD_SIM = "add_sim"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 
-from chalicelib import clock, identifiers, keys, settings
+from chalicelib import clock, identifiers, keys, log, settings
 from chalicelib.errors import HamtaError
 from chalicelib.services import blocking, devices, limits, sim_records
 from chalicelib.services.sessions import SIM, Caller
@@ -19,7 +19,7 @@ from chalicelib.store.devices import DeviceModel
 from chalicelib.store.history import new_event
 from chalicelib.store.sims import SimModel
 
-logger = Logger(service="hamta")
+logger = Logger(service=log.SERVICE, child=True)
 
 
 def recover(

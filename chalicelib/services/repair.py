@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 
-from chalicelib import clock, identifiers
+from chalicelib import clock, identifiers, log
 from chalicelib.errors import HamtaError
 from chalicelib.services import blocking, devices, models_table
 from chalicelib.services.sessions import Caller
@@ -23,7 +23,7 @@ from chalicelib.store.devices import DeviceModel, find_device
 from chalicelib.store.models_table import PhoneModelEntry
 from chalicelib.store.history import HistoryModel, new_event
 
-logger = Logger(service="hamta")
+logger = Logger(service=log.SERVICE, child=True)
 
 REPLACED = "replaced"
 MAX_HOPS = 20  # a phone repaired again and again: markers chain old -> newer -> newest

@@ -19,7 +19,7 @@ from datetime import date, datetime, timezone
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib import clock, identifiers, keys, settings, sms
+from chalicelib import clock, identifiers, keys, log, settings, sms
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_msisdn
 from chalicelib.services import cartable_sims, devices, models_table, registrar, sim_records
@@ -32,7 +32,7 @@ from chalicelib.store.models_table import PhoneModelEntry
 from chalicelib.store.sims import SimModel
 from chalicelib.store.travellers import TravellerModel
 
-logger = Logger(service="hamta")
+logger = Logger(service=log.SERVICE, child=True)
 
 YEAR_SECONDS = 365 * 24 * 3600
 AWAITING, ACTIVATED = "awaiting_activation", "activated"
