@@ -34,7 +34,6 @@ from chalicelib.store.sims import SimModel
 logger = Logger(service=log.SERVICE, child=True)
 
 REASONS = ("lost", "stolen")
-_REASON_FA = {"lost": "مفقودی", "stolen": "سرقت"}
 
 
 def refuse_if_blocked(caller: Caller, device: DeviceModel | None) -> None:
@@ -137,7 +136,7 @@ def block(caller: Caller, typed_imei: object, reason: object) -> dict:
         # RaceLost (the device or the log's head moved): retry_on_race reads again.
         commit([(device, None), (event, _event_condition())], entries, head=reading.head)
         logger.info("device blocked", extra={"imei": device.imei, "reason": reason})
-        _tell_cartable(caller, device, reading.sims, block_text(device.imei, str(reason)))
+        _tell_cartable(caller, device, reading.sims, sms.block_text(device.imei, str(reason)))
         return devices.render(device)
 
     return retry_on_race(attempt)
@@ -182,25 +181,10 @@ def unblock(caller: Caller, typed_imei: object, password: object = None) -> dict
         # RaceLost (the device or the log's head moved): retry_on_race reads again.
         commit([(device, None), (event, _event_condition())], entries, head=reading.head)
         logger.info("device unblocked", extra={"imei": device.imei})
-        _tell_cartable(caller, device, reading.sims, unblock_text(device.imei))
+        _tell_cartable(caller, device, reading.sims, sms.unblock_text(device.imei))
         return devices.render(device)
 
     return retry_on_race(attempt)
-
-
-def block_text(imei: str, reason: str) -> str:
-    return (
-        f"سامانه همتا\nدستگاه با شناسه {imei} به دلیل {_REASON_FA.get(reason, reason)} "
-        "مسدود شد و در شبکه‌های تلفن همراه کار نخواهد کرد.\n"
-        "اگر شما درخواست نکرده‌اید، به کارتابل خود مراجعه کنید."
-    )
-
-
-def unblock_text(imei: str) -> str:
-    return (
-        f"سامانه همتا\nدستگاه با شناسه {imei} رفع مسدودی شد.\n"
-        "اگر شما درخواست نکرده‌اید، به کارتابل خود مراجعه کنید."
-    )
 
 
 def cartable_active_sims(caller: Caller, device: DeviceModel, sims: dict[str, SimModel]) -> list[str]:

@@ -150,7 +150,7 @@ def register(
             raise RaceLost() from None  # another registration of this passport landed first: count again
         logger.info("traveller registered", extra={"registration_id": registration_id, "office": office})
         try:
-            sms.send_sms(msisdn, activation_text(imei, code))
+            sms.send_sms(msisdn, sms.traveller_activation_text(imei, code))
         except sms.SmsUnavailable:
             logger.warning("traveller code not sent", extra={"to": mask_msisdn(msisdn)})
         return {"registration_id": registration_id}
@@ -167,15 +167,6 @@ def _read(key: str, msisdn: str, imei: str) -> tuple[TravellerModel, SimModel | 
     sim = (found.get(SimModel) or [None])[0]
     tac = (found.get(PhoneModelEntry) or [None])[0]
     return quota or TravellerModel(key, times=[]), sim, tac
-
-
-def activation_text(imei: str, code: str) -> str:
-    # The code is the message's one ASCII word (sms.py); the IMEI goes in Persian digits.
-    persian_imei = imei.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
-    return (
-        f"سامانه همتا\nگوشی مسافری با شناسه {persian_imei} ثبت شد.\nکد فعال سازی: {code}\n"
-        "با این کد، دستگاه را در «فعال سازی تلفن همراه» فعال کنید."
-    )
 
 
 def list_registrations(caller: Caller) -> list[dict]:
