@@ -5,6 +5,8 @@ import contextlib
 import socket
 from typing import Iterator
 
+import pytest
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -50,3 +52,21 @@ def moto_server() -> Iterator[str]:
         settings.reload()
         tables.configure()
         server.stop()
+
+
+@pytest.fixture
+def server():
+    """A moto server for the test (threads racing through the service functions)."""
+    with moto_server() as url:
+        yield url
+
+
+def sim_caller(msisdn: str, national_id: str | None = None):  # -> sessions.Caller
+    """A live SIM session's caller, as the web layer would resolve it."""
+    from chalicelib.services import sessions, sim_records
+
+    if national_id:
+        sim_records.operator_update(msisdn, national_id, "active", None)
+    sim = sim_records.ensure_sim(msisdn)
+    token, _ = sessions.open_session(sessions.SIM, msisdn=msisdn, ownership=int(sim.ownership))
+    return sessions.resolve(token)

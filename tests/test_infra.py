@@ -184,11 +184,3 @@ def test_the_schedule_is_hourly():
     handler = app_module.app.event_sources[0]
     assert handler.name == "expire_sims"
     assert handler.schedule_expression.to_string() == "rate(1 hour)"
-
-
-def test_captcha_off_is_refused_on_prod(monkeypatch):
-    monkeypatch.setenv("HAMTA_STAGE", "prod")
-    monkeypatch.setenv("CAPTCHA_MODE", "off")
-    settings.reload()
-    with pytest.raises(RuntimeError):
-        settings.check_startup()
