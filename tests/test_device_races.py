@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-
 from chalicelib.errors import HamtaError
-from chalicelib.services import activation, devices, recovery, registrar, sessions, sim_records
+from chalicelib.services import activation, devices, recovery, registrar, sim_records
 from tests import ids
 from tests.servers import server, sim_caller  # noqa: F401 (server: a fixture)
 

@@ -15,7 +15,6 @@ from tests import ids
 from tests.conftest import sms_sent
 from tests.flows import (
     BIRTH_DATE,
-    activate_new_device,
     activated_device,
     add_sim,
     latest_code,

@@ -22,9 +22,10 @@ from pynamodb.exceptions import TransactWriteError
 from chalicelib import clock, identifiers, keys, log, settings, sms
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_msisdn
-from chalicelib.services import cartable_sims, devices, models_table, registrar, sim_records
+from chalicelib.services import devices, models_table, registrar
+from chalicelib.services.callers import cartable_of
 from chalicelib.services.device_history import TEHRAN
-from chalicelib.services.sessions import SIM, Caller
+from chalicelib.services.sessions import Caller
 from chalicelib.store.base import RaceLost, lost_race, retry_on_race, transact_write
 from chalicelib.store.batch_read import read_together
 from chalicelib.store.devices import DeviceModel
@@ -173,12 +174,7 @@ def list_registrations(caller: Caller) -> list[dict]:
     """GET /travellers: registrations whose SIM is the cartable's (in the ownership it has
     there), newest first. Awaiting ones show their activation code: the SIM's holder is
     whom the SMS was for."""
-    if caller.kind == SIM:
-        if caller.sim is None or not sim_records.is_live(caller.sim):
-            return []
-        wanted = {caller.msisdn: int(caller.ownership)}
-    else:
-        wanted = {n: e["ownership"] for n, e in cartable_sims.entries(caller.person).items()}
+    wanted = cartable_of(caller).sim_ownerships()
     rows = []
     for msisdn, ownership in wanted.items():
         rows += [
