@@ -4,6 +4,7 @@ from __future__ import annotations
 from chalice import Chalice, Rate
 
 from chalicelib import settings
+from chalicelib.log import lambda_handler
 from chalicelib.routes import auth, devices, inquiry, menu, page, partners, registry, sims, ussd
 from chalicelib.routes import enforcement as enforcement_routes
 
@@ -18,6 +19,7 @@ app.register_blueprint(enforcement_routes.bp)
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="expire_sims")
+@lambda_handler
 def expire_sims(event):  # type: ignore[no-untyped-def]
     """API.md "Scheduled job"; chalicelib/services/expiry.py does the work."""
     # Imported here: the API's cold start never pays for the job's thread pool and queries.
@@ -28,6 +30,7 @@ def expire_sims(event):  # type: ignore[no-untyped-def]
 
 
 @app.on_sns_message(topic="hamta-inbound-sms", name="inbound_sms")
+@lambda_handler
 def inbound_sms(event):  # type: ignore[no-untyped-def]
     """API.md "USSD *7777# and SMS to 7777": an SMS to 7777, as AWS two-way SMS publishes it."""
     from chalicelib.services import inbound_sms as channel
@@ -36,6 +39,7 @@ def inbound_sms(event):  # type: ignore[no-untyped-def]
 
 
 @app.schedule(Rate(1, unit=Rate.DAYS), name="enforce")
+@lambda_handler
 def enforce(event):  # type: ignore[no-untyped-def]
     """API.md "Network enforcement": chalicelib/services/enforcement.py does the work."""
     from chalicelib.services import enforcement
@@ -48,6 +52,7 @@ def enforce(event):  # type: ignore[no-untyped-def]
 # `chalice package` refuses @app.on_s3_event (CloudFormation cannot add notifications to a
 # bucket it does not own), so the template owns the bucket and its notification instead.
 @app.lambda_function(name="split_observations")
+@lambda_handler
 def split_observations(event, context):  # type: ignore[no-untyped-def]
     """An S3 ObjectCreated event: each new dump is split into chunks on the queue."""
     from urllib.parse import unquote_plus
@@ -62,6 +67,7 @@ def split_observations(event, context):  # type: ignore[no-untyped-def]
 
 # One chunk a delivery: a chunk that keeps failing goes to the dead-letter queue alone.
 @app.on_sqs_message(queue=settings.OBSERVATIONS_QUEUE, batch_size=1, name="observe_chunk")
+@lambda_handler
 def observe_chunk(event):  # type: ignore[no-untyped-def]
     """Worker: judge the chunk's rows; an exception leaves the message for SQS to retry."""
     from chalicelib.services import observation_dumps

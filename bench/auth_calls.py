@@ -57,11 +57,11 @@ def main() -> None:
         from chalicelib import captcha, clock, settings
         from chalicelib.identifiers import to_e164
         from chalicelib.services import partners
-        from chalicelib.store import base
+        from chalicelib.store import tables
         from tests.ids import national_id
 
-        base.configure()
-        base.create_tables()
+        tables.configure()
+        tables.create_tables()
         partners.provision_key("operator", "bench-operator")
         captcha.new_answer = lambda: ANSWER  # the bench answers its own captchas
         import app as app_module

@@ -32,12 +32,12 @@ def main() -> None:
     with mock_aws():
         from chalicelib import clock
         from chalicelib.services import partners, sessions, sim_records
-        from chalicelib.store import base
+        from chalicelib.store import tables
         from chalicelib.store.people import PersonModel
         from tests.ids import luhn_complete, national_id
 
-        base.configure()
-        base.create_tables()
+        tables.configure()
+        tables.create_tables()
         partners.provision_key("registrar", "bench-registrar")
         partners.provision_key("operator", "bench-operator")
         import app as app_module

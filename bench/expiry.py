@@ -196,12 +196,12 @@ def main() -> None:
     with mock_aws():
         from chalicelib import clock, settings
         from chalicelib.services import expiry
-        from chalicelib.store import base
+        from chalicelib.store import tables
         from chalicelib.store.challenges import CheckpointItem
 
         settings.reload()
-        base.configure()
-        base.create_tables()
+        tables.configure()
+        tables.create_tables()
         now = clock.now()
         started = time.monotonic()
         devices = fill(args.sims, args.expired, args.transferred, args.devices_per_sim, now)

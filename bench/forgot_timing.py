@@ -35,12 +35,12 @@ def main() -> None:
     with mock_aws():
         from chalicelib import clock, settings
         from chalicelib.services import accounts, sessions, sim_records
-        from chalicelib.store import base
+        from chalicelib.store import tables
         from tests.ids import msisdn as new_msisdn
         from tests.ids import national_id as new_national_id
 
-        base.configure()
-        base.create_tables()
+        tables.configure()
+        tables.create_tables()
         import app as app_module
 
         def person() -> tuple[str, str]:

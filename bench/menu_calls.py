@@ -30,12 +30,12 @@ def main() -> dict:
     with mock_aws():
         from chalicelib import clock, passwords
         from chalicelib.services import models_table, partners, sessions, sim_records, travellers
-        from chalicelib.store import base
+        from chalicelib.store import tables
         from chalicelib.store.people import PersonModel
         from tests.ids import luhn_complete, national_id
 
-        base.configure()
-        base.create_tables()
+        tables.configure()
+        tables.create_tables()
         partners.provision_key("registrar", "bench-registrar")
         partners.provision_key("operator", "bench-operator")
         partners.provision_key("customs", "bench-customs")

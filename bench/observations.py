@@ -116,12 +116,12 @@ def main() -> None:
     with mock_aws():
         import app as app_module
         from chalicelib import bulk, clock, settings
-        from chalicelib.store import base
+        from chalicelib.store import tables
         from scripts.local_bulk import BulkDriver
 
         settings.reload()
-        base.configure()
-        base.create_tables()
+        tables.configure()
+        tables.create_tables()
         bulk.create_local_resources()
         now = clock.now()
         pairs = fill(args.rows, args.known, args.fine, now)

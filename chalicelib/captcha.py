@@ -9,11 +9,11 @@ unused and unexpired.
 from __future__ import annotations
 
 import base64
-import secrets as random_source
+import secrets
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib import clock, secrets, settings
+from chalicelib import clock, keys, settings
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import normalize_digits
 from chalicelib.store.base import condition_failed
@@ -27,7 +27,7 @@ _MAX_ANSWER_LENGTH = 32
 
 def new_answer() -> str:
     """A fresh answer (tests/flows.py swaps this to learn the answer of a captcha)."""
-    return "".join(random_source.choice("0123456789") for _ in range(ANSWER_DIGITS))
+    return "".join(secrets.choice("0123456789") for _ in range(ANSWER_DIGITS))
 
 
 def _png(answer: str) -> bytes:
@@ -40,12 +40,12 @@ def _png(answer: str) -> bytes:
 def create_captcha() -> dict:
     """Store a new captcha; return the API's body {captcha_id, image, expires_in}."""
     answer = new_answer()
-    captcha_id = random_source.token_urlsafe(16)
+    captcha_id = secrets.token_urlsafe(16)
     now = clock.now()
     ttl = settings.CAPTCHA_TTL_SECONDS
     CaptchaItem(
         pk="captcha#" + captcha_id,
-        answer_hmac=secrets.keyed_hash(_PURPOSE, answer),
+        answer_hmac=keys.keyed_hash(_PURPOSE, answer),
         expires_at=now + ttl,
         ttl=int(now + ttl) + 3600,
     ).save()
@@ -78,6 +78,6 @@ def check_captcha(captcha_id: object, answer: object) -> None:
         raise
     if settings.CAPTCHA_MODE == "off":
         return
-    given = secrets.keyed_hash(_PURPOSE, normalize_digits(answer))
-    if not secrets.same(given, item.answer_hmac or ""):
+    given = keys.keyed_hash(_PURPOSE, normalize_digits(answer))
+    if not keys.same(given, item.answer_hmac or ""):
         raise HamtaError("captcha_invalid")

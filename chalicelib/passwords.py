@@ -5,7 +5,7 @@ The hasher is built on first use so a cold start that checks no password pays no
 """
 from __future__ import annotations
 
-import secrets as random_source
+import secrets
 import string
 from functools import lru_cache
 from typing import Any, Iterable
@@ -28,7 +28,7 @@ def _hasher() -> Any:
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     # A real hash of a throwaway secret: verifying against it costs what a real check costs.
-    return _hasher().hash(random_source.token_urlsafe(16))
+    return _hasher().hash(secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:
@@ -88,6 +88,6 @@ def is_weak(password: str, national_id: str, msisdns: Iterable[str] = ()) -> boo
 def new_temp_password() -> str:
     """12 ASCII letters and digits from `secrets`, with at least one of each."""
     while True:
-        word = "".join(random_source.choice(_TEMP_ALPHABET) for _ in range(TEMP_LENGTH))
+        word = "".join(secrets.choice(_TEMP_ALPHABET) for _ in range(TEMP_LENGTH))
         if any(c.isdigit() for c in word) and any(c.isalpha() for c in word):
             return word

@@ -97,7 +97,7 @@ def reload() -> None:
     # outcome; above the slowest path, a send). bench/forgot_timing.py measures the paths.
     g["FORGOT_ANSWER_FLOOR_MS"] = _int("FORGOT_ANSWER_FLOOR_MS", 400)
 
-    # Secrets: the environment locally; an SSM SecureString on AWS (see secrets.py).
+    # Secrets: the environment locally; an SSM SecureString on AWS (see keys.py).
     g["SECRET_KEY"] = os.environ.get("HAMTA_SECRET_KEY") or None
     g["SECRET_KEY_PARAMETER"] = os.environ.get("HAMTA_SECRET_KEY_PARAMETER") or None
 

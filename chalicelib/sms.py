@@ -6,15 +6,17 @@ a person can type it as is.
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import jdatetime
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib import settings
+from chalicelib import log, settings
 from chalicelib.identifiers import mask_msisdn, to_e164
 
-logger = Logger(service="hamta")
+logger = Logger(service=log.SERVICE, child=True)
 
 # Keyed by (region, endpoint): scripts and tests re-point the service at another emulator.
 _clients: dict[tuple[str, str | None], Any] = {}
@@ -137,3 +139,84 @@ def inbound_invalid_imei_text() -> str:
 def sale_code_text(code: str, until: str) -> str:
     """The sale's activation code (انتقال مالکیت/فروش) by USSD: the code is its one ASCII word."""
     return f"همتا: کد فعالسازی فروش دستگاه: {code}\nاعتبار تا {until}. این کد را فقط به خریدار بدهید."
+
+
+# Dates in texts: the Jalali calendar, Tehran time. Iran has kept UTC+03:30 all year since
+# it dropped daylight saving in 2022; a fixed offset needs no tz database in the Lambda.
+TEHRAN = timezone(timedelta(hours=3, minutes=30))
+
+
+def jalali_date(epoch: float) -> str:
+    """Epoch seconds -> "1405/09/05" (Tehran's day)."""
+    moment = datetime.fromtimestamp(epoch, tz=TEHRAN)
+    return jdatetime.datetime.fromgregorian(datetime=moment).strftime("%Y/%m/%d")
+
+
+def jalali_time(epoch: float) -> str:
+    """Epoch seconds -> "1405/09/05 14:30" (Tehran time)."""
+    moment = datetime.fromtimestamp(epoch, tz=TEHRAN)
+    return jdatetime.datetime.fromgregorian(datetime=moment).strftime("%Y/%m/%d %H:%M")
+
+
+def _persian_digits(text: str) -> str:
+    return text.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+
+
+def traveller_activation_text(imei: str, code: str) -> str:
+    """To a traveller's SIM: the code is the message's one ASCII word (the IMEI goes in
+    Persian digits)."""
+    return (
+        f"سامانه همتا\nگوشی مسافری {_persian_digits(imei)} ثبت شد.\nکد فعال سازی: {code}\n"
+        "آن را در «فعال سازی تلفن همراه» فعال کنید."
+    )
+
+
+_BLOCK_REASON = {"lost": "مفقودی", "stolen": "سرقت"}
+
+
+def block_text(imei: str, reason: str) -> str:
+    """To the active SIMs of the cartable whose device was blocked (lost or stolen)."""
+    return (
+        f"سامانه همتا\nدستگاه {imei} به دلیل {_BLOCK_REASON.get(reason, reason)} مسدود شد و در "
+        "شبکه کار نمی‌کند.\nاگر شما درخواست نکرده‌اید به کارتابل خود بروید."
+    )
+
+
+def unblock_text(imei: str) -> str:
+    return (
+        f"سامانه همتا\nدستگاه {imei} رفع مسدودی شد.\n"
+        "اگر شما درخواست نکرده‌اید، به کارتابل خود مراجعه کنید."
+    )
+
+
+# Network enforcement: why a pair is warned.
+UNREGISTERED = "unregistered"
+NOT_ACTIVATED = "not_activated"
+
+
+def warning_text(imei: str, why: str, cutoff: float) -> str:
+    """To the SIM a phone was first seen with, when the pair is not put right."""
+    if why == UNREGISTERED:
+        state, fix = "ثبت نشده است", "آن را ثبت و روی این سیم کارت فعال کنید"
+    else:
+        state, fix = "روی آن فعال نشده است", "آن را روی این سیم کارت فعال کنید"
+    return (
+        f"سامانه همتا\nگوشی {imei} با این سیم کارت دیده شد و {state}. "
+        f"تا تاریخ {jalali_date(cutoff)} {fix}."
+    )
+
+
+def blocked_seen_text(imei: str, seen_at: float) -> str:
+    """To the active SIMs of a blocked phone's owner (never which SIM it was seen with)."""
+    return (
+        f"سامانه همتا\nتلفن همراه مسدود شده شما با شناسه {imei} در تاریخ {jalali_time(seen_at)} "
+        "در شبکه دیده شد."
+    )
+
+
+def duplicate_text(imei: str) -> str:
+    """To the owner's active SIMs when their IMEI is seen on too many SIMs (a clone)."""
+    return (
+        f"سامانه همتا\nشناسه گوشی شما ({imei}) با چند سیم کارت در شبکه دیده شد و احتمال جعل "
+        "آن هست. استعلام آن «تکراری» است."
+    )

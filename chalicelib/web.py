@@ -17,12 +17,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Blueprint, Response
 from pynamodb.exceptions import PynamoDBException
 
-from chalicelib import secrets
+from chalicelib import keys, log
 from chalicelib.errors import HamtaError
 from chalicelib.services import sessions
 from chalicelib.services.sessions import Caller
 
-logger = Logger(service="hamta")
+logger = Logger(service=log.SERVICE, child=True)
 
 MAX_BODY_BYTES = 16 * 1024
 # Accepted so a client that forgets the header still gets our 400s, not Chalice's 415.
@@ -74,6 +74,15 @@ def route(bp: Blueprint, path: str, **options: Any) -> Callable:
     def register(view: Callable) -> Callable:
         @functools.wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
+            request = bp.current_request
+            # API Gateway's request id (a fresh one locally) and the route on every line.
+            log.start_request(f"{request.method} {path}", (request.context or {}).get("requestId"))
+            try:
+                return answer(*args, **kwargs)
+            finally:
+                log.end_request()
+
+        def answer(*args: Any, **kwargs: Any) -> Any:
             # Path parameters may arrive percent-encoded ("+98%20912..."): decode them once.
             kwargs = {k: unquote(v) if isinstance(v, str) else v for k, v in kwargs.items()}
             try:
@@ -206,7 +215,7 @@ def bearer(request: Any) -> str | None:
 def caller(
     request: Any,
     kinds: tuple[str, ...] = (sessions.SIM, sessions.NATIONAL_ID),
-    allow_password_change_only: bool = False,
+    admit_temporary_password: bool = False,
 ) -> Caller:
     """The session behind the request: 401 without one, 403 for the wrong cartable kind,
     403 password_change_required for a temporary-password session outside PUT /me/password."""
@@ -216,7 +225,7 @@ def caller(
             # A SIM session on a national-ID route: say how to get there.
             raise HamtaError("forbidden", reason="national_id_cartable_required")
         raise HamtaError("forbidden")
-    if who.must_change_password and not allow_password_change_only:
+    if who.must_change_password and not admit_temporary_password:
         raise HamtaError("password_change_required")
     return who
 
@@ -231,7 +240,7 @@ def partner(request: Any, role: str) -> str:
     if not key or len(key) > 200:
         raise HamtaError("unauthorized")
     try:
-        item = PartnerKeyItem.get("partner#" + secrets.token_hash(key))
+        item = PartnerKeyItem.get("partner#" + keys.token_hash(key))
     except DoesNotExist:
         raise HamtaError("unauthorized") from None
     if item.role != role:

@@ -74,11 +74,11 @@ def prepare_environment(endpoint: str) -> None:
 
 def create_tables() -> None:
     from chalicelib import settings
-    from chalicelib.store import base
+    from chalicelib.store import tables
 
     settings.reload()
-    base.configure()
-    base.create_tables()
+    tables.configure()
+    tables.create_tables()
     from chalicelib import bulk
 
     bulk.create_local_resources()  # the dump bucket and the chunk queues (bulk path)

@@ -33,10 +33,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from chalicelib import settings
     from chalicelib.services.partners import provision_key
-    from chalicelib.store import base
+    from chalicelib.store import tables
 
     settings.reload()
-    base.configure()
+    tables.configure()
     print(provision_key(args.role, args.key, args.name))
     return 0
 

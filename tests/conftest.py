@@ -40,7 +40,7 @@ import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from chalicelib import clock, settings  # noqa: E402
-from chalicelib.store import base  # noqa: E402
+from chalicelib.store import tables  # noqa: E402
 
 OPERATOR_KEY = "operator-test-key"
 REGISTRAR_KEY = "registrar-test-key"
@@ -60,10 +60,10 @@ def _fresh_settings(monkeypatch):
 def aws():
     """In-process moto with every table created; yields nothing, just the emulated AWS."""
     with mock_aws():
-        base.configure()
-        base.create_tables()
+        tables.configure()
+        tables.create_tables()
         yield
-    base.configure()
+    tables.configure()
 
 
 @pytest.fixture

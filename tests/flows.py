@@ -172,6 +172,19 @@ def add_sim(api, nid_token: str, msisdn: str) -> dict:
     return data
 
 
+def try_activate(api, token: str, imei: str, code: str, headers=None, **extra) -> tuple[int, dict, dict]:
+    """POST /devices/activate, any outcome: (status, body, headers)."""
+    body = {"imei": imei, "activation_code": code, **extra}
+    return api.post("/devices/activate", body, token=token, headers=headers)
+
+
+def activate(api, token: str, imei: str, code: str, **extra) -> dict:
+    """POST /devices/activate that must succeed (201); returns the device."""
+    status, data, _ = try_activate(api, token, imei, code, **extra)
+    assert status == 201, data
+    return data["device"]
+
+
 def activate_new_device(api, token: str, msisdn: str | None = None) -> tuple[int, str]:
     """A registrar registers a fresh device and this cartable activates it: (status, imei)."""
     imei = ids.imei()
@@ -180,6 +193,13 @@ def activate_new_device(api, token: str, msisdn: str | None = None) -> tuple[int
         body["msisdn"] = msisdn
     status, _, _ = api.post("/devices/activate", body, token=token)
     return status, imei
+
+
+def activated_device(api, token: str, msisdn: str | None = None) -> str:
+    """A fresh device registered and activated in this cartable; returns its IMEI."""
+    status, imei = activate_new_device(api, token, msisdn)
+    assert status == 201
+    return imei
 
 
 def break_sns(monkeypatch) -> list[str]:

@@ -5,6 +5,8 @@ import contextlib
 import socket
 from typing import Iterator
 
+import pytest
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -29,7 +31,7 @@ def moto_server() -> Iterator[str]:
     atomic_moto_writes()
 
     from chalicelib import settings
-    from chalicelib.store import base
+    from chalicelib.store import tables
 
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
@@ -38,9 +40,9 @@ def moto_server() -> Iterator[str]:
     old = os.environ.get("AWS_ENDPOINT_URL")
     os.environ["AWS_ENDPOINT_URL"] = url
     settings.reload()
-    base.configure()
+    tables.configure()
     try:
-        base.create_tables()
+        tables.create_tables()
         yield url
     finally:
         if old is None:
@@ -48,5 +50,23 @@ def moto_server() -> Iterator[str]:
         else:
             os.environ["AWS_ENDPOINT_URL"] = old
         settings.reload()
-        base.configure()
+        tables.configure()
         server.stop()
+
+
+@pytest.fixture
+def server():
+    """A moto server for the test (threads racing through the service functions)."""
+    with moto_server() as url:
+        yield url
+
+
+def sim_caller(msisdn: str, national_id: str | None = None):  # -> sessions.Caller
+    """A live SIM session's caller, as the web layer would resolve it."""
+    from chalicelib.services import sessions, sim_records
+
+    if national_id:
+        sim_records.operator_update(msisdn, national_id, "active", None)
+    sim = sim_records.ensure_sim(msisdn)
+    token, _ = sessions.open_session(sessions.SIM, msisdn=msisdn, ownership=int(sim.ownership))
+    return sessions.resolve(token)

@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 
 from chalicelib import clock
 from tests import flows, ids
+from tests.flows import try_activate
 
 
 def sim_cartable(api, national_id=None):
@@ -25,10 +26,6 @@ def nid_cartable(api, extra_sims=0):
     return national_id, numbers, token
 
 
-def activate(api, token, imei, code, headers=None, **extra):
-    body = {"imei": imei, "activation_code": code, **extra}
-    return api.post("/devices/activate", body, token=token, headers=headers)
-
 
 def listed(api, token):
     status, data, _ = api.get("/devices", token=token)
@@ -41,7 +38,7 @@ def test_registrars_device_joins_the_sim_cartable(api):
     imei = ids.imei()
     code = api.register_device(imei, brand="Apple", model="iPhone X")
 
-    status, data, headers = activate(api, token, imei, code)
+    status, data, headers = try_activate(api, token, imei, code)
 
     assert status == 201, data
     assert headers["Content-Type"] == "application/json"
@@ -60,13 +57,13 @@ def test_either_imei_of_a_dual_imei_phone_activates_the_whole_device(api):
     first, second = ids.imei(), ids.imei()
     code = api.register_device(first, imei2=second)
 
-    status, data, _ = activate(api, token, second, code)
+    status, data, _ = try_activate(api, token, second, code)
 
     assert status == 201, data
     assert data["device"]["imeis"] == [first, second]
     assert listed(api, token) == [first]
     # Either IMEI now names a device already in this cartable.
-    assert activate(api, token, first, code)[1]["error"]["code"] == "already_in_cartable"
+    assert try_activate(api, token, first, code)[1]["error"]["code"] == "already_in_cartable"
 
 
 def test_persian_digits_are_accepted(api):
@@ -75,7 +72,7 @@ def test_persian_digits_are_accepted(api):
     code = api.register_device(imei)
     persian = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
-    status, data, _ = activate(api, token, imei.translate(persian), code.translate(persian))
+    status, data, _ = try_activate(api, token, imei.translate(persian), code.translate(persian))
 
     assert status == 201, data
 
@@ -86,10 +83,10 @@ def test_wrong_code_and_unknown_imei_answer_alike(api):
     code = api.register_device(imei)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
 
-    wrong_code = activate(api, token, imei, wrong)
-    unknown = activate(api, token, ids.imei(), code)
-    wrong_en = activate(api, token, imei, wrong, headers={"Accept-Language": "en"})
-    unknown_en = activate(api, token, ids.imei(), code, headers={"Accept-Language": "en"})
+    wrong_code = try_activate(api, token, imei, wrong)
+    unknown = try_activate(api, token, ids.imei(), code)
+    wrong_en = try_activate(api, token, imei, wrong, headers={"Accept-Language": "en"})
+    unknown_en = try_activate(api, token, ids.imei(), code, headers={"Accept-Language": "en"})
 
     assert wrong_code[0] == unknown[0] == 404
     assert wrong_code[1] == unknown[1]
@@ -103,9 +100,9 @@ def test_a_device_already_activated_is_not_offered(api):
     _, other = sim_cartable(api)
     imei = ids.imei()
     code = api.register_device(imei)
-    assert activate(api, owner, imei, code)[0] == 201
+    assert try_activate(api, owner, imei, code)[0] == 201
 
-    status, data, _ = activate(api, other, imei, code)
+    status, data, _ = try_activate(api, other, imei, code)
 
     assert (status, data["error"]["code"]) == (404, "not_found")
     assert listed(api, owner) == [imei] and listed(api, other) == []
@@ -115,9 +112,9 @@ def test_activating_again_in_the_same_cartable_is_409(api):
     _, token = sim_cartable(api)
     imei = ids.imei()
     code = api.register_device(imei)
-    activate(api, token, imei, code)
+    try_activate(api, token, imei, code)
 
-    status, data, _ = activate(api, token, imei, code)
+    status, data, _ = try_activate(api, token, imei, code)
 
     assert (status, data["error"]["code"]) == (409, "already_in_cartable")
 
@@ -129,16 +126,16 @@ def test_wrong_codes_lock_the_imei_then_it_unlocks(api, set_env):
     code = api.register_device(imei)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     for _ in range(3):
-        assert activate(api, token, imei, wrong)[0] == 404
+        assert try_activate(api, token, imei, wrong)[0] == 404
 
-    status, data, headers = activate(api, token, imei, code)  # even the right code
+    status, data, headers = try_activate(api, token, imei, code)  # even the right code
 
     assert (status, data["error"]["code"]) == (429, "rate_limited")
     assert 0 < int(headers["Retry-After"]) <= 600
     assert data["retry_after"] == int(headers["Retry-After"])
     assert listed(api, token) == []
     clock.advance(601)
-    assert activate(api, token, imei, code)[0] == 201
+    assert try_activate(api, token, imei, code)[0] == 201
 
 
 def test_the_lock_is_per_imei(api, set_env):
@@ -148,10 +145,10 @@ def test_the_lock_is_per_imei(api, set_env):
     api.register_device(locked)
     code = api.register_device(other)
     for _ in range(2):
-        activate(api, token, locked, "000000")
-    assert activate(api, token, locked, "000000")[0] == 429
+        try_activate(api, token, locked, "000000")
+    assert try_activate(api, token, locked, "000000")[0] == 429
 
-    assert activate(api, token, other, code)[0] == 201
+    assert try_activate(api, token, other, code)[0] == 201
 
 
 def test_both_imeis_of_a_phone_share_one_budget_of_guesses(api, set_env):
@@ -161,16 +158,16 @@ def test_both_imeis_of_a_phone_share_one_budget_of_guesses(api, set_env):
     code = api.register_device(imei, imei2=imei2)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     for typed in (imei, imei2, imei):
-        assert activate(api, token, typed, wrong)[0] == 404
-    assert activate(api, token, imei2, code)[0] == 429
-    assert activate(api, token, imei, code)[0] == 429
+        assert try_activate(api, token, typed, wrong)[0] == 404
+    assert try_activate(api, token, imei2, code)[0] == 429
+    assert try_activate(api, token, imei, code)[0] == 429
 
 
 def test_unknown_imeis_are_limited_like_known_ones(api, set_env):
     set_env(ACTIVATION_MAX_ATTEMPTS=2)
     _, token = sim_cartable(api)
     unknown = ids.imei()
-    assert [activate(api, token, unknown, "123456")[0] for _ in range(3)] == [404, 404, 429]
+    assert [try_activate(api, token, unknown, "123456")[0] for _ in range(3)] == [404, 404, 429]
 
 
 def test_a_right_code_resets_the_count_of_wrong_ones(api, set_env):
@@ -178,17 +175,17 @@ def test_a_right_code_resets_the_count_of_wrong_ones(api, set_env):
     _, token = sim_cartable(api)
     first, second = ids.imei(), ids.imei()
     code = api.register_device(first)
-    activate(api, token, first, "000000" if code != "000000" else "111111")
-    assert activate(api, token, first, code)[0] == 201
+    try_activate(api, token, first, "000000" if code != "000000" else "111111")
+    assert try_activate(api, token, first, code)[0] == 201
     # One more failure on this IMEI is again the first of a new run, not the lock.
-    assert activate(api, token, first, code)[0] == 409
-    assert activate(api, token, second, "000000")[0] == 404
+    assert try_activate(api, token, first, code)[0] == 409
+    assert try_activate(api, token, second, "000000")[0] == 404
 
 
 def test_bad_input_is_400(api):
     _, token = sim_cartable(api)
     imei = ids.imei()
-    assert activate(api, token, "123456789012345", "123456")[1]["error"]["code"] == "invalid_imei"
+    assert try_activate(api, token, "123456789012345", "123456")[1]["error"]["code"] == "invalid_imei"
     assert api.post("/devices/activate", {"imei": imei}, token=token)[0] == 400
     status, data, _ = api.post("/devices/activate", {"imei": imei, "activation_code": 123456},
                                token=token)
@@ -200,8 +197,8 @@ def test_bad_input_is_400(api):
 def test_without_a_session_it_is_401(api):
     imei = ids.imei()
     code = api.register_device(imei)
-    assert activate(api, None, imei, code)[0] == 401
-    assert activate(api, "not-a-token", imei, code)[0] == 401
+    assert try_activate(api, None, imei, code)[0] == 401
+    assert try_activate(api, "not-a-token", imei, code)[0] == 401
 
 
 def test_an_expired_sim_cannot_take_devices(api):
@@ -214,7 +211,7 @@ def test_an_expired_sim_cannot_take_devices(api):
     code = api.register_device(imei)
     clock.advance(120)  # the SIM expired by time; no job has run
 
-    status, data, _ = activate(api, token, imei, code)
+    status, data, _ = try_activate(api, token, imei, code)
 
     assert (status, data["error"]["code"]) == (409, "sim_inactive")
 
@@ -224,7 +221,7 @@ def test_a_sim_session_naming_another_number_is_refused(api):
     imei = ids.imei()
     code = api.register_device(imei)
 
-    status, data, _ = activate(api, token, imei, code, msisdn=ids.msisdn())
+    status, data, _ = try_activate(api, token, imei, code, msisdn=ids.msisdn())
 
     assert (status, data["error"]["code"]) == (409, "sim_inactive")
 
@@ -234,9 +231,9 @@ def test_national_id_session_uses_its_first_active_sim_or_the_one_it_names(api):
     one, two = ids.imei(), ids.imei()
     code_one, code_two = api.register_device(one), api.register_device(two)
 
-    status, data, _ = activate(api, token, one, code_one)
+    status, data, _ = try_activate(api, token, one, code_one)
     assert status == 201 and data["device"]["msisdn"] == first, data
-    status, data, _ = activate(api, token, two, code_two, msisdn=second)
+    status, data, _ = try_activate(api, token, two, code_two, msisdn=second)
     assert status == 201 and data["device"]["msisdn"] == second, data
 
     assert listed(api, token) == [one, two]
@@ -249,7 +246,7 @@ def test_national_id_session_naming_a_sim_it_does_not_hold_is_refused(api):
     imei = ids.imei()
     code = api.register_device(imei)
 
-    status, data, _ = activate(api, token, imei, code, msisdn=ids.msisdn())
+    status, data, _ = try_activate(api, token, imei, code, msisdn=ids.msisdn())
 
     assert (status, data["error"]["code"]) == (409, "sim_inactive")
 
@@ -260,7 +257,7 @@ def test_national_id_session_without_an_active_sim_is_refused(api):
     imei = ids.imei()
     code = api.register_device(imei)
 
-    status, data, _ = activate(api, token, imei, code)
+    status, data, _ = try_activate(api, token, imei, code)
 
     assert (status, data["error"]["code"]) == (409, "sim_inactive")
 
@@ -271,7 +268,7 @@ def test_a_sim_in_a_national_id_cartable_brings_its_new_device_there(api):
     imei = ids.imei()
     code = api.register_device(imei)
 
-    assert activate(api, sim_token, imei, code)[0] == 201
+    assert try_activate(api, sim_token, imei, code)[0] == 201
 
     assert listed(api, nid_token) == [imei]
     assert listed(api, sim_token) == [imei]

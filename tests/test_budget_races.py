@@ -28,24 +28,12 @@ from chalicelib.services import (
     transfer,
 )
 from tests import ids
-from tests.servers import moto_server
+from tests.servers import server, sim_caller  # noqa: F401 (server: a fixture)
 
 PASSWORD = "a-Strong-pass-1"
 BIRTH = date(1991, 8, 3)
 
 
-@pytest.fixture
-def server():
-    with moto_server() as url:
-        yield url
-
-
-def sim_caller(msisdn: str, national_id: str | None = None) -> sessions.Caller:
-    if national_id:
-        sim_records.operator_update(msisdn, national_id, "active", None)
-    sim = sim_records.ensure_sim(msisdn)
-    token, _ = sessions.open_session(sessions.SIM, msisdn=msisdn, ownership=int(sim.ownership))
-    return sessions.resolve(token)
 
 
 def nid_cartable() -> tuple[str, str]:
@@ -186,7 +174,7 @@ def test_15_otp_guesses_at_once_check_at_most_the_budget(server, monkeypatch):
     otp.send_code(msisdn, otp.LOGIN)
     code = [w for w in sent[-1].split() if w.isdigit() and len(w) == 6][0]
     wrong = "000000" if code != "000000" else "111111"
-    checked = Counted(monkeypatch, otp.secrets, "same")
+    checked = Counted(monkeypatch, otp.keys, "same")
 
     outcomes = fire([lambda: otp.verify_code(msisdn, wrong, otp.LOGIN)] * 15)
 

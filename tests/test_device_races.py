@@ -8,29 +8,14 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-
 from chalicelib.errors import HamtaError
-from chalicelib.services import activation, devices, recovery, registrar, sessions, sim_records
+from chalicelib.services import activation, devices, recovery, registrar, sim_records
 from tests import ids
-from tests.servers import moto_server
+from tests.servers import server, sim_caller  # noqa: F401 (server: a fixture)
 
 RACERS = 6
 
 
-@pytest.fixture
-def server():
-    with moto_server() as url:
-        yield url
-
-
-def sim_caller(msisdn: str, national_id: str | None = None) -> sessions.Caller:
-    """A live SIM session's caller, as the web layer would resolve it."""
-    if national_id:
-        sim_records.operator_update(msisdn, national_id, "active", None)
-    sim = sim_records.ensure_sim(msisdn)
-    token, _ = sessions.open_session(sessions.SIM, msisdn=msisdn, ownership=int(sim.ownership))
-    return sessions.resolve(token)
 
 
 def race(callers, move):

@@ -8,14 +8,8 @@ from botocore.client import BaseClient
 
 from chalicelib import clock
 from tests import flows, ids
+from tests.flows import activate
 
-
-def activate(api, token, imei, code, **extra):
-    status, data, _ = api.post(
-        "/devices/activate", {"imei": imei, "activation_code": code, **extra}, token=token
-    )
-    assert status == 201, data
-    return data["device"]
 
 
 def devices_of(api, token):

@@ -10,12 +10,8 @@ from chalicelib import clock
 from chalicelib.identifiers import mask_msisdn
 from chalicelib.store.history import new_event
 from tests import flows, ids
+from tests.flows import activate
 
-
-def activate(api, token, imei, code):
-    status, data, _ = api.post("/devices/activate", {"imei": imei, "activation_code": code},
-                               token=token)
-    assert status == 201, data
 
 
 def history(api, token, imei):

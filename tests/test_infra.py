@@ -7,7 +7,7 @@ import os
 import pytest
 
 from chalicelib import settings
-from chalicelib.store import base
+from chalicelib.store import tables
 from tests import ids
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -65,11 +65,11 @@ def template_schema(props: dict) -> dict:
 
 
 def test_the_template_declares_exactly_the_models_tables():
-    tables = declared_tables()
-    models = {model.SHORT_NAME: model for model in base.all_models()}
-    assert set(tables) == set(models)
+    declared = declared_tables()
+    models = {model.SHORT_NAME: model for model in tables.all_models()}
+    assert set(declared) == set(models)
     for short, model in models.items():
-        assert template_schema(tables[short]) == model_schema(model), short
+        assert template_schema(declared[short]) == model_schema(model), short
 
 
 def test_every_table_is_recoverable_and_protected_on_prod():
@@ -84,11 +84,11 @@ def test_table_names_follow_the_settings_prefix(monkeypatch):
     for stage in STAGES:
         monkeypatch.setenv("HAMTA_STAGE", stage)
         settings.reload()
-        base.configure()
-        for model in base.all_models():
+        tables.configure()
+        for model in tables.all_models():
             assert model.Meta.table_name == f"hamta-{stage}-{model.SHORT_NAME}"
     settings.reload()
-    base.configure()
+    tables.configure()
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -100,9 +100,9 @@ def test_policy_is_least_privilege_and_covers_every_table(stage):
     assert "dynamodb:Scan" not in actions
     resources = {r for s in allowed if any(a.startswith("dynamodb:") for a in s["Action"])
                  for r in s["Resource"]}
-    expected = {f"arn:aws:dynamodb:*:*:table/hamta-{stage}-{m.SHORT_NAME}" for m in base.all_models()}
+    expected = {f"arn:aws:dynamodb:*:*:table/hamta-{stage}-{m.SHORT_NAME}" for m in tables.all_models()}
     expected |= {f"arn:aws:dynamodb:*:*:table/hamta-{stage}-{m.SHORT_NAME}/index/*"
-                 for m in base.all_models() if m._get_schema()["global_secondary_indexes"]}
+                 for m in tables.all_models() if m._get_schema()["global_secondary_indexes"]}
     assert resources == expected
     secret = CONFIG["stages"][stage]["environment_variables"]["HAMTA_SECRET_KEY_PARAMETER"]
     assert {"Sid": "SecretKey", "Effect": "Allow", "Action": ["ssm:GetParameter"],
@@ -184,11 +184,3 @@ def test_the_schedule_is_hourly():
     handler = app_module.app.event_sources[0]
     assert handler.name == "expire_sims"
     assert handler.schedule_expression.to_string() == "rate(1 hour)"
-
-
-def test_captcha_off_is_refused_on_prod(monkeypatch):
-    monkeypatch.setenv("HAMTA_STAGE", "prod")
-    monkeypatch.setenv("CAPTCHA_MODE", "off")
-    settings.reload()
-    with pytest.raises(RuntimeError):
-        settings.check_startup()

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from chalicelib import clock, settings
-from chalicelib.enforcement_sms import jalali_date
+from chalicelib.sms import jalali_date
 from chalicelib.identifiers import to_e164
 from tests import ids
 from tests.conftest import REGISTRAR_KEY, sms_sent

@@ -9,7 +9,8 @@ from chalicelib import clock, settings
 from chalicelib.identifiers import to_e164
 from tests import ids
 from tests.conftest import sms_sent
-from tests.flows import break_sns, latest_code, messages_to, request_otp
+from tests.flows import break_sns, latest_code, messages_to, request_otp, secret_in
+from tests.servers import server  # noqa: F401 (a fixture)
 
 
 def verify(api, msisdn, code):
@@ -287,17 +288,46 @@ def test_sim_session_dies_when_the_number_changes_hands(api):
     assert api.get("/me", token=token)[0] == 401
 
 
-def test_racing_verifies_give_one_session(api):
-    """Two verifies of one code: the second step lets only one writer win."""
+def test_racing_verifies_give_one_session(server, monkeypatch):
+    """Racers verifying one right code at the same moment, threads against a moto server:
+    every one passes step 1 (its attempt counts) before any reaches step 2, so step 2's
+    condition alone decides: exactly one session, the rest 401 otp_invalid."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chalicelib import keys, sms
     from chalicelib.errors import HamtaError
     from chalicelib.services import otp
 
+    racers = 4
     msisdn = ids.msisdn()
-    request_otp(api, msisdn)
-    code = latest_code(msisdn)
-    otp.verify_code(msisdn, code, otp.LOGIN)
-    with pytest.raises(HamtaError):
-        otp.verify_code(msisdn, code, otp.LOGIN)
+    sent = []
+    monkeypatch.setattr(sms, "send_sms", lambda number, text: sent.append(text))
+    otp.send_code(msisdn, otp.LOGIN)
+    code = secret_in(sent[-1])
+
+    # Between the steps each racer compares the code: hold them all there, so none has
+    # marked the code used when the others try to.
+    between_steps = threading.Barrier(racers, timeout=30)
+    real_same = keys.same
+
+    def same_then_wait(a: str, b: str) -> bool:
+        answer = real_same(a, b)
+        between_steps.wait()
+        return answer
+
+    monkeypatch.setattr(keys, "same", same_then_wait)
+
+    def verify() -> str:
+        try:
+            otp.verify_code(msisdn, code, otp.LOGIN)
+            return "session"
+        except HamtaError as error:
+            return error.code
+
+    with ThreadPoolExecutor(racers) as pool:
+        outcomes = sorted(pool.map(lambda _: verify(), range(racers)))
+    assert outcomes == ["otp_invalid"] * (racers - 1) + ["session"]
 
 
 def test_racing_sends_only_one_wins(api, monkeypatch):

@@ -5,12 +5,8 @@ from datetime import datetime, timezone
 
 from chalicelib import clock
 from tests import flows, ids
+from tests.flows import activate
 
-
-def activate(api, token, imei, code):
-    status, data, _ = api.post("/devices/activate", {"imei": imei, "activation_code": code},
-                               token=token)
-    assert status == 201, data
 
 
 def recover(api, token, imei, previous=None, **extra):

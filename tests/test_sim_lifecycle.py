@@ -14,8 +14,8 @@ from chalicelib import clock
 from tests import ids
 from tests.conftest import sms_sent
 from tests.flows import (
-    activate_new_device,
     BIRTH_DATE,
+    activated_device,
     add_sim,
     latest_code,
     login,
@@ -40,11 +40,6 @@ def operator(api, msisdn: str, nid: str, expires_in: float | None = 30 * DAY, st
     assert status_code == 200, data
 
 
-def activate(api, token: str, msisdn: str | None = None) -> str:
-    status, imei = activate_new_device(api, token, msisdn)
-    assert status == 201
-    return imei
-
 
 def devices(api, token: str) -> list[str]:
     status, data, _ = api.get("/devices", token=token)
@@ -68,7 +63,7 @@ def test_a_number_that_changed_hands_opens_empty_for_its_new_holder_at_once(api)
     msisdn, old_nid, new_nid = ids.msisdn(), ids.national_id(), ids.national_id()
     operator(api, msisdn, old_nid)
     old_token = sim_login(api, msisdn)
-    imei = activate(api, old_token)
+    imei = activated_device(api, old_token)
 
     operator(api, msisdn, new_nid)  # the number changes hands; no job has run
 
@@ -101,7 +96,7 @@ def test_a_sim_expiring_and_reissued_to_a_new_holder_between_two_runs(api):
     msisdn, old_nid, new_nid = ids.msisdn(), ids.national_id(), ids.national_id()
     operator(api, msisdn, old_nid, expires_in=HOUR)
     old_token = sim_login(api, msisdn)
-    imei = activate(api, old_token)
+    imei = activated_device(api, old_token)
     invoke(api.client)  # the job has been running
     clock.advance(2 * HOUR)
 
@@ -112,7 +107,7 @@ def test_a_sim_expiring_and_reissued_to_a_new_holder_between_two_runs(api):
     operator(api, msisdn, new_nid)  # the operator reissues the number
     new_token = sim_login(api, msisdn)
     assert devices(api, new_token) == []
-    fresh = activate(api, new_token)
+    fresh = activated_device(api, new_token)
 
     second = invoke(api.client)
 
@@ -134,8 +129,8 @@ def test_a_national_id_cartable_with_two_sims_keeps_everything_when_one_expires(
     second = ids.msisdn()
     operator(api, second, nid)
     add_sim(api, nid_token, second)
-    on_first = activate(api, nid_token, msisdn=first)
-    on_second = activate(api, nid_token, msisdn=second)
+    on_first = activated_device(api, nid_token, msisdn=first)
+    on_second = activated_device(api, nid_token, msisdn=second)
     invoke(api.client)
     clock.advance(2 * HOUR)
 
@@ -159,7 +154,7 @@ def test_a_national_id_cartable_with_two_sims_keeps_everything_when_one_expires(
 def test_a_national_id_cartable_whose_only_sim_expired_comes_back_through_forgot_password(api):
     nid, only, nid_token = new_nid_cartable(api)
     operator(api, only, nid, expires_in=HOUR)
-    imei = activate(api, nid_token)
+    imei = activated_device(api, nid_token)
     invoke(api.client)
     clock.advance(2 * HOUR)
     report = invoke(api.client)

@@ -18,6 +18,11 @@ LONGEST = {
     "code": "999999",  # OTP and activation codes: six digits
     "password": "Ab3dEf7hJk12",  # passwords.new_temp_password: 12 letters and digits
     "until": "۱۴۰۵/۱۲/۲۹",  # a Jalali date
+    "imei": "356707000000017",
+    "reason": "lost",  # a block's reason: مفقودی is the longer
+    "why": "not_activated",  # an enforcement warning's reason: the longer text
+    "cutoff": 1795000000.0,  # epoch seconds: a Jalali date is always 10 characters
+    "seen_at": 1795000000.0,
     "answer": {
         "imei": "356707000000017",
         "status": "replaced",  # the longest status line
@@ -56,6 +61,13 @@ def test_every_inquiry_status_fits_too():
     for status in [*sms.INQUIRY_STATUS, "a-status-added-later"]:
         answer = {**LONGEST["answer"], "status": status}
         assert sms.segment_count(sms.inquiry_text(answer)) <= sms.MAX_SEGMENTS, status
+
+
+def test_every_reason_fits_too():
+    for why in (sms.UNREGISTERED, sms.NOT_ACTIVATED):
+        assert sms.segment_count(sms.warning_text(LONGEST["imei"], why, LONGEST["cutoff"])) <= sms.MAX_SEGMENTS
+    for reason in ("lost", "stolen"):
+        assert sms.segment_count(sms.block_text(LONGEST["imei"], reason)) <= sms.MAX_SEGMENTS
 
 
 def test_segments_are_counted_as_phones_count_them():

@@ -5,7 +5,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from chalicelib import clock, settings
-from chalicelib.store.base import transaction_connection
+from chalicelib.store import connections
+from chalicelib.store.connections import transaction_connection
 
 # Stop this long (at most a fifth of what is left) before the Lambda's own limit.
 LAMBDA_MARGIN_SECONDS = 60
@@ -41,7 +42,7 @@ def warm_connections(models: list) -> None:
     """Build the botocore clients once, here, before threads start (creating a client is
     not thread-safe in botocore)."""
     for model in models:
-        model._get_connection().connection.client  # noqa: B018 - builds and caches it
+        connections.client(model)  # builds and caches it
     transaction_connection().client  # noqa: B018
 
 

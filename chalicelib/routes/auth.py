@@ -82,9 +82,8 @@ def login():
 
 @route(bp, "/me/password", methods=["PUT"])
 def change_password():
-    who = caller(
-        bp.current_request, kinds=(sessions.NATIONAL_ID,), allow_password_change_only=True
-    )
+    # The one route a temporary-password session may use: to set its own password.
+    who = caller(bp.current_request, kinds=(sessions.NATIONAL_ID,), admit_temporary_password=True)
     data = body(bp.current_request, required={"old_password": str, "new_password": str})
     accounts.change_password(who, data["old_password"], data["new_password"])
     return no_content()

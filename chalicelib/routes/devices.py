@@ -49,6 +49,6 @@ def withdraw_offer(imei: str) -> object:
 
 
 @web.route(bp, "/devices/{imei}/history", methods=["GET"])
-def device_history_route(imei: str) -> object:
+def show_device_history(imei: str) -> object:
     who = web.caller(bp.current_request)
     return web.json_response({"events": device_history.history(who, imei)})

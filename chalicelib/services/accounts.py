@@ -12,7 +12,7 @@ from datetime import date
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from chalicelib import clock, passwords, settings, sms
+from chalicelib import clock, log, passwords, settings, sms
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_national_id
 from chalicelib.services import cartable_sims, limits, sessions, sim_records
@@ -22,7 +22,7 @@ from chalicelib.store.challenges import CounterItem
 from chalicelib.store.people import PersonModel
 from chalicelib.store.sims import SimModel
 
-logger = Logger(service="hamta")
+logger = Logger(service=log.SERVICE, child=True)
 
 DAY = 24 * 3600
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 
-from chalicelib import clock, identifiers, secrets, settings
+from chalicelib import clock, identifiers, keys, log, settings
 from chalicelib.errors import HamtaError
 from chalicelib.services import blocking, devices, limits, transfer_records
 from chalicelib.services.sessions import SIM, Caller
@@ -19,7 +19,7 @@ from chalicelib.store.base import retry_on_race
 from chalicelib.store.devices import DeviceModel, find_device
 from chalicelib.store.history import new_event
 
-logger = Logger(service="hamta")
+logger = Logger(service=log.SERVICE, child=True)
 
 # Compared against when there is no device, so an unknown IMEI costs one compare too.
 _NO_CODE = "------"
@@ -63,10 +63,10 @@ def activate(caller: Caller, typed_imei: object, typed_code: object, typed_msisd
 
 def _code_opens(device: DeviceModel | None, code: str) -> bool:
     if device is None:
-        secrets.same(code, _NO_CODE)
+        keys.same(code, _NO_CODE)
         return False
     expected = device.activation_code or _NO_CODE
-    matches = secrets.same(code, expected)
+    matches = keys.same(code, expected)
     if device.state == devices.UNCLAIMED:
         return matches
     return devices.offer_live(device) and matches

@@ -17,13 +17,13 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib import clock, identifiers, sms
+from chalicelib import clock, identifiers, log, sms
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_msisdn
 from chalicelib.services import accounts, cartable_sims, devices, sim_records
 from chalicelib.services.sessions import NATIONAL_ID, SIM, Caller
 from chalicelib.store import enforcement_log
-from chalicelib.store.base import transact_write, transaction_condition_failed
+from chalicelib.store.base import RaceLost, lost_race, retry_on_race, transact_write
 from chalicelib.store.batch_read import read_together
 from chalicelib.store.challenges import CounterItem
 from chalicelib.store.devices import DeviceModel, find_device
@@ -31,12 +31,9 @@ from chalicelib.store.enforcement_log import LogEntryModel
 from chalicelib.store.history import HistoryModel, new_event
 from chalicelib.store.sims import SimModel
 
-logger = Logger(service="hamta")
+logger = Logger(service=log.SERVICE, child=True)
 
 REASONS = ("lost", "stolen")
-# A move that loses the log's head to another writer simply reads and tries again.
-ATTEMPTS = 5
-_REASON_FA = {"lost": "مفقودی", "stolen": "سرقت"}
 
 
 def refuse_if_blocked(caller: Caller, device: DeviceModel | None) -> None:
@@ -93,7 +90,7 @@ def commit(
     head: Any = enforcement_log.UNREAD,
 ) -> None:
     """Items (saves, and updates whose condition stands in for a version) and log entries
-    in one TransactWriteItems; devices.RaceLost if anything moved (the device, an IMEI,
+    in one TransactWriteItems; RaceLost if anything moved (the device, an IMEI,
     the log's head) since it was read."""
     try:
         with transact_write() as tx:
@@ -103,10 +100,8 @@ def commit(
                 tx.update(item, actions=actions, condition=condition, add_version_condition=False)
             enforcement_log.add_to(tx, entries, head=head)
     except TransactWriteError as error:
-        reasons = getattr(error, "cancellation_reasons", None) or []
-        conflict = any(r is not None and r.code == "TransactionConflict" for r in reasons)
-        if transaction_condition_failed(error) or conflict:
-            raise devices.RaceLost() from None
+        if lost_race(error):
+            raise RaceLost() from None
         raise
 
 
@@ -119,7 +114,8 @@ def block(caller: Caller, typed_imei: object, reason: object) -> dict:
     imei = identifiers.parse_imei(typed_imei)
     if reason not in REASONS:
         raise HamtaError("invalid_request")
-    for _ in range(ATTEMPTS):
+
+    def attempt():
         reading = read_for_move(caller, imei)
         device = own(caller, reading.device)
         if device.state == devices.BLOCKED:
@@ -137,14 +133,13 @@ def block(caller: Caller, typed_imei: object, reason: object) -> dict:
         entries = [
             {"imei": imei, "action": "block", "reason": reason, "at": now} for imei in imeis_of(device)
         ]
-        try:
-            commit([(device, None), (event, _event_condition())], entries, head=reading.head)
-        except devices.RaceLost:
-            continue
+        # RaceLost (the device or the log's head moved): retry_on_race reads again.
+        commit([(device, None), (event, _event_condition())], entries, head=reading.head)
         logger.info("device blocked", extra={"imei": device.imei, "reason": reason})
-        _tell_cartable(caller, device, reading.sims, block_text(device.imei, str(reason)))
+        _tell_cartable(caller, device, reading.sims, sms.block_text(device.imei, str(reason)))
         return devices.render(device)
-    raise HamtaError("service_unavailable", retry_after=1)
+
+    return retry_on_race(attempt)
 
 
 def needs_password(device: DeviceModel) -> bool:
@@ -160,7 +155,9 @@ def unblock(caller: Caller, typed_imei: object, password: object = None) -> dict
     counter_key = f"login#{caller.national_id}" if caller.kind == NATIONAL_ID else None
     extra = [(CounterItem, [counter_key])] if counter_key else []
     checked = False
-    for _ in range(ATTEMPTS):
+
+    def attempt():
+        nonlocal checked
         reading = read_for_move(caller, imei, extra)
         device = own(caller, reading.device)
         if device.state != devices.BLOCKED:
@@ -181,29 +178,13 @@ def unblock(caller: Caller, typed_imei: object, password: object = None) -> dict
             {"imei": imei, "action": "unblock", "reason": reason, "at": now}
             for imei in imeis_of(device)
         ]
-        try:
-            commit([(device, None), (event, _event_condition())], entries, head=reading.head)
-        except devices.RaceLost:
-            continue
+        # RaceLost (the device or the log's head moved): retry_on_race reads again.
+        commit([(device, None), (event, _event_condition())], entries, head=reading.head)
         logger.info("device unblocked", extra={"imei": device.imei})
-        _tell_cartable(caller, device, reading.sims, unblock_text(device.imei))
+        _tell_cartable(caller, device, reading.sims, sms.unblock_text(device.imei))
         return devices.render(device)
-    raise HamtaError("service_unavailable", retry_after=1)
 
-
-def block_text(imei: str, reason: str) -> str:
-    return (
-        f"سامانه همتا\nدستگاه با شناسه {imei} به دلیل {_REASON_FA.get(reason, reason)} "
-        "مسدود شد و در شبکه‌های تلفن همراه کار نخواهد کرد.\n"
-        "اگر شما درخواست نکرده‌اید، به کارتابل خود مراجعه کنید."
-    )
-
-
-def unblock_text(imei: str) -> str:
-    return (
-        f"سامانه همتا\nدستگاه با شناسه {imei} رفع مسدودی شد.\n"
-        "اگر شما درخواست نکرده‌اید، به کارتابل خود مراجعه کنید."
-    )
+    return retry_on_race(attempt)
 
 
 def cartable_active_sims(caller: Caller, device: DeviceModel, sims: dict[str, SimModel]) -> list[str]:

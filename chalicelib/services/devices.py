@@ -15,15 +15,16 @@ from pynamodb.exceptions import TransactWriteError
 from chalicelib import clock, identifiers
 from chalicelib.errors import HamtaError
 from chalicelib.services import sim_records
+from chalicelib.services.callers import UNCLAIMED, cartable_of  # noqa: F401 (UNCLAIMED: devices.UNCLAIMED)
 from chalicelib.services.sessions import SIM, Caller
 # RaceLost: the device changed between our read and our transaction (read again).
 from chalicelib.store.base import RaceLost, lost_race, plain_map, transact_write
+from chalicelib.store.batch_read import read_together
 from chalicelib.store.challenges import CounterItem
 from chalicelib.store.devices import DeviceModel, find_device, sim_key
 from chalicelib.store.history import HistoryModel
 from chalicelib.store.sims import SimModel
 
-UNCLAIMED = "unclaimed"
 ACTIVE = "active"
 TRANSFER_PENDING = "transfer_pending"
 BLOCKED = "blocked"
@@ -75,43 +76,12 @@ def render(device: DeviceModel) -> dict:
 
 def list_devices(caller: Caller) -> list[dict]:
     """GET /devices: one Query on an index, in the order devices joined the cartable."""
-    if caller.kind == SIM:
-        if caller.sim is None or not sim_records.is_live(caller.sim):
-            return []  # an expired SIM's cartable is empty at once, job or no job
-        rows = DeviceModel.by_sim.query(sim_key(caller.msisdn, caller.ownership))
-        return [render(device) for device in rows if _sim_session_sees(caller, device)]
-    rows = DeviceModel.by_owner.query(caller.national_id)
-    return [render(device) for device in rows]
-
-
-def _sim_session_sees(caller: Caller, device: DeviceModel) -> bool:
-    """A device of a national-ID cartable shows in a SIM cartable only while that SIM is
-    one of the cartable's SIMs: once removed (DELETE /sims/{msisdn}), its SIM logins no
-    longer reach the national-ID cartable's devices."""
-    if not device.owner_nid:
-        return True
-    sim = caller.sim
-    linked = (
-        sim.cartable_nid
-        if sim is not None and int(sim.cartable_ownership or 0) == caller.ownership
-        else None
-    )
-    return device.owner_nid == linked
+    return [render(device) for device in cartable_of(caller).devices_query()]
 
 
 def in_cartable(caller: Caller, device: DeviceModel) -> bool:
     """Is this device in the cartable the caller's session opens?"""
-    if device.main_imei or device.state == UNCLAIMED:
-        return False
-    if caller.kind == SIM:
-        return (
-            device.sim_key is not None
-            and device.sim_key == sim_key(caller.msisdn, caller.ownership)
-            and caller.sim is not None
-            and sim_records.is_live(caller.sim)
-            and _sim_session_sees(caller, device)
-        )
-    return device.owner_nid is not None and device.owner_nid == caller.national_id
+    return cartable_of(caller).owns(device)
 
 
 def find_own(caller: Caller, typed_imei: object) -> DeviceModel:
@@ -134,21 +104,11 @@ def _sims_to_read(caller: Caller, also: tuple[str | None, ...]) -> tuple[set[str
     """(numbers still to read, SIM records already held): a national-ID cartable's SIMs
     plus `also`; a SIM session already holds its own SIM."""
     wanted = set(n for n in also if n)
-    known: dict[str, SimModel] = {}
-    if caller.kind == SIM and caller.sim is not None:
-        known[caller.sim.msisdn] = caller.sim
-    else:
-        wanted |= set(plain_map(caller.person.sims if caller.person else None))
+    cartable = cartable_of(caller)
+    known = cartable.sims_held()
+    if not known:
+        wanted |= set(cartable.sim_ownerships())
     return wanted - set(known), known
-
-
-def read_sims(caller: Caller, also: tuple[str | None, ...] = ()) -> dict[str, SimModel]:
-    """The SIM records a move needs (see `_sims_to_read`), in one BatchGetItem."""
-    wanted, known = _sims_to_read(caller, also)
-    if wanted:
-        for sim in SimModel.batch_get(sorted(wanted), consistent_read=True):
-            known[sim.msisdn] = sim
-    return known
 
 
 def read_device_and_sims(
@@ -163,22 +123,9 @@ def read_device_and_sims(
     wanted, known = _sims_to_read(caller, also)
     if not wanted:
         return find_device(imei), known
-    devices_table, sims_table = DeviceModel.Meta.table_name, SimModel.Meta.table_name
-    request: dict = {
-        devices_table: {"Keys": [{"imei": {"S": imei}}], "ConsistentRead": True},
-        sims_table: {"Keys": [{"msisdn": {"S": n}} for n in sorted(wanted)], "ConsistentRead": True},
-    }
-    # PynamoDB's batch_get reads one table; its botocore client reads both in one call.
-    client = DeviceModel._get_connection().connection.client
-    item = None
-    while request:
-        response = client.batch_get_item(RequestItems=request)
-        for raw in response.get("Responses", {}).get(devices_table, []):
-            item = DeviceModel.from_raw_data(raw)
-        for raw in response.get("Responses", {}).get(sims_table, []):
-            sim = SimModel.from_raw_data(raw)
-            known[sim.msisdn] = sim
-        request = response.get("UnprocessedKeys") or {}
+    found = read_together([(DeviceModel, [imei]), (SimModel, sorted(wanted))])
+    known.update((sim.msisdn, sim) for sim in found[SimModel])
+    item = (found[DeviceModel] or [None])[0]
     if item is not None and item.main_imei:
         return find_device(item.main_imei), known
     return item, known

@@ -33,7 +33,7 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException, UpdateError
 
-from chalicelib import clock, settings
+from chalicelib import clock, log, settings
 from chalicelib.jobs import runtime
 from chalicelib.jobs.pool import Outcome, WorkPool
 from chalicelib.services import observations, sim_records
@@ -41,8 +41,7 @@ from chalicelib.store import checkpoints, enforcement_log
 from chalicelib.store.base import (
     condition_failed,
     transact_write,
-    transaction_condition_failed,
-    transaction_conflict,
+    lost_race,
 )
 from chalicelib.store.challenges import CheckpointItem
 from chalicelib.store.devices import DeviceModel
@@ -60,7 +59,7 @@ from chalicelib.store.observations import (
 )
 from chalicelib.store.sims import SimModel
 
-logger = Logger(service="hamta")
+logger = Logger(service=log.SERVICE, child=True)
 
 JOB_KEY = checkpoints.job_key("enforce")
 DAY_GRACE_SECONDS = 3600  # a day's slice is final this long after it ended (index lag)
@@ -326,7 +325,7 @@ def _write_moves(moves: list, now: float, to: str, report: Report) -> None:
                     entries.append(_entry(pair, to, why, now))
                 enforcement_log.add_to(tx, entries)
         except PynamoDBException as error:
-            if not (transaction_condition_failed(error) or transaction_conflict(error)):
+            if not lost_race(error):
                 raise
             moves = [(_still(p, to), why) for p, why in moves]
             continue

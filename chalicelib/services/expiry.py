@@ -35,7 +35,7 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
-from chalicelib import clock, settings
+from chalicelib import clock, log, settings
 from chalicelib.identifiers import mask_msisdn
 from chalicelib.jobs import runtime
 from chalicelib.jobs.pool import Outcome, WorkPool
@@ -51,7 +51,7 @@ from chalicelib.store.sims import (
     expiry_slot_key,
 )
 
-logger = Logger(service="hamta")
+logger = Logger(service=log.SERVICE, child=True)
 
 JOB_KEY = checkpoints.job_key("expire_sims")
 # First run only (no checkpoint yet) looks settings.EXPIRY_LOOKBACK_DAYS back. A SIM that

@@ -8,15 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import PynamoDBException, UpdateError
+from pynamodb.exceptions import PynamoDBException
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.store.base import (
-    condition_failed,
-    transact_write,
-    transaction_condition_failed,
-    transaction_conflict,
-)
+# RaceLost: the SIM or a device changed since we read it (read again and decide again).
+from chalicelib.store.base import RaceLost, lost_race, transact_write
 from chalicelib.store.devices import DeviceModel, sim_key
 from chalicelib.store.history import new_event
 from chalicelib.store.sims import SimModel
@@ -27,10 +23,6 @@ DEVICES_PER_TRANSACTION = 45
 
 # (device, ownership it leaves, when that ownership ended, why: "expired" | "transferred")
 Move = tuple[DeviceModel, int, float, str]
-
-
-class RaceLost(Exception):
-    """The SIM or a device changed since we read it: read again and decide again."""
 
 
 def devices_of(msisdn: str, ownership: int) -> list[DeviceModel]:
@@ -57,12 +49,8 @@ def commit(sim: SimModel, actions: list, condition: Any, moves: list[Move]) -> d
                     counts["devices_kept" if kept else "devices_awaiting_recovery"] += 1
                 if index == len(chunks) - 1:
                     tx.update(sim, actions=actions, condition=condition)
-    except UpdateError as error:
-        if condition_failed(error):
-            raise RaceLost() from None
-        raise
     except PynamoDBException as error:
-        if transaction_condition_failed(error) or transaction_conflict(error):
+        if lost_race(error):
             raise RaceLost() from None
         raise
     return counts

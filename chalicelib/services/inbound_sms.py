@@ -14,12 +14,12 @@ import re
 
 from aws_lambda_powertools import Logger
 
-from chalicelib import sms
+from chalicelib import log, sms
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_msisdn, normalize_digits, parse_imei, parse_msisdn
 from chalicelib.services import inquiry, limits
 
-logger = Logger(service="hamta")
+logger = Logger(service=log.SERVICE, child=True)
 
 ANSWERS_PER_DAY = 20
 DAY = 24 * 3600

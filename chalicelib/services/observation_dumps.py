@@ -28,11 +28,11 @@ from typing import Any, Iterator
 
 from aws_lambda_powertools import Logger
 
-from chalicelib import bulk, clock, settings
+from chalicelib import bulk, clock, log, settings
 from chalicelib.services import observations
 from chalicelib.store import checkpoints
 
-logger = Logger(service="hamta")
+logger = Logger(service=log.SERVICE, child=True)
 
 SEND_BATCH = 10  # SendMessageBatch takes 10 messages
 MAX_BATCH_BYTES = 200_000  # and at most 256 KiB in all

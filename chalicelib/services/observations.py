@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterable
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from chalicelib import clock, enforcement_sms, identifiers, settings, sms
+from chalicelib import clock, identifiers, log, settings, sms
 from chalicelib.errors import HamtaError
 from chalicelib.jobs import runtime
 from chalicelib.services import cartable_sims, sim_records
@@ -49,7 +49,7 @@ from chalicelib.store.observations import (
 from chalicelib.store.people import PersonModel
 from chalicelib.store.sims import SimModel
 
-logger = Logger(service="hamta")
+logger = Logger(service=log.SERVICE, child=True)
 
 MAX_ROWS = 1000  # per HTTP request (API.md)
 # Warnings (a conditional PutItem and an SMS each, ~50 ms) go out on this many threads, so
@@ -61,8 +61,8 @@ CLOCK_SKEW_SECONDS = 300
 ROW_FIELDS = {"imei", "msisdn", "seen_at"}
 BLOCKED_DEVICE = "blocked"  # DeviceModel.state of a lost or stolen device
 REPLACED_DEVICE = "replaced"  # an old IMEI after a repair (ثبت گوشی تعمیراتی)
-UNREGISTERED = enforcement_sms.UNREGISTERED
-NOT_ACTIVATED = enforcement_sms.NOT_ACTIVATED
+UNREGISTERED = sms.UNREGISTERED
+NOT_ACTIVATED = sms.NOT_ACTIVATED
 
 
 @dataclass(frozen=True)
@@ -315,7 +315,7 @@ def warn_pending(item: ObservationModel, why: str, now: float, tally: Tally) -> 
 
 
 def _send_warning(item: ObservationModel, why: str, now: float, tally: Tally) -> None:
-    text = enforcement_sms.warning_text(item.imei, why, float(item.grace_until))
+    text = sms.warning_text(item.imei, why, float(item.grace_until))
     if tell([item.msisdn], text):
         tally.add(warned=1)
         return
@@ -362,7 +362,7 @@ def _check_duplicate(imei: str, seen_at: float, device: DeviceModel | None, now:
         tally.add(duplicates_flagged=1)
         logger.info("duplicate imei flagged", extra={"tac": imei[:8], "sims": sims})
     numbers = owner_numbers(device, now) if device is not None else []
-    if numbers and not tell(numbers, enforcement_sms.duplicate_text(device.imei)):
+    if numbers and not tell(numbers, sms.duplicate_text(device.imei)):
         _give_back(flag, ObservationModel.duplicate_told_at, now)
 
 
@@ -382,7 +382,7 @@ def _tell_blocked_seen(imei: str, seen_at: float, device: DeviceModel, now: floa
         if condition_failed(error):
             return  # told within the last 24 h
         raise
-    if tell(numbers, enforcement_sms.blocked_seen_text(device.imei, seen_at)):
+    if tell(numbers, sms.blocked_seen_text(device.imei, seen_at)):
         tally.add(blocked_seen_told=1)
     else:
         _give_back(mark, ObservationModel.owner_told_at, now)

@@ -11,19 +11,19 @@ second gets to open a session.
 from __future__ import annotations
 
 import math
-import secrets as random_source
+import secrets
 
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
 
-from chalicelib import clock, secrets, settings, sms
+from chalicelib import clock, keys, log, settings, sms
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_msisdn
 from chalicelib.services import limits
 from chalicelib.store.base import condition_failed, lost_race, transact_write
 from chalicelib.store.challenges import OtpItem
 
-logger = Logger(service="hamta")
+logger = Logger(service=log.SERVICE, child=True)
 
 LOGIN = "login"
 ADD_SIM = "add_sim"
@@ -37,11 +37,11 @@ def _key(msisdn: str) -> str:
 
 def _code_hmac(msisdn: str, purpose: str, subject: str | None, code: str) -> str:
     # Bound to the number, the purpose and who asked: a login code adds no SIM.
-    return secrets.keyed_hash("otp", f"{msisdn}:{purpose}:{subject or ''}:{code}")
+    return keys.keyed_hash("otp", f"{msisdn}:{purpose}:{subject or ''}:{code}")
 
 
 def new_code() -> str:
-    return "".join(random_source.choice("0123456789") for _ in range(CODE_DIGITS))
+    return "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
 
 
 def _read(msisdn: str) -> OtpItem | None:
@@ -155,7 +155,7 @@ def verify_code(msisdn: str, code: str, purpose: str, subject: str | None = None
             raise HamtaError("otp_invalid") from None
         raise
     expected = _code_hmac(msisdn, purpose, subject, code)
-    if not secrets.same(expected, item.code_hmac or ""):
+    if not keys.same(expected, item.code_hmac or ""):
         raise HamtaError("otp_invalid")
     try:
         # Step 2: only one request marks this very code used (a newer code has another HMAC).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 
-from chalicelib import clock, identifiers, secrets, settings
+from chalicelib import clock, identifiers, keys, log, settings
 from chalicelib.errors import HamtaError
 from chalicelib.services import blocking, devices, limits, sim_records
 from chalicelib.services.sessions import SIM, Caller
@@ -19,7 +19,7 @@ from chalicelib.store.devices import DeviceModel
 from chalicelib.store.history import new_event
 from chalicelib.store.sims import SimModel
 
-logger = Logger(service="hamta")
+logger = Logger(service=log.SERVICE, child=True)
 
 
 def recover(
@@ -86,7 +86,7 @@ def _awaits_recovery(device: DeviceModel, old_sim: SimModel | None) -> bool:
 def _rightful(caller: Caller, device: DeviceModel, old_sim: SimModel | None, previous: str) -> bool:
     """The typed number is the one the device was on, and the operator's holder of that
     ownership is the caller (the holder of the session's SIM now, or the cartable's ID)."""
-    same_number = secrets.same(previous, device.msisdn or "")
+    same_number = keys.same(previous, device.msisdn or "")
     if old_sim is None or not same_number:
         return False
     holder = sim_records.holder_of(old_sim, int(device.ownership))

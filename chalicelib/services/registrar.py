@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-import secrets as random_source
+import secrets
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
@@ -19,7 +19,7 @@ SOURCES = ("import", "manufacture", "passenger")
 
 def new_activation_code() -> str:
     """Six digits from the OS's CSPRNG (کد فعال سازی)."""
-    return f"{random_source.randbelow(1_000_000):06d}"
+    return f"{secrets.randbelow(1_000_000):06d}"
 
 
 def _fingerprint(imei2: str | None, brand: str | None, model: str | None, source: str) -> str:

@@ -14,18 +14,18 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 
-from chalicelib import clock, identifiers
+from chalicelib import clock, identifiers, log
 from chalicelib.errors import HamtaError
 from chalicelib.services import blocking, devices, models_table
 from chalicelib.services.sessions import Caller
+from chalicelib.store.base import RaceLost, retry_on_race
 from chalicelib.store.devices import DeviceModel, find_device
 from chalicelib.store.models_table import PhoneModelEntry
 from chalicelib.store.history import HistoryModel, new_event
 
-logger = Logger(service="hamta")
+logger = Logger(service=log.SERVICE, child=True)
 
 REPLACED = "replaced"
-ATTEMPTS = 5
 MAX_HOPS = 20  # a phone repaired again and again: markers chain old -> newer -> newest
 # What a repaired device carries over to its item under the new IMEI (keys and the
 # version aside).
@@ -70,7 +70,8 @@ def repair(caller: Caller, typed_imei: object, typed_new: object, typed_new2: ob
     new2 = identifiers.parse_imei(typed_new2) if typed_new2 is not None else None
     fresh = [new] + ([new2] if new2 else [])
     tacs = sorted({models_table.tac_of(i) for i in fresh})
-    for _ in range(ATTEMPTS):
+
+    def attempt():
         # The device, the log's head and the new IMEIs' model rows in one call.
         reading = blocking.read_for_move(caller, imei, [(PhoneModelEntry, tacs)])
         device = blocking.own(caller, reading.device)
@@ -89,13 +90,14 @@ def repair(caller: Caller, typed_imei: object, typed_new: object, typed_new2: ob
         # Whether a new IMEI is taken is the transaction's condition, asked only if it fails.
         try:
             moved = _commit(device, new, new2, reading.head)
-        except devices.RaceLost:
+        except RaceLost:
             if any(DeviceModel.count(imei, consistent_read=True) for imei in fresh):
                 raise HamtaError("imei_in_use") from None
-            continue  # the device itself moved meanwhile: read it again
+            raise  # the device itself moved meanwhile: read it again
         logger.info("device repaired", extra={"imei": moved.imei, "former": old})
         return devices.render(moved)
-    raise HamtaError("service_unavailable", retry_after=1)
+
+    return retry_on_race(attempt)
 
 
 def _commit(device: DeviceModel, new: str, new2: str | None, head) -> DeviceModel:

@@ -8,14 +8,14 @@ end with it (their epochs are bumped in the same transaction).
 """
 from __future__ import annotations
 
-import secrets as random_source
+import secrets
 from dataclasses import dataclass
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from chalicelib import clock, settings
 from chalicelib.errors import HamtaError
-from chalicelib.secrets import token_hash
+from chalicelib.keys import token_hash
 from chalicelib.store.base import RaceLost, lost_race, plain_map, retry_on_race, transact_write
 from chalicelib.store.challenges import SessionItem
 from chalicelib.store.people import PersonModel
@@ -54,7 +54,7 @@ def open_session(
     must_change_password: bool = False,
 ) -> tuple[str, int]:
     """Store a new session; return (token, seconds it lives)."""
-    token = random_source.token_urlsafe(32)
+    token = secrets.token_urlsafe(32)
     now = clock.now()
     ttl = settings.SESSION_TTL_SECONDS
     SessionItem(

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 
-from chalicelib import clock, settings
+from chalicelib import clock, log, settings
 from chalicelib.errors import HamtaError
 from chalicelib.services import devices, registrar
 from chalicelib.services.sessions import Caller
 from chalicelib.store.base import retry_on_race
 from chalicelib.store.history import new_event
 
-logger = Logger(service="hamta")
+logger = Logger(service=log.SERVICE, child=True)
 
 
 def offer(caller: Caller, typed_imei: object) -> dict:

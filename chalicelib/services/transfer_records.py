@@ -7,9 +7,10 @@ the seller keeps the record after the device has left.
 from __future__ import annotations
 
 from chalicelib import identifiers
-from chalicelib.services import devices, sim_records
+from chalicelib.services import devices
+from chalicelib.services.callers import cartable_of
 from chalicelib.services.device_history import jalali
-from chalicelib.services.sessions import SIM, Caller
+from chalicelib.services.sessions import Caller
 from chalicelib.store.devices import DeviceModel
 from chalicelib.store.transfer_records import TransferRecordModel, nid_cartable, sim_cartable
 
@@ -47,12 +48,9 @@ def for_sale(device: DeviceModel, target: devices.Target, at: float) -> list[Tra
 
 def list_transfers(caller: Caller) -> list[dict]:
     """GET /transfers, newest first. A SIM cartable's record lasts as long as its ownership."""
-    if caller.kind == SIM:
-        if caller.sim is None or not sim_records.is_live(caller.sim):
-            return []
-        cartable = sim_cartable(caller.msisdn, caller.ownership)
-    else:
-        cartable = nid_cartable(caller.national_id)
+    cartable = cartable_of(caller).transfers_key()
+    if cartable is None:
+        return []  # a dead SIM's cartable: its records died with its ownership
     rows = TransferRecordModel.query(cartable, scan_index_forward=False, limit=MAX_SHOWN)
     return [
         {

@@ -13,29 +13,29 @@ GET /travellers until the device is activated.
 from __future__ import annotations
 
 import re
-import secrets as random_source
+import secrets
 from datetime import date, datetime, timezone
 
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib import clock, identifiers, secrets, settings, sms
+from chalicelib import clock, identifiers, keys, log, settings, sms
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_msisdn
-from chalicelib.services import cartable_sims, devices, models_table, registrar, sim_records
+from chalicelib.services import devices, models_table, registrar
+from chalicelib.services.callers import cartable_of
 from chalicelib.services.device_history import TEHRAN
-from chalicelib.services.sessions import SIM, Caller
-from chalicelib.store.base import transact_write, transaction_condition_failed
+from chalicelib.services.sessions import Caller
+from chalicelib.store.base import RaceLost, lost_race, retry_on_race, transact_write
 from chalicelib.store.batch_read import read_together
 from chalicelib.store.devices import DeviceModel
 from chalicelib.store.models_table import PhoneModelEntry
 from chalicelib.store.sims import SimModel
 from chalicelib.store.travellers import TravellerModel
 
-logger = Logger(service="hamta")
+logger = Logger(service=log.SERVICE, child=True)
 
 YEAR_SECONDS = 365 * 24 * 3600
-ATTEMPTS = 3
 AWAITING, ACTIVATED = "awaiting_activation", "activated"
 # Passport numbers: letters and digits (Iran's are a letter and 8 digits; others vary).
 _PASSPORT = re.compile(r"[A-Z0-9]{5,20}", re.ASCII)
@@ -84,7 +84,7 @@ def window_open(entry_date: date) -> bool:
 
 
 def passport_key(passport: str) -> str:
-    return "passport#" + secrets.keyed_hash("passport", passport)
+    return "passport#" + keys.keyed_hash("passport", passport)
 
 
 def register(
@@ -109,7 +109,8 @@ def register(
     if not window_open(entry_date):
         raise HamtaError("registration_window_closed")
     key = passport_key(passport)
-    for _ in range(ATTEMPTS):
+
+    def attempt():
         quota, sim, tac = _read(key, msisdn, imei)
         if tac is not None and ((tac.sim_slots == 1 and imei2) or (tac.sim_slots == 2 and not imei2)):
             raise HamtaError("imei_count_mismatch")
@@ -119,7 +120,7 @@ def register(
             raise HamtaError("traveller_quota_used")
         quota.times = recent + [now]
         code = registrar.new_activation_code()
-        registration_id = "TR" + random_source.token_hex(6).upper()
+        registration_id = "TR" + secrets.token_hex(6).upper()
         registration = TravellerModel(
             "reg#" + registration_id,
             registration_id=registration_id,
@@ -142,19 +143,20 @@ def register(
                 for item, condition in saves:
                     tx.save(item, condition=condition)
         except TransactWriteError as error:
-            if not transaction_condition_failed(error):
+            if not lost_race(error):
                 raise
             taken = [i for i in (imei, imei2) if i and DeviceModel.count(i, consistent_read=True)]
             if taken:
                 raise HamtaError("already_registered") from None
-            continue  # another registration of this passport landed first: count again
+            raise RaceLost() from None  # another registration of this passport landed first: count again
         logger.info("traveller registered", extra={"registration_id": registration_id, "office": office})
         try:
-            sms.send_sms(msisdn, activation_text(imei, code))
+            sms.send_sms(msisdn, sms.traveller_activation_text(imei, code))
         except sms.SmsUnavailable:
             logger.warning("traveller code not sent", extra={"to": mask_msisdn(msisdn)})
         return {"registration_id": registration_id}
-    raise HamtaError("service_unavailable", retry_after=1)
+
+    return retry_on_race(attempt)
 
 
 def _read(key: str, msisdn: str, imei: str) -> tuple[TravellerModel, SimModel | None, PhoneModelEntry | None]:
@@ -168,25 +170,11 @@ def _read(key: str, msisdn: str, imei: str) -> tuple[TravellerModel, SimModel | 
     return quota or TravellerModel(key, times=[]), sim, tac
 
 
-def activation_text(imei: str, code: str) -> str:
-    # The code is the message's one ASCII word (sms.py); the IMEI goes in Persian digits.
-    persian_imei = imei.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
-    return (
-        f"سامانه همتا\nگوشی مسافری با شناسه {persian_imei} ثبت شد.\nکد فعال سازی: {code}\n"
-        "با این کد، دستگاه را در «فعال سازی تلفن همراه» فعال کنید."
-    )
-
-
 def list_registrations(caller: Caller) -> list[dict]:
     """GET /travellers: registrations whose SIM is the cartable's (in the ownership it has
     there), newest first. Awaiting ones show their activation code: the SIM's holder is
     whom the SMS was for."""
-    if caller.kind == SIM:
-        if caller.sim is None or not sim_records.is_live(caller.sim):
-            return []
-        wanted = {caller.msisdn: int(caller.ownership)}
-    else:
-        wanted = {n: e["ownership"] for n, e in cartable_sims.entries(caller.person).items()}
+    wanted = cartable_of(caller).sim_ownerships()
     rows = []
     for msisdn, ownership in wanted.items():
         rows += [

@@ -19,13 +19,13 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException
 
-from chalicelib import sms
+from chalicelib import log, sms
 from chalicelib.errors import MESSAGES, HamtaError
 from chalicelib.identifiers import mask_msisdn, normalize_digits, parse_imei
 from chalicelib.services import accounts, activation, devices, inquiry, sim_records, transfer
 from chalicelib.services.sessions import SIM, Caller
 
-logger = Logger(service="hamta")
+logger = Logger(service=log.SERVICE, child=True)
 
 MAX_REPLY = 160  # what a USSD page shows
 MAX_TEXT = 182  # the most a USSD string carries (GSM 03.90); longer is no person's typing

@@ -1,40 +1,17 @@
-"""What every table shares: its name and endpoint from settings, and a way to re-point them.
+"""What every table shares: its name and endpoint from settings, transactions, and the one
+way to classify and retry a lost race.
 
-PynamoDB reads `Meta` when a model is first used and caches one connection per class;
-`configure()` re-applies settings (tests and scripts/local.py change the endpoint) and
-drops those cached connections.
+Imported by every table module; imports none of them (store/tables.py lists the tables).
 """
 from __future__ import annotations
 
 import random
 import time
-from functools import lru_cache
-from typing import Callable, Iterator, TypeVar
-
-import botocore.session
-import pynamodb.connection.base as _pynamodb_connection
-from pynamodb.models import Model
+from typing import Callable, TypeVar
 
 from chalicelib import settings
 from chalicelib.errors import HamtaError
-
-_shared_loader = None
-
-
-def _session_with_shared_loader() -> botocore.session.Session:
-    """PynamoDB builds one botocore session per model connection, and every new session
-    parses botocore's endpoint and service JSON again (~80 ms per model on a cold start, and
-    per test). Sessions made here share the first one's loader, which caches that JSON."""
-    global _shared_loader
-    session = botocore.session.get_session()
-    if _shared_loader is None:
-        _shared_loader = session.get_component("data_loader")
-    else:
-        session.register_component("data_loader", _shared_loader)
-    return session
-
-
-_pynamodb_connection.get_session = _session_with_shared_loader  # type: ignore[assignment]
+from chalicelib.store.connections import transaction_connection
 
 
 def table_name(short: str) -> str:
@@ -49,85 +26,10 @@ class BaseMeta:
     billing_mode = "PAY_PER_REQUEST"
 
 
-def all_models() -> list[type[Model]]:
-    # Imported here, not at module top: each table module imports this one.
-    from chalicelib.store import (
-        challenges,
-        devices,
-        enforcement_log,
-        history,
-        models_table,
-        people,
-        sims,
-        transfer_records,
-        travellers,
-    )
-    from chalicelib.store import observations
-
-    return [
-        people.PersonModel,
-        sims.SimModel,
-        devices.DeviceModel,
-        history.HistoryModel,
-        challenges.ChallengeModel,
-        enforcement_log.LogEntryModel,
-        models_table.PhoneModelEntry,
-        travellers.TravellerModel,
-        transfer_records.TransferRecordModel,
-        observations.ObservationModel,
-    ]
-
-
-def iter_models_sharing_tables() -> Iterator[type[Model]]:
-    """Every model class, including the item kinds that share the challenges table."""
-    from chalicelib.store import challenges
-
-    yield from all_models()
-    yield from challenges.ITEM_MODELS
-
-
-def configure() -> None:
-    """Point every model at the current settings' tables, endpoint and region."""
-    for model in iter_models_sharing_tables():
-        model.Meta.table_name = table_name(model.SHORT_NAME)
-        model.Meta.host = settings.AWS_ENDPOINT
-        model.Meta.region = settings.REGION
-        model._connection = None
-    _transaction_connection.cache_clear()
-
-
-def create_tables() -> None:
-    """Create every table with its indexes and TTL (local run and tests; infra/ on AWS)."""
-    import boto3
-
-    dynamodb = boto3.client(
-        "dynamodb", region_name=settings.REGION, endpoint_url=settings.AWS_ENDPOINT
-    )
-    for model in all_models():
-        if not model.exists():
-            model.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
-        ttl = getattr(model, "TTL_ATTRIBUTE", None)
-        if not ttl:
-            continue
-        # Asked first: LocalStack, like DynamoDB, refuses to enable a TTL that is enabled.
-        current = dynamodb.describe_time_to_live(TableName=model.Meta.table_name)
-        if current["TimeToLiveDescription"].get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
-            dynamodb.update_time_to_live(
-                TableName=model.Meta.table_name,
-                TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl},
-            )
-
-
-@lru_cache(maxsize=1)
-def _transaction_connection(region: str, host: str | None):  # -> pynamodb Connection
-    from pynamodb.connection import Connection
-
-    return Connection(region=region, host=host)
-
-
-def transaction_connection():  # -> pynamodb.connection.Connection
-    """One per container: a fresh Connection builds a new botocore client (~100 ms) each time."""
-    return _transaction_connection(settings.REGION, settings.AWS_ENDPOINT)
+def table_meta(short: str) -> type:
+    """A model's Meta, its table named from the model's SHORT_NAME (the one name):
+    `SHORT_NAME = "sims"; Meta = table_meta(SHORT_NAME)`."""
+    return type("Meta", (BaseMeta,), {"table_name": table_name(short)})
 
 
 def transact_write():  # -> pynamodb.transactions.TransactWrite
@@ -141,12 +43,6 @@ def transaction_condition_failed(error: Exception) -> bool:
     """A TransactWriteError whose cause was a failed condition (the state moved under us)."""
     reasons = getattr(error, "cancellation_reasons", None) or []
     return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
-
-
-def transaction_conflict(error: Exception) -> bool:
-    """A TransactWriteError because another transaction held one of its items at once."""
-    reasons = getattr(error, "cancellation_reasons", None) or []
-    return any(r is not None and r.code == "TransactionConflict" for r in reasons)
 
 
 def condition_failed(error: Exception) -> bool:

@@ -8,6 +8,8 @@ from typing import Any, Iterable
 
 from pynamodb.models import Model
 
+from chalicelib.store import connections
+
 
 def _key(model: type[Model], key: Any) -> dict:
     hash_key, range_key = (key if isinstance(key, tuple) else (key, None))
@@ -35,7 +37,7 @@ def read_together(wanted: Iterable[tuple[type[Model], list[Any]]]) -> dict[type[
     found: dict[type[Model], list[Model]] = {model: [] for model in models.values()}
     if not request:
         return found
-    client = next(iter(models.values()))._get_connection().connection.client
+    client = connections.client(next(iter(models.values())))
     while request:
         response = client.batch_get_item(RequestItems=request)
         for table, items in response.get("Responses", {}).items():

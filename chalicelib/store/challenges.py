@@ -14,41 +14,31 @@ from pynamodb.attributes import (
 )
 from pynamodb.models import Model
 
-from chalicelib.store.base import BaseMeta, table_name
+from chalicelib.store.base import table_meta
 
 
 class ChallengeModel(Model):
-    """The table itself (what create_tables and infra/ declare)."""
+    """The table itself (what create_tables and infra/ declare), and the base of each item
+    kind below: they share its table, key, TTL and `expires_at`."""
 
     SHORT_NAME = "challenges"
     TTL_ATTRIBUTE = "ttl"
 
-    class Meta(BaseMeta):
-        table_name = table_name("challenges")
-
-    pk = UnicodeAttribute(hash_key=True)
-    ttl = NumberAttribute(null=True)  # epoch seconds; DynamoDB TTL deletes lazily
-
-
-class _Item(Model):
-    SHORT_NAME = "challenges"
-
-    class Meta(BaseMeta):
-        table_name = table_name("challenges")
+    Meta = table_meta(SHORT_NAME)
 
     pk = UnicodeAttribute(hash_key=True)
     ttl = NumberAttribute(null=True)  # epoch seconds; DynamoDB TTL deletes lazily
     expires_at = NumberAttribute(null=True)
 
 
-class CaptchaItem(_Item):
+class CaptchaItem(ChallengeModel):
     """pk "captcha#<id>"."""
 
     answer_hmac = UnicodeAttribute()
     used_at = NumberAttribute(null=True)
 
 
-class OtpItem(_Item):
+class OtpItem(ChallengeModel):
     """pk "otp#<msisdn>": the SIM's one live code and its SMS send window.
 
     One item per number, so a newer code replaces the older one, and the resend timer
@@ -65,7 +55,7 @@ class OtpItem(_Item):
     revision = NumberAttribute(default=0)  # optimistic concurrency for the send window
 
 
-class SessionItem(_Item):
+class SessionItem(ChallengeModel):
     """pk "session#<sha256 of the token>"."""
 
     kind = UnicodeAttribute()  # "sim" | "national_id"
@@ -78,7 +68,7 @@ class SessionItem(_Item):
     created_at = NumberAttribute()
 
 
-class CounterItem(_Item):
+class CounterItem(ChallengeModel):
     """pk "<what>#<key>": failures in a row and a lock (logins, activations, recovery),
     or requests in a fixed window (per-address limits)."""
 
@@ -88,7 +78,7 @@ class CounterItem(_Item):
     count = NumberAttribute(null=True)
 
 
-class PartnerKeyItem(_Item):
+class PartnerKeyItem(ChallengeModel):
     """pk "partner#<sha256 of the key>": an operator's or a registrar's API key."""
 
     role = UnicodeAttribute()  # "operator" | "registrar" | "customs"
@@ -96,7 +86,7 @@ class PartnerKeyItem(_Item):
     created_at = NumberAttribute(null=True)
 
 
-class RegistrationItem(_Item):
+class RegistrationItem(ChallengeModel):
     """pk "registration#<imei>": who registered a device and what they sent, so the same
     registration sent again (a retry after a lost answer) gets the same activation code."""
 
@@ -104,7 +94,7 @@ class RegistrationItem(_Item):
     fingerprint = UnicodeAttribute()  # imei2, brand, model and source as sent
 
 
-class CheckpointItem(_Item):
+class CheckpointItem(ChallengeModel):
     """pk "job#<name>": where a scheduled job stopped, so the next run carries on."""
 
     cursor = UnicodeAttribute(null=True)

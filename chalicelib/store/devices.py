@@ -15,7 +15,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from chalicelib.store.base import BaseMeta, table_name
+from chalicelib.store.base import table_meta
 
 
 class BySimIndex(GlobalSecondaryIndex):
@@ -47,8 +47,7 @@ def sim_key(msisdn: str, ownership: int) -> str:
 class DeviceModel(Model):
     SHORT_NAME = "devices"
 
-    class Meta(BaseMeta):
-        table_name = table_name("devices")
+    Meta = table_meta(SHORT_NAME)
 
     imei = UnicodeAttribute(hash_key=True)
     main_imei = UnicodeAttribute(null=True)  # set only on a second IMEI's alias item

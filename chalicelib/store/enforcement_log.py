@@ -20,7 +20,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
-from chalicelib.store.base import BaseMeta, table_name
+from chalicelib.store.base import table_meta
 
 BUCKET_SIZE = 100_000
 HEAD_BUCKET = -1  # the head item's key: (bucket -1, seq 0); entries start at bucket 0
@@ -38,8 +38,7 @@ class LogEntryModel(Model):
 
     SHORT_NAME = "enforcement-log"
 
-    class Meta(BaseMeta):
-        table_name = table_name("enforcement-log")
+    Meta = table_meta(SHORT_NAME)
 
     bucket = NumberAttribute(hash_key=True)
     seq = NumberAttribute(range_key=True)

@@ -4,14 +4,13 @@ from __future__ import annotations
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
-from chalicelib.store.base import BaseMeta, table_name
+from chalicelib.store.base import table_meta
 
 
 class HistoryModel(Model):
     SHORT_NAME = "history"
 
-    class Meta(BaseMeta):
-        table_name = table_name("history")
+    Meta = table_meta(SHORT_NAME)
 
     imei = UnicodeAttribute(hash_key=True)  # the device's main IMEI
     event_key = UnicodeAttribute(range_key=True)  # "<microseconds, zero-padded>#<type>"

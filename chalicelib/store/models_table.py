@@ -5,14 +5,13 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
-from chalicelib.store.base import BaseMeta, table_name
+from chalicelib.store.base import table_meta
 
 
 class PhoneModelEntry(Model):
     SHORT_NAME = "models"
 
-    class Meta(BaseMeta):
-        table_name = table_name("models")
+    Meta = table_meta(SHORT_NAME)
 
     tac = UnicodeAttribute(hash_key=True)
     brand = UnicodeAttribute()

@@ -18,7 +18,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from chalicelib.store.base import BaseMeta, table_name
+from chalicelib.store.base import table_meta
 
 IMEI_ITEM = "-"  # range key of an IMEI's own item
 DEADLINE_SHARDS = 16
@@ -74,8 +74,7 @@ class ObservationModel(Model):
 
     SHORT_NAME = "observations"
 
-    class Meta(BaseMeta):
-        table_name = table_name("observations")
+    Meta = table_meta(SHORT_NAME)
 
     imei = UnicodeAttribute(hash_key=True)
     msisdn = UnicodeAttribute(range_key=True)

@@ -9,14 +9,13 @@ from pynamodb.attributes import (
 )
 from pynamodb.models import Model
 
-from chalicelib.store.base import BaseMeta, table_name
+from chalicelib.store.base import table_meta
 
 
 class PersonModel(Model):
     SHORT_NAME = "people"
 
-    class Meta(BaseMeta):
-        table_name = table_name("people")
+    Meta = table_meta(SHORT_NAME)
 
     national_id = UnicodeAttribute(hash_key=True)
     birth_date = UnicodeAttribute()  # Gregorian ISO day

@@ -15,7 +15,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from chalicelib.store.base import BaseMeta, table_name
+from chalicelib.store.base import table_meta
 
 
 class ByHolderIndex(GlobalSecondaryIndex):
@@ -83,8 +83,7 @@ def expiry_slot_key(day: str, shard: int) -> str:
 class SimModel(Model):
     SHORT_NAME = "sims"
 
-    class Meta(BaseMeta):
-        table_name = table_name("sims")
+    Meta = table_meta(SHORT_NAME)
 
     msisdn = UnicodeAttribute(hash_key=True)
     national_id = UnicodeAttribute(null=True)  # operator's holder of the current ownership

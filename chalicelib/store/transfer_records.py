@@ -9,7 +9,7 @@ from __future__ import annotations
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
-from chalicelib.store.base import BaseMeta, table_name
+from chalicelib.store.base import table_meta
 
 
 def sim_cartable(msisdn: str, ownership: int) -> str:
@@ -23,8 +23,7 @@ def nid_cartable(national_id: str) -> str:
 class TransferRecordModel(Model):
     SHORT_NAME = "transfers"
 
-    class Meta(BaseMeta):
-        table_name = table_name("transfers")
+    Meta = table_meta(SHORT_NAME)
 
     cartable = UnicodeAttribute(hash_key=True)
     # "<microseconds, zero-padded>#<imei>#<direction>": newest last in the key order. Named

@@ -18,7 +18,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from chalicelib.store.base import BaseMeta, table_name
+from chalicelib.store.base import table_meta
 
 
 class ByMsisdnIndex(GlobalSecondaryIndex):
@@ -35,8 +35,7 @@ class ByMsisdnIndex(GlobalSecondaryIndex):
 class TravellerModel(Model):
     SHORT_NAME = "travellers"
 
-    class Meta(BaseMeta):
-        table_name = table_name("travellers")
+    Meta = table_meta(SHORT_NAME)
 
     key = UnicodeAttribute(hash_key=True)
     # registration items
