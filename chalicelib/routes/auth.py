@@ -45,14 +45,7 @@ def request_otp():
 def verify_otp():
     data = body(bp.current_request, required={"msisdn": str, "code": str})
     msisdn = parse_msisdn(data["msisdn"])
-    otp.verify_code(msisdn, parse_code(data["code"]), otp.LOGIN)
-    sim = sim_records.ensure_sim(msisdn)
-    token, ttl = sessions.open_session(
-        sessions.SIM,
-        msisdn=msisdn,
-        ownership=int(sim.ownership),
-        epoch=int(sim.session_epoch or 0),
-    )
+    token, ttl = accounts.sim_login(msisdn, parse_code(data["code"]))
     return json_response(
         {"token": token, "expires_in": ttl, "cartable": {"kind": sessions.SIM, "msisdn": msisdn}}
     )

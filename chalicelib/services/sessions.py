@@ -71,11 +71,28 @@ def open_session(
     must_change_password: bool = False,
 ) -> tuple[str, int]:
     """Store a new session; return (token, seconds it lives)."""
+    token, ttl, item = new_session(kind, msisdn=msisdn, ownership=ownership, national_id=national_id,
+                                   epoch=epoch, must_change_password=must_change_password)
+    item.save()
+    return token, ttl
+
+
+def new_session(
+    kind: str,
+    *,
+    msisdn: str | None = None,
+    ownership: int | None = None,
+    national_id: str | None = None,
+    epoch: int | None = None,
+    must_change_password: bool = False,
+) -> tuple[str, int, SessionItem]:
+    """(token, seconds it lives, the unsaved item): for a caller that saves the session in
+    the same transaction as its other writes."""
     nonce = random_source.token_urlsafe(32)
     token = f"{nonce}.{_seal(nonce, (_SIM_ROUTE + msisdn) if kind == SIM else (_NID_ROUTE + national_id))}"
     now = clock.now()
     ttl = settings.SESSION_TTL_SECONDS
-    SessionItem(
+    item = SessionItem(
         pk="session#" + token_hash(token),
         kind=kind,
         msisdn=msisdn,
@@ -86,8 +103,8 @@ def open_session(
         created_at=now,
         expires_at=now + ttl,
         ttl=int(now + ttl) + 3600,
-    ).save()
-    return token, ttl
+    )
+    return token, ttl, item
 
 
 _SIM_ROUTE, _NID_ROUTE = "s", "n"
