@@ -195,6 +195,20 @@ def body(
     return data
 
 
+def peek(request: Any, name: str) -> str | None:
+    """A text field of the body, or None, with no judgement: for reading ahead only (the
+    route still checks its body with `body`, after the session, so 401 comes first)."""
+    try:
+        raw = request.raw_body or b""
+        if not raw or len(raw) > MAX_BODY_BYTES or _too_deep(raw.decode("utf-8")):
+            return None
+        data = json.loads(raw)
+    except (UnicodeError, ValueError, RecursionError):
+        return None
+    value = data.get(name) if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
 def bearer(request: Any) -> str | None:
     header = (request.headers or {}).get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -207,10 +221,12 @@ def caller(
     request: Any,
     kinds: tuple[str, ...] = (sessions.SIM, sessions.NATIONAL_ID),
     allow_password_change_only: bool = False,
+    also: list | None = None,
 ) -> Caller:
     """The session behind the request: 401 without one, 403 for the wrong cartable kind,
-    403 password_change_required for a temporary-password session outside PUT /me/password."""
-    who = sessions.resolve(bearer(request))
+    403 password_change_required for a temporary-password session outside PUT /me/password.
+    `also`: [(model, keys)] the route will read, fetched with the session in one call."""
+    who = sessions.resolve(bearer(request), also)
     if who.kind not in kinds:
         if kinds == (sessions.NATIONAL_ID,):
             # A SIM session on a national-ID route: say how to get there.
@@ -223,20 +239,35 @@ def caller(
 
 def partner(request: Any, role: str) -> str:
     """The partner key's holder name: 401 for no or a wrong key, 403 for the other role."""
-    from pynamodb.exceptions import DoesNotExist
+    return partner_with(request, role)[0]
 
+
+def partner_with(request: Any, role: str, also: list | None = None) -> tuple[str, dict]:
+    """`partner`, with `also` [(model, keys)] the route will read fetched with the key in
+    one BatchGetItem: (holder name, {model: [items]})."""
+    from chalicelib.store.batch_read import read_together
     from chalicelib.store.challenges import PartnerKeyItem
 
     key = bearer(request)
     if not key or len(key) > 200:
         raise HamtaError("unauthorized")
-    try:
-        item = PartnerKeyItem.get("partner#" + secrets.token_hash(key))
-    except DoesNotExist:
-        raise HamtaError("unauthorized") from None
+    pk = "partner#" + secrets.token_hash(key)
+    if also:
+        found = read_together([(PartnerKeyItem, [pk]), *also])
+        item = (found.pop(PartnerKeyItem, None) or [None])[0]
+    else:
+        from pynamodb.exceptions import DoesNotExist
+
+        found = {}
+        try:
+            item = PartnerKeyItem.get(pk)
+        except DoesNotExist:
+            item = None
+    if item is None:
+        raise HamtaError("unauthorized")
     if item.role != role:
         raise HamtaError("forbidden", reason="partner_role")
-    return item.name or role
+    return item.name or role, found
 
 
 def client_address(request: Any) -> str:

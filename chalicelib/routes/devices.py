@@ -18,7 +18,7 @@ def list_devices() -> object:
 @web.route(bp, "/devices", methods=["POST"])
 def recover_device() -> object:
     request = bp.current_request
-    who = web.caller(request)
+    who = web.caller(request, also=devices.prefetch(web.peek(request, "imei")))
     data = web.body(
         request, required={"imei": str}, optional={"previous_msisdn": str, "msisdn": str}
     )
@@ -29,7 +29,7 @@ def recover_device() -> object:
 @web.route(bp, "/devices/activate", methods=["POST"])
 def activate_device() -> object:
     request = bp.current_request
-    who = web.caller(request)
+    who = web.caller(request, also=devices.prefetch(web.peek(request, "imei")))
     data = web.body(request, required={"imei": str, "activation_code": str}, optional={"msisdn": str})
     device = activation.activate(who, data["imei"], data["activation_code"], data.get("msisdn"))
     return web.json_response({"device": device}, 201)

@@ -25,6 +25,7 @@ from chalicelib.store.base import (
     transact_write,
     transaction_conflict,
 )
+from chalicelib.store.batch_read import read_together
 from chalicelib.store.challenges import CounterItem
 from chalicelib.store.people import PersonModel
 from chalicelib.store.sims import SimModel
@@ -402,22 +403,23 @@ def _forgot_plan(
     return person, sim, True
 
 
-def check_password(national_id: str, password: str) -> PersonModel:
-    """The cartable's password re-entered outside a login (a sale by USSD): the person, or
-    401 invalid_credentials counted toward the same login lock as POST /auth/login (429
-    while it holds). A temporary password only lets its holder choose a new one: refused."""
+def check_password(national_id: str, password: str, also: list | None = None) -> tuple[PersonModel, dict]:
+    """The cartable's password re-entered outside a login (a sale by USSD): (the person,
+    {model: [items]} of `also` read with it in one call), or 401 invalid_credentials
+    counted toward the same login lock as POST /auth/login (429 while it holds). As at
+    login the attempt is reserved before the password is compared. A temporary password
+    only lets its holder choose a new one: refused."""
     _check_length(password)
     key = _login_key(national_id)
-    counter = limits.check_lock(key)
-    person = get_person(national_id)
+    limits.reserve(key, settings.LOGIN_MAX_FAILURES, settings.LOGIN_LOCK_SECONDS)
+    found = read_together([(PersonModel, [national_id]), *(also or [])])
+    person = (found.pop(PersonModel, None) or [None])[0]
     if person is None:
         passwords.dummy_verify()
         ok = False
     else:
         ok = passwords.verify_password(person.password_hash, password)
     if not ok:
-        limits.record_failure(key, settings.LOGIN_MAX_FAILURES, settings.LOGIN_LOCK_SECONDS)
-        raise HamtaError("invalid_credentials")
-    if counter is not None:
-        limits.reset(key)
-    return person
+        raise HamtaError("invalid_credentials")  # the reserved attempt stays counted
+    limits.reset(key)
+    return person, found

@@ -15,9 +15,10 @@ from pynamodb.exceptions import TransactWriteError
 from chalicelib import clock, identifiers
 from chalicelib.errors import HamtaError
 from chalicelib.services import sim_records
-from chalicelib.services.sessions import SIM, Caller
+from chalicelib.services.sessions import SIM, Caller, read_with
 # RaceLost: the device changed between our read and our transaction (read again).
 from chalicelib.store.base import RaceLost, lost_race, plain_map, transact_write
+from chalicelib.store.batch_read import read_together
 from chalicelib.store.challenges import CounterItem
 from chalicelib.store.devices import DeviceModel, find_device, sim_key
 from chalicelib.store.history import HistoryModel
@@ -117,7 +118,7 @@ def in_cartable(caller: Caller, device: DeviceModel) -> bool:
 def find_own(caller: Caller, typed_imei: object) -> DeviceModel:
     """The caller's device either IMEI names; anyone else's answers like an unknown IMEI."""
     imei = identifiers.parse_imei(typed_imei)
-    device = find_device(imei)
+    device = find_device_for(caller, imei)
     if device is None or not in_cartable(caller, device):
         raise HamtaError("not_found")
     return device
@@ -151,36 +152,49 @@ def read_sims(caller: Caller, also: tuple[str | None, ...] = ()) -> dict[str, Si
     return known
 
 
+def prefetch(typed_imei: object) -> list[tuple[type, list]]:
+    """What a move by this IMEI reads first, for `web.caller(also=...)` to fetch with the
+    session (nothing for an IMEI that will be refused anyway)."""
+    try:
+        return [(DeviceModel, [identifiers.parse_imei(typed_imei)])]
+    except HamtaError:
+        return []
+
+
+def find_device_for(caller: Caller, imei: str) -> DeviceModel | None:
+    """`find_device`, starting from the item read with the session if the route asked."""
+    found = read_with(caller, [(DeviceModel, [imei])]).get(DeviceModel) or [None]
+    item = found[0]
+    if item is not None and item.main_imei:
+        return find_device(item.main_imei)
+    return item
+
+
 def read_device_and_sims(
     caller: Caller, imei: str, also: tuple[str | None, ...] = ()
 ) -> tuple[DeviceModel | None, dict[str, SimModel]]:
     """The device either IMEI names and the SIM records a move needs.
 
     The device item and the SIMs come in ONE BatchGetItem over both tables (strongly
-    consistent), which keeps activate and recover within DESIGN.md's 5 calls even for a
-    national-ID session and a second IMEI (whose alias item costs one more GetItem).
+    consistent). When the device was read with the session, the SIMs come in one call
+    with the main IMEI's item if the IMEI named was a second IMEI's alias: activate and
+    recover stay at 4 calls by either IMEI.
     """
     wanted, known = _sims_to_read(caller, also)
-    if not wanted:
-        return find_device(imei), known
-    devices_table, sims_table = DeviceModel.Meta.table_name, SimModel.Meta.table_name
-    request: dict = {
-        devices_table: {"Keys": [{"imei": {"S": imei}}], "ConsistentRead": True},
-        sims_table: {"Keys": [{"msisdn": {"S": n}} for n in sorted(wanted)], "ConsistentRead": True},
-    }
-    # PynamoDB's batch_get reads one table; its botocore client reads both in one call.
-    client = DeviceModel._get_connection().connection.client
-    item = None
-    while request:
-        response = client.batch_get_item(RequestItems=request)
-        for raw in response.get("Responses", {}).get(devices_table, []):
-            item = DeviceModel.from_raw_data(raw)
-        for raw in response.get("Responses", {}).get(sims_table, []):
-            sim = SimModel.from_raw_data(raw)
-            known[sim.msisdn] = sim
-        request = response.get("UnprocessedKeys") or {}
-    if item is not None and item.main_imei:
-        return find_device(item.main_imei), known
+    prefetched = imei in caller.read.get(DeviceModel, {})
+    if prefetched:
+        item = (read_with(caller, [(DeviceModel, [imei])]).get(DeviceModel) or [None])[0]
+        main = [item.main_imei] if item is not None and item.main_imei else []
+        found = read_together([(DeviceModel, main), (SimModel, sorted(wanted))])
+        if main:
+            item = (found.get(DeviceModel) or [None])[0]
+    else:
+        found = read_together([(DeviceModel, [imei]), (SimModel, sorted(wanted))])
+        item = (found.get(DeviceModel) or [None])[0]
+        if item is not None and item.main_imei:
+            item = find_device(item.main_imei)
+    for sim in found.get(SimModel, []):
+        known[sim.msisdn] = sim
     return item, known
 
 

@@ -52,7 +52,8 @@ class Caller:
     must_change_password: bool
     sim: SimModel | None = None  # a SIM session's SIM, as read now
     person: PersonModel | None = None  # a national-ID session's person, as read now
-    # Items a route asked `resolve` to read in the same BatchGetItem: {model: [items]}.
+    # Items a route asked `resolve` to read in the same BatchGetItem: {model: {key: item
+    # or None}}, taken once by `read_with` (a retry reads afresh).
     read: dict = field(default_factory=dict)
 
     def cartable(self) -> dict:
@@ -161,12 +162,13 @@ def resolve(token: str | None, also: list[tuple[type, list[Any]]] | None = None)
             record = bound(key, consistent_read=True)
         except DoesNotExist:
             raise HamtaError("unauthorized") from None
-        read = read_together(also or [])
+        read = index_read(also or [], read_together(also or []))
     else:
         kind, key = route
         bound_model = SimModel if kind == SIM else PersonModel
-        read = read_together([(SessionItem, ["session#" + hashed]), (bound_model, [key]), *(also or [])])
-        sessions, records = read.pop(SessionItem, []), read.pop(bound_model, [])
+        found = read_together([(SessionItem, ["session#" + hashed]), (bound_model, [key]), *(also or [])])
+        sessions, records = found.pop(SessionItem, []), found.pop(bound_model, [])
+        read = index_read(also or [], found)
         if not sessions or not records:
             raise HamtaError("unauthorized")
         item, record = sessions[0], records[0]
@@ -202,6 +204,46 @@ def _check(item: SessionItem, hashed: str, record: Any, read: dict) -> Caller:
             raise HamtaError("unauthorized")  # password changed or reset since
         caller.person = person
     return caller
+
+
+def _key_of(model: type, item: Any) -> Any:
+    hash_name = model._hash_keyname
+    range_name = getattr(model, "_range_keyname", None)
+    if range_name:
+        return (getattr(item, hash_name), getattr(item, range_name))
+    return getattr(item, hash_name)
+
+
+def index_read(wanted: list[tuple[type, list[Any]]], found: dict) -> dict:
+    """{model: {key: item or None}} for every key asked: a Caller's `read`."""
+    index: dict = {}
+    for model, keys in wanted:
+        by_key = {_key_of(model, item): item for item in found.get(model, [])}
+        index.setdefault(model, {}).update({key: by_key.get(key) for key in keys})
+    return index
+
+
+def read_with(caller: Caller, wanted: list[tuple[type, list[Any]]]) -> dict[type, list]:
+    """`read_together(wanted)`, minus what `resolve` already read for this request (taken
+    once): a route that named its items up front pays no second call for them."""
+    have: dict[type, list] = {}
+    rest: list[tuple[type, list[Any]]] = []
+    for model, keys in wanted:
+        held = caller.read.get(model, {})
+        have.setdefault(model, [])
+        missing = []
+        for key in keys:
+            if key in held:
+                item = held.pop(key)
+                if item is not None:
+                    have[model].append(item)
+            else:
+                missing.append(key)
+        if missing:
+            rest.append((model, missing))
+    for model, items in read_together(rest).items():
+        have.setdefault(model, []).extend(items)
+    return have
 
 
 def end_session(caller: Caller) -> None:
