@@ -9,20 +9,30 @@ from __future__ import annotations
 import functools
 import json
 import re
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import unquote
 
-from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Blueprint, Response
 from pynamodb.exceptions import PynamoDBException
 
 from chalicelib import secrets
 from chalicelib.errors import HamtaError
-from chalicelib.services import sessions
-from chalicelib.services.sessions import Caller
+from chalicelib.lazy import lazy
 
-logger = Logger(service="hamta")
+if TYPE_CHECKING:
+    from chalicelib.services.sessions import Caller
+
+# Imported on first use (chalicelib/lazy.py): partner routes never need it.
+sessions = lazy("chalicelib.services.sessions")
+
+
+@functools.lru_cache(maxsize=1)
+def _logger():  # -> aws_lambda_powertools.Logger, built on the first fault (cold start)
+    from aws_lambda_powertools import Logger
+
+    return Logger(service="hamta")
+
 
 MAX_BODY_BYTES = 16 * 1024
 # Accepted so a client that forgets the header still gets our 400s, not Chalice's 415.
@@ -85,12 +95,12 @@ def route(bp: Blueprint, path: str, **options: Any) -> Callable:
             except (BotoCoreError, ClientError, PynamoDBException):
                 # AWS refused or is out of reach (throttled after botocore's retries): every
                 # write is conditional or transactional, so nothing was half done. Try again.
-                logger.exception("aws unavailable", extra={"path": path})
+                _logger().exception("aws unavailable", extra={"path": path})
                 return error_response(
                     HamtaError("service_unavailable", retry_after=1), bp.current_request
                 )
             except Exception:  # a fault, not the caller's doing: log it, show nothing
-                logger.exception("unhandled error", extra={"path": path})
+                _logger().exception("unhandled error", extra={"path": path})
                 return error_response(HamtaError("internal_error"), bp.current_request)
 
         bp.route(path, **options)(guarded)
@@ -219,7 +229,7 @@ def bearer(request: Any) -> str | None:
 
 def caller(
     request: Any,
-    kinds: tuple[str, ...] = (sessions.SIM, sessions.NATIONAL_ID),
+    kinds: tuple[str, ...] = ("sim", "national_id"),  # sessions.SIM, sessions.NATIONAL_ID
     allow_password_change_only: bool = False,
     also: list | None = None,
 ) -> Caller:

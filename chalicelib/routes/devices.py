@@ -4,9 +4,16 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib import web
-from chalicelib.services import activation, device_history, devices, recovery, transfer
+from chalicelib.lazy import lazy
 
 bp = Blueprint(__name__)
+
+# Imported on first use (chalicelib/lazy.py): the cold start declares routes only.
+activation = lazy("chalicelib.services.activation")
+device_history = lazy("chalicelib.services.device_history")
+devices = lazy("chalicelib.services.devices")
+recovery = lazy("chalicelib.services.recovery")
+transfer = lazy("chalicelib.services.transfer")
 
 
 @web.route(bp, "/devices", methods=["GET"])

@@ -5,9 +5,15 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib import web
-from chalicelib.services import blocking, repair, transfer_records, travellers
+from chalicelib.lazy import lazy
 
 bp = Blueprint(__name__)
+
+# Imported on first use (chalicelib/lazy.py): the cold start declares routes only.
+blocking = lazy("chalicelib.services.blocking")
+repair = lazy("chalicelib.services.repair")
+transfer_records = lazy("chalicelib.services.transfer_records")
+travellers = lazy("chalicelib.services.travellers")
 
 
 @web.route(bp, "/devices/{imei}/block", methods=["POST"])

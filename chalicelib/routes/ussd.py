@@ -7,9 +7,12 @@ from chalice import Blueprint
 
 from chalicelib import identifiers, web
 from chalicelib.errors import HamtaError
-from chalicelib.services import ussd
+from chalicelib.lazy import lazy
 
 bp = Blueprint(__name__)
+
+# Imported on first use (chalicelib/lazy.py): the cold start declares routes only.
+ussd = lazy("chalicelib.services.ussd")
 
 MAX_SESSION_ID = 200
 
