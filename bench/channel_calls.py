@@ -25,7 +25,7 @@ prepare_environment()
 
 BUDGET = 4
 # The sale is a password check and a sale in one step (README "Measured"): its floor.
-SALE_BUDGET = 8
+SALE_BUDGET = 6
 
 
 def main() -> None:

@@ -403,12 +403,16 @@ def _forgot_plan(
     return person, sim, True
 
 
-def check_password(national_id: str, password: str, also: list | None = None) -> tuple[PersonModel, dict]:
+def check_password(
+    national_id: str, password: str, also: list | None = None, clear: bool = True
+) -> tuple[PersonModel, dict]:
     """The cartable's password re-entered outside a login (a sale by USSD): (the person,
     {model: [items]} of `also` read with it in one call), or 401 invalid_credentials
     counted toward the same login lock as POST /auth/login (429 while it holds). As at
     login the attempt is reserved before the password is compared. A temporary password
-    only lets its holder choose a new one: refused."""
+    only lets its holder choose a new one: refused. `clear=False`: the caller clears the
+    reserved attempt itself (`login_key`), in the transaction of what the password allows.
+    """
     _check_length(password)
     key = _login_key(national_id)
     limits.reserve(key, settings.LOGIN_MAX_FAILURES, settings.LOGIN_LOCK_SECONDS)
@@ -421,5 +425,11 @@ def check_password(national_id: str, password: str, also: list | None = None) ->
         ok = passwords.verify_password(person.password_hash, password)
     if not ok:
         raise HamtaError("invalid_credentials")  # the reserved attempt stays counted
-    limits.reset(key)
+    if clear:
+        limits.reset(key)
     return person, found
+
+
+def login_key(national_id: str) -> str:
+    """The counter of a national ID's login attempts (the login lock)."""
+    return _login_key(national_id)

@@ -23,7 +23,7 @@ from pynamodb.exceptions import PynamoDBException
 from chalicelib import sms
 from chalicelib.errors import MESSAGES, HamtaError
 from chalicelib.identifiers import mask_msisdn, normalize_digits, parse_imei, parse_msisdn
-from chalicelib.services import accounts, activation, devices, inquiry, sim_records, transfer
+from chalicelib.services import accounts, activation, devices, inquiry, limits, sim_records, transfer
 from chalicelib.services.sessions import SIM, Caller, index_read
 from chalicelib.store.batch_read import read_together
 from chalicelib.store.devices import DeviceModel
@@ -66,18 +66,21 @@ class Reply:
 
 
 def prefetch(typed_msisdn: str | None, text: str | None) -> list[tuple[type, list]]:
-    """What an activation step (2*<imei>*<code>) reads first: the SIM and the device, for
-    the route to fetch with the partner key (nothing for any other step or bad input)."""
+    """What a step reads first, for the route to fetch with the partner key: the SIM and
+    the device of an activation (2*<imei>*<code>), the SIM of a listing or sale (3...);
+    nothing for any other step or bad input."""
     if not typed_msisdn or not text or len(text) > MAX_TEXT:
         return []
-    head, _, rest = text.partition("*")
+    head, star, rest = text.partition("*")
     fields = rest.split("*", 1)
-    if normalize_digits(head) != "2" or len(fields) != 2:
-        return []
     try:
-        return [(SimModel, [parse_msisdn(typed_msisdn)]), (DeviceModel, [parse_imei(fields[0])])]
+        if normalize_digits(head) == "2" and len(fields) == 2:
+            return [(SimModel, [parse_msisdn(typed_msisdn)]), (DeviceModel, [parse_imei(fields[0])])]
+        if normalize_digits(head) == "3":
+            return [(SimModel, [parse_msisdn(typed_msisdn)])]
     except HamtaError:
-        return []
+        pass
+    return []
 
 
 # This request's items read ahead: (what was asked, {model: [items]}); per thread/request.
@@ -153,9 +156,14 @@ def _sale(msisdn: str, fields: list[str]) -> Reply:
     assert caller is not None
     imei = row["imeis"][0]
     # The device comes with the person, in one call; the offer takes it from the caller.
-    _, found = accounts.check_password(national_id, fields[1], also=[(DeviceModel, [imei])])
+    _, found = accounts.check_password(national_id, fields[1], also=[(DeviceModel, [imei])], clear=False)
     caller.read = index_read([(DeviceModel, [imei])], found)
-    offer = transfer.offer(caller, imei)
+    key = accounts.login_key(national_id)
+    try:  # the right password's attempt is cleared in the offer's transaction
+        offer = transfer.offer(caller, imei, guard_key=key)
+    except HamtaError:
+        limits.reset(key)  # refused for another reason: the password was still right
+        raise
     text = sms.sale_code_text(offer["activation_code"], _jalali(offer["expires_at"]))
     try:
         sms.send_sms(msisdn, text)
