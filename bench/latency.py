@@ -86,13 +86,14 @@ class Api:
     def __call__(self, method: str, path: str, body: object = None, token: str | None = None,
                  want: int | None = None) -> dict:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        response = self.http.request(method, self.url + path, json=body, headers=headers, timeout=30)
+        response = self.http.request(method, self.url + path, json=body, headers=headers, timeout=120)
         assert want is None or response.status_code == want, (method, path, response.status_code, response.text)
         return response.json() if response.content else {}
 
 
 def last_code(aws: str, msisdn: str) -> str:
-    sent = requests.get(aws + "/moto-api/data.json", timeout=120)  # moto dumps every table.json()["sns"]["SMS"]
+    # moto's data.json dumps every table, so it grows with the bench: a generous timeout.
+    sent = requests.get(aws + "/moto-api/data.json", timeout=120).json()["sns"]["SMS"]
     text = [s["message"] for s in sent if s["phone_number"].endswith(msisdn[1:])][-1]
     return next(word for word in text.replace(":", " ").split() if word.isascii() and word.isdigit() and len(word) == 6)
 
