@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/forgot_timing.py
 	$(BIN)/python bench/expiry.py --sims 10000 --expired 1000
 	$(BIN)/python bench/page_weight.py
+	$(BIN)/python bench/latency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build

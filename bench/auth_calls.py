@@ -1,9 +1,11 @@
 """AWS calls per sign-in route, counted at botocore's one door (BaseClient._make_api_call),
 and the cost of one argon2id hash.
 
-DESIGN.md budget: POST /auth/otp at most 4 calls, SNS included. Runs the routes through
-chalice's test client against in-process moto and prints one JSON object:
-{"routes": {"<case>": {"status", "calls", "ops", "budget", "ok"}}, "argon2id": {...}}.
+Issue 16's budgets: POST /auth/otp at most 3 calls (SNS included), POST /auth/otp/verify 3,
+POST /auth/login 4 for success and failure alike, known national ID or not. Runs the routes
+through chalice's test client against in-process moto and prints one JSON object:
+{"routes": {"<case>": {"status", "calls", "ops", "budget", "ok"}}, "argon2id": {...}};
+one line per route on stderr; exits non-zero when a route is over its budget.
 
     .venv/bin/python bench/auth_calls.py
 """
@@ -17,12 +19,13 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from bench.calls import RouteCalls, prepare_environment  # noqa: E402
+from bench.calls import RouteCalls, prepare_environment, report  # noqa: E402
 
 prepare_environment(CAPTCHA_MODE="image")
 
 ANSWER = "13579"
 PASSWORD = "bench-Strong-pass-1"
+OTP_BUDGET, VERIFY_BUDGET, LOGIN_BUDGET = 3, 3, 4
 
 
 def argon2_figures(rounds: int = 7) -> dict:
@@ -85,13 +88,13 @@ def main() -> None:
                         token="bench-operator")[0] == 200
 
             measure("POST /captcha", None, "POST", "/captcha", want=201)
-            measure("POST /auth/otp", 4, "POST", "/auth/otp",
+            measure("POST /auth/otp", OTP_BUDGET, "POST", "/auth/otp",
                     {"msisdn": msisdn, "captcha_id": new_captcha(), "captcha_answer": ANSWER},
                     want=202)
-            sim_token = measure("POST /auth/otp/verify", None, "POST", "/auth/otp/verify",
+            sim_token = measure("POST /auth/otp/verify", VERIFY_BUDGET, "POST", "/auth/otp/verify",
                                 {"msisdn": msisdn, "code": latest_secret(msisdn)}, want=200)["token"]
             clock.advance(settings.OTP_RESEND_SECONDS)
-            measure("POST /auth/otp (second send: window item exists)", 4, "POST", "/auth/otp",
+            measure("POST /auth/otp (second send: window item exists)", OTP_BUDGET, "POST", "/auth/otp",
                     {"msisdn": msisdn, "captcha_id": new_captcha(), "captcha_answer": ANSWER},
                     want=202)
             measure("POST /auth/otp/verify (wrong code)", None, "POST", "/auth/otp/verify",
@@ -100,20 +103,20 @@ def main() -> None:
             unknown = "09120000012"
             call("POST", "/auth/otp", {"msisdn": unknown, "captcha_id": new_captcha(),
                                        "captcha_answer": ANSWER})
-            measure("POST /auth/otp/verify (number the operator never named)", None, "POST",
+            measure("POST /auth/otp/verify (number the operator never named)", VERIFY_BUDGET, "POST",
                     "/auth/otp/verify", {"msisdn": unknown, "code": latest_secret(unknown)},
                     want=200)
             measure("POST /auth/register", None, "POST", "/auth/register",
                     {"national_id": nid, "birth_date": "1370/05/12", "password": PASSWORD},
                     sim_token, 201)
-            nid_token = measure("POST /auth/login", None, "POST", "/auth/login",
+            nid_token = measure("POST /auth/login", LOGIN_BUDGET, "POST", "/auth/login",
                                 {"national_id": nid, "password": PASSWORD,
                                  "captcha_id": new_captcha(), "captcha_answer": ANSWER},
                                 want=200)["token"]
-            measure("POST /auth/login (wrong password)", None, "POST", "/auth/login",
+            measure("POST /auth/login (wrong password)", LOGIN_BUDGET, "POST", "/auth/login",
                     {"national_id": nid, "password": "wrong-Pass-1",
                      "captcha_id": new_captcha(), "captcha_answer": ANSWER}, want=401)
-            measure("POST /auth/login (unknown national ID)", None, "POST", "/auth/login",
+            measure("POST /auth/login (unknown national ID)", LOGIN_BUDGET, "POST", "/auth/login",
                     {"national_id": national_id(), "password": "wrong-Pass-1",
                      "captcha_id": new_captcha(), "captcha_answer": ANSWER}, want=401)
             measure("GET /me (national ID)", None, "GET", "/me", token=nid_token, want=200)
@@ -123,8 +126,7 @@ def main() -> None:
                     {"national_id": nid, "msisdn": msisdn, "birth_date": "1991-08-03",
                      "channel": "sms"}, want=202)
 
-        print(json.dumps({"routes": results, "argon2id": argon2_figures()},
-                         ensure_ascii=False, indent=1))
+    report(results, {"argon2id": argon2_figures()})
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import threading
 from collections import Counter
 from typing import Any, Iterator
@@ -39,6 +40,7 @@ def prepare_environment(**extra: str) -> None:
             "AWS_DEFAULT_REGION": "us-east-1",
             "HAMTA_STAGE": "bench",
             "HAMTA_SECRET_KEY": "bench-secret-key",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",  # stdout is the JSON result
             **extra,
         }
     )
@@ -112,3 +114,19 @@ class RouteCalls:
             "ok": None if budget is None else counts.total <= budget,
         }
         return data
+
+
+def report(results: dict[str, dict], extra: dict | None = None) -> None:
+    """Print the results as one JSON object (stdout), then one line per route on stderr,
+    calls against budget; exit non-zero when any route is over its budget."""
+    print(json.dumps({"routes": results, **(extra or {})}, ensure_ascii=False, indent=1))
+    width = max((len(case) for case in results), default=0)
+    over = []
+    for case, r in results.items():
+        budget = "-" if r["budget"] is None else r["budget"]
+        mark = {True: "ok", False: "OVER", None: ""}[r["ok"]]
+        print(f"{case:<{width}}  {r['calls']:>2} / {budget:<2} {mark}", file=sys.stderr)
+        if r["ok"] is False:
+            over.append(case)
+    if over:
+        raise SystemExit(f"over budget: {', '.join(over)}")

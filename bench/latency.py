@@ -86,13 +86,14 @@ class Api:
     def __call__(self, method: str, path: str, body: object = None, token: str | None = None,
                  want: int | None = None) -> dict:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        response = self.http.request(method, self.url + path, json=body, headers=headers, timeout=30)
+        response = self.http.request(method, self.url + path, json=body, headers=headers, timeout=120)
         assert want is None or response.status_code == want, (method, path, response.status_code, response.text)
         return response.json() if response.content else {}
 
 
 def last_code(aws: str, msisdn: str) -> str:
-    sent = requests.get(aws + "/moto-api/data.json", timeout=10).json()["sns"]["SMS"]
+    # moto's data.json dumps every table, so it grows with the bench: a generous timeout.
+    sent = requests.get(aws + "/moto-api/data.json", timeout=120).json()["sns"]["SMS"]
     text = [s["message"] for s in sent if s["phone_number"].endswith(msisdn[1:])][-1]
     return next(word for word in text.replace(":", " ").split() if word.isascii() and word.isdigit() and len(word) == 6)
 
@@ -202,6 +203,12 @@ def measure(api: Api, aws: str, n: int) -> dict[str, dict]:
     results["POST /devices/{imei}/transfer"] = timed(
         lambda i: api("POST", f"/devices/{imeis[i]}/transfer", token=sim_token, want=201), n)
     results["GET /imei/{imei}"] = timed(lambda i: api("GET", f"/imei/{imeis[i]}", want=200), n)
+
+    def ussd(text: str) -> None:
+        api("POST", "/ussd", {"session_id": "bench", "msisdn": MSISDN, "text": text}, OPERATOR, 200)
+
+    results["POST /ussd 1*<imei> (inquiry)"] = timed(lambda i: ussd(f"1*{imeis[i]}"), n)
+    results["POST /ussd 3 (list, %d devices)" % n] = timed(lambda i: ussd("3"), n)
 
     api("POST", "/auth/register", {"national_id": NATIONAL_ID, "birth_date": "1370/05/12",
                                    "password": PASSWORD}, sim_token, 201)

@@ -1,26 +1,26 @@
 """AWS calls per route of the guide's menu (issue 12), counted at botocore's one door.
 
-Budget 5 for block, unblock, repair, traveller registration and GET /transfers (SMS
+Issue 16's budget: 4 for block, unblock, repair, traveller registration and GET /transfers (SMS
 included: one Publish per active SIM told, so the national-ID cases use a one-SIM
 cartable; each further SIM adds one Publish). Runs every route through chalice's test
 client against in-process moto and prints one JSON object:
-{"<case>": {"calls": n, "ops": [...], "budget": b, "ok": bool}, ...}.
+{"routes": {"<case>": {"calls": n, "ops": [...], "budget": b, "ok": bool}, ...}}; one line
+per route on stderr; exits non-zero when a route is over its budget.
 
     .venv/bin/python bench/menu_calls.py
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from bench.calls import RouteCalls, prepare_environment  # noqa: E402
+from bench.calls import RouteCalls, prepare_environment, report  # noqa: E402
 
 prepare_environment()
 
-BUDGET = 5
+BUDGET = 4
 
 
 def main() -> dict:
@@ -138,4 +138,4 @@ def main() -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(), ensure_ascii=False, indent=1))
+    report(main())

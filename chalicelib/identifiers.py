@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from datetime import date
 
-import jdatetime
-
 from chalicelib.errors import HamtaError
 
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
@@ -121,6 +119,8 @@ def parse_birth_date(value: object, today: date | None = None) -> date:
             raise ValueError(text)
         year, month, day_of_month = int(m[1]), int(m[2]), int(m[3])
         if year < _FIRST_GREGORIAN_YEAR:
+            import jdatetime  # on first use: only a Jalali birth date needs it
+
             day = jdatetime.date(year, month, day_of_month).togregorian()
         elif "/" in text:
             raise ValueError(text)  # slashes are the Jalali form only

@@ -9,20 +9,30 @@ from __future__ import annotations
 import functools
 import json
 import re
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import unquote
 
-from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Blueprint, Response
 from pynamodb.exceptions import PynamoDBException
 
 from chalicelib import keys, log
 from chalicelib.errors import HamtaError
-from chalicelib.services import sessions
-from chalicelib.services.sessions import Caller
+from chalicelib.lazy import lazy
 
-logger = Logger(service=log.SERVICE, child=True)
+if TYPE_CHECKING:
+    from chalicelib.services.sessions import Caller
+
+# Imported on first use (chalicelib/lazy.py): partner routes never need it.
+sessions = lazy("chalicelib.services.sessions")
+
+
+@functools.lru_cache(maxsize=1)
+def _logger():  # -> aws_lambda_powertools.Logger, built on the first fault (cold start)
+    from aws_lambda_powertools import Logger
+
+    return Logger(service=log.SERVICE, child=True)
+
 
 MAX_BODY_BYTES = 16 * 1024
 # Accepted so a client that forgets the header still gets our 400s, not Chalice's 415.
@@ -94,12 +104,12 @@ def route(bp: Blueprint, path: str, **options: Any) -> Callable:
             except (BotoCoreError, ClientError, PynamoDBException):
                 # AWS refused or is out of reach (throttled after botocore's retries): every
                 # write is conditional or transactional, so nothing was half done. Try again.
-                logger.exception("aws unavailable", extra={"path": path})
+                _logger().exception("aws unavailable", extra={"path": path})
                 return error_response(
                     HamtaError("service_unavailable", retry_after=1), bp.current_request
                 )
             except Exception:  # a fault, not the caller's doing: log it, show nothing
-                logger.exception("unhandled error", extra={"path": path})
+                _logger().exception("unhandled error", extra={"path": path})
                 return error_response(HamtaError("internal_error"), bp.current_request)
 
         bp.route(path, **options)(guarded)
@@ -204,6 +214,20 @@ def body(
     return data
 
 
+def peek(request: Any, name: str) -> str | None:
+    """A text field of the body, or None, with no judgement: for reading ahead only (the
+    route still checks its body with `body`, after the session, so 401 comes first)."""
+    try:
+        raw = request.raw_body or b""
+        if not raw or len(raw) > MAX_BODY_BYTES or _too_deep(raw.decode("utf-8")):
+            return None
+        data = json.loads(raw)
+    except (UnicodeError, ValueError, RecursionError):
+        return None
+    value = data.get(name) if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
 def bearer(request: Any) -> str | None:
     header = (request.headers or {}).get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -214,12 +238,14 @@ def bearer(request: Any) -> str | None:
 
 def caller(
     request: Any,
-    kinds: tuple[str, ...] = (sessions.SIM, sessions.NATIONAL_ID),
+    kinds: tuple[str, ...] = ("sim", "national_id"),  # sessions.SIM, sessions.NATIONAL_ID
     admit_temporary_password: bool = False,
+    also: list | None = None,
 ) -> Caller:
     """The session behind the request: 401 without one, 403 for the wrong cartable kind,
-    403 password_change_required for a temporary-password session outside PUT /me/password."""
-    who = sessions.resolve(bearer(request))
+    403 password_change_required for a temporary-password session outside PUT /me/password.
+    `also`: [(model, keys)] the route will read, fetched with the session in one call."""
+    who = sessions.resolve(bearer(request), also)
     if who.kind not in kinds:
         if kinds == (sessions.NATIONAL_ID,):
             # A SIM session on a national-ID route: say how to get there.
@@ -232,20 +258,35 @@ def caller(
 
 def partner(request: Any, role: str) -> str:
     """The partner key's holder name: 401 for no or a wrong key, 403 for the other role."""
-    from pynamodb.exceptions import DoesNotExist
+    return partner_with(request, role)[0]
 
+
+def partner_with(request: Any, role: str, also: list | None = None) -> tuple[str, dict]:
+    """`partner`, with `also` [(model, keys)] the route will read fetched with the key in
+    one BatchGetItem: (holder name, {model: [items]})."""
+    from chalicelib.store.batch_read import read_together
     from chalicelib.store.challenges import PartnerKeyItem
 
     key = bearer(request)
     if not key or len(key) > 200:
         raise HamtaError("unauthorized")
-    try:
-        item = PartnerKeyItem.get("partner#" + keys.token_hash(key))
-    except DoesNotExist:
-        raise HamtaError("unauthorized") from None
+    pk = "partner#" + keys.token_hash(key)
+    if also:
+        found = read_together([(PartnerKeyItem, [pk]), *also])
+        item = (found.pop(PartnerKeyItem, None) or [None])[0]
+    else:
+        from pynamodb.exceptions import DoesNotExist
+
+        found = {}
+        try:
+            item = PartnerKeyItem.get(pk)
+        except DoesNotExist:
+            item = None
+    if item is None:
+        raise HamtaError("unauthorized")
     if item.role != role:
         raise HamtaError("forbidden", reason="partner_role")
-    return item.name or role
+    return item.name or role, found
 
 
 def client_address(request: Any) -> str:

@@ -5,10 +5,10 @@ import time
 
 from chalice import Blueprint
 
-from chalicelib import captcha, settings
+from chalicelib import settings
 from chalicelib.identifiers import parse_birth_date, parse_code, parse_msisdn, parse_national_id
-from chalicelib.services import accounts, cartable_sims, otp, sessions, sim_records
 from chalicelib.errors import HamtaError
+from chalicelib.lazy import lazy
 from chalicelib.web import (
     body,
     caller,
@@ -20,6 +20,15 @@ from chalicelib.web import (
 )
 
 bp = Blueprint(__name__)
+
+# Imported on first use (chalicelib/lazy.py): the cold start declares routes only.
+accounts = lazy("chalicelib.services.accounts")
+cartable_sims = lazy("chalicelib.services.cartable_sims")
+otp = lazy("chalicelib.services.otp")
+sessions = lazy("chalicelib.services.sessions")
+sim_records = lazy("chalicelib.services.sim_records")
+captcha = lazy("chalicelib.captcha")
+
 # App-wide (a blueprint's middleware applies to every route once registered): Chalice's
 # own 405/415 answers in the error shape.
 bp.middleware("http")(shape_framework_errors)
@@ -45,14 +54,7 @@ def request_otp():
 def verify_otp():
     data = body(bp.current_request, required={"msisdn": str, "code": str})
     msisdn = parse_msisdn(data["msisdn"])
-    otp.verify_code(msisdn, parse_code(data["code"]), otp.LOGIN)
-    sim = sim_records.ensure_sim(msisdn)
-    token, ttl = sessions.open_session(
-        sessions.SIM,
-        msisdn=msisdn,
-        ownership=int(sim.ownership),
-        epoch=int(sim.session_epoch or 0),
-    )
+    token, ttl = accounts.sim_login(msisdn, parse_code(data["code"]))
     return json_response(
         {"token": token, "expires_in": ttl, "cartable": {"kind": sessions.SIM, "msisdn": msisdn}}
     )

@@ -4,9 +4,16 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib import web
-from chalicelib.services import activation, device_history, devices, recovery, transfer
+from chalicelib.lazy import lazy
 
 bp = Blueprint(__name__)
+
+# Imported on first use (chalicelib/lazy.py): the cold start declares routes only.
+activation = lazy("chalicelib.services.activation")
+device_history = lazy("chalicelib.services.device_history")
+devices = lazy("chalicelib.services.devices")
+recovery = lazy("chalicelib.services.recovery")
+transfer = lazy("chalicelib.services.transfer")
 
 
 @web.route(bp, "/devices", methods=["GET"])
@@ -18,7 +25,7 @@ def list_devices() -> object:
 @web.route(bp, "/devices", methods=["POST"])
 def recover_device() -> object:
     request = bp.current_request
-    who = web.caller(request)
+    who = web.caller(request, also=devices.prefetch(web.peek(request, "imei")))
     data = web.body(
         request, required={"imei": str}, optional={"previous_msisdn": str, "msisdn": str}
     )
@@ -29,7 +36,7 @@ def recover_device() -> object:
 @web.route(bp, "/devices/activate", methods=["POST"])
 def activate_device() -> object:
     request = bp.current_request
-    who = web.caller(request)
+    who = web.caller(request, also=devices.prefetch(web.peek(request, "imei")))
     data = web.body(request, required={"imei": str, "activation_code": str}, optional={"msisdn": str})
     device = activation.activate(who, data["imei"], data["activation_code"], data.get("msisdn"))
     return web.json_response({"device": device}, 201)

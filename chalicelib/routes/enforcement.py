@@ -6,9 +6,13 @@ from chalice import Blueprint
 
 from chalicelib import clock, web
 from chalicelib.errors import HamtaError
-from chalicelib.services import enforcement_list, observations
+from chalicelib.lazy import lazy
 
 bp = Blueprint(__name__)
+
+# Imported on first use (chalicelib/lazy.py): the cold start declares routes only.
+enforcement_list = lazy("chalicelib.services.enforcement_list")
+observations = lazy("chalicelib.services.observations")
 
 # 1000 rows of {imei, msisdn, seen_at} in Persian digits are ~150 KB: this route's body
 # limit is larger than the 16 KiB of every other route.

@@ -4,10 +4,13 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib import web
-from chalicelib.services import inquiry
-from chalicelib.services import observations
+from chalicelib.lazy import lazy
 
 bp = Blueprint(__name__)
+
+# Imported on first use (chalicelib/lazy.py): the cold start declares routes only.
+inquiry = lazy("chalicelib.services.inquiry")
+observations = lazy("chalicelib.services.observations")
 
 
 @web.route(bp, "/imei/{imei}", methods=["GET"])

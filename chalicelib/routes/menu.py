@@ -5,15 +5,21 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib import web
-from chalicelib.services import blocking, repair, transfer_records, travellers
+from chalicelib.lazy import lazy
 
 bp = Blueprint(__name__)
+
+# Imported on first use (chalicelib/lazy.py): the cold start declares routes only.
+blocking = lazy("chalicelib.services.blocking")
+repair = lazy("chalicelib.services.repair")
+transfer_records = lazy("chalicelib.services.transfer_records")
+travellers = lazy("chalicelib.services.travellers")
 
 
 @web.route(bp, "/devices/{imei}/block", methods=["POST"])
 def block_device(imei: str) -> object:
     request = bp.current_request
-    who = web.caller(request)
+    who = web.caller(request, also=blocking.prefetch(imei))
     data = web.body(request, required={"reason": str})
     return web.json_response({"device": blocking.block(who, imei, data["reason"])})
 
@@ -21,7 +27,7 @@ def block_device(imei: str) -> object:
 @web.route(bp, "/devices/{imei}/block", methods=["DELETE"])
 def unblock_device(imei: str) -> object:
     request = bp.current_request
-    who = web.caller(request)
+    who = web.caller(request, also=blocking.prefetch(imei))
     data = web.body(request, optional={"password": str})
     return web.json_response({"device": blocking.unblock(who, imei, data.get("password"))})
 
@@ -29,7 +35,7 @@ def unblock_device(imei: str) -> object:
 @web.route(bp, "/devices/{imei}/repair", methods=["POST"])
 def repair_device(imei: str) -> object:
     request = bp.current_request
-    who = web.caller(request)
+    who = web.caller(request, also=blocking.prefetch(imei))
     data = web.body(request, required={"new_imei": str}, optional={"new_imei2": str})
     device = repair.repair(who, imei, data["new_imei"], data.get("new_imei2"))
     return web.json_response({"device": device})

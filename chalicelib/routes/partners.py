@@ -5,9 +5,13 @@ from chalice import Blueprint
 
 from chalicelib import identifiers, web
 from chalicelib.errors import HamtaError
-from chalicelib.services import registrar, sim_records
+from chalicelib.lazy import lazy
 
 bp = Blueprint(__name__)
+
+# Imported on first use (chalicelib/lazy.py): the cold start declares routes only.
+registrar = lazy("chalicelib.services.registrar")
+sim_records = lazy("chalicelib.services.sim_records")
 
 
 @web.route(bp, "/operator/sims/{msisdn}", methods=["PUT"])

@@ -5,9 +5,13 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib import web
-from chalicelib.services import models_table, travellers
+from chalicelib.lazy import lazy
 
 bp = Blueprint(__name__)
+
+# Imported on first use (chalicelib/lazy.py): the cold start declares routes only.
+models_table = lazy("chalicelib.services.models_table")
+travellers = lazy("chalicelib.services.travellers")
 
 
 @web.route(bp, "/registrar/models/{tac}", methods=["PUT"])

@@ -4,12 +4,16 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.identifiers import parse_code, parse_msisdn
-from chalicelib.services import cartable_sims, sessions
+from chalicelib.lazy import lazy
 from chalicelib.web import body, caller, json_response, no_content, route
 
 bp = Blueprint(__name__)
 
-NID_ONLY = (sessions.NATIONAL_ID,)
+# Imported on first use (chalicelib/lazy.py): the cold start declares routes only.
+cartable_sims = lazy("chalicelib.services.cartable_sims")
+sessions = lazy("chalicelib.services.sessions")
+
+NID_ONLY = ("national_id",)  # sessions.NATIONAL_ID, without importing sessions
 
 
 @route(bp, "/sims", methods=["GET"])

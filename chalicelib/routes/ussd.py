@@ -7,9 +7,12 @@ from chalice import Blueprint
 
 from chalicelib import identifiers, web
 from chalicelib.errors import HamtaError
-from chalicelib.services import ussd
+from chalicelib.lazy import lazy
 
 bp = Blueprint(__name__)
+
+# Imported on first use (chalicelib/lazy.py): the cold start declares routes only.
+ussd = lazy("chalicelib.services.ussd")
 
 MAX_SESSION_ID = 200
 
@@ -17,7 +20,9 @@ MAX_SESSION_ID = 200
 @web.route(bp, "/ussd", methods=["POST"])
 def post_ussd() -> object:
     request = bp.current_request
-    web.partner(request, "operator")
+    # What the step will read comes with the partner key, in one call.
+    ahead = ussd.prefetch(web.peek(request, "msisdn"), web.peek(request, "text"))
+    _, found = web.partner_with(request, "operator", also=ahead)
     data = web.body(request, required={"session_id": str, "msisdn": str, "text": str})
     msisdn = identifiers.parse_msisdn(data["msisdn"])
     # What the gateway itself garbles (no text a keypad makes) is its 400, not a reply.
@@ -25,7 +30,7 @@ def post_ussd() -> object:
         _printable(data[name]) for name in ("session_id", "text")
     ):
         raise HamtaError("invalid_request")
-    reply = ussd.answer(msisdn, data["text"])
+    reply = ussd.answer(msisdn, data["text"], read=(ahead, found))
     return web.json_response({"reply": reply.text, "end": reply.end})
 
 

@@ -10,14 +10,21 @@ from __future__ import annotations
 from datetime import date
 
 from aws_lambda_powertools import Logger
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 
 from chalicelib import clock, log, passwords, settings, sms
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_national_id
-from chalicelib.services import cartable_sims, limits, sessions, sim_records
+from chalicelib.services import cartable_sims, limits, otp, sessions, sim_records
 from chalicelib.services.sessions import Caller
-from chalicelib.store.base import RaceLost, condition_failed, retry_on_race
+from chalicelib.store.base import (
+    RaceLost,
+    condition_failed,
+    lost_race,
+    retry_on_race,
+    transact_write,
+)
+from chalicelib.store.batch_read import read_together
 from chalicelib.store.challenges import CounterItem
 from chalicelib.store.people import PersonModel
 from chalicelib.store.sims import SimModel
@@ -98,19 +105,74 @@ def login(national_id: str, password: str) -> dict:
         ok = _spend_temp_password(person)  # it opens one session only
     if not ok:
         raise HamtaError("invalid_credentials")  # the reserved attempt stays counted
-    limits.reset(key)
-    token, ttl = sessions.open_session(
+    token, ttl, session = sessions.new_session(
         sessions.NATIONAL_ID,
         national_id=national_id,
         epoch=int(person.session_epoch or 0),
         must_change_password=must_change,
     )
+    _store_login(key, session)
     return {
         "token": token,
         "expires_in": ttl,
         "cartable": {"kind": sessions.NATIONAL_ID, "national_id": national_id},
         "must_change_password": must_change,
     }
+
+
+def sim_login(msisdn: str, code: str) -> tuple[str, int]:
+    """POST /auth/otp/verify: (token, ttl) of a SIM session, or 401 otp_invalid.
+
+    Three calls: the attempt counted (otp.check_code), the SIM read, then ONE transaction
+    that marks the code used and stores the session (and the SIM's record if the operator
+    never named the number), so a code opens one session only."""
+    use_item, use_actions, use_condition = otp.check_code(msisdn, code, otp.LOGIN)
+
+    def attempt() -> tuple[str, int]:
+        sim = sim_records.get_sim(msisdn)
+        new = sim is None
+        if new:
+            sim = sim_records.unheld_sim(msisdn)
+        token, ttl, session = sessions.new_session(
+            sessions.SIM, msisdn=msisdn, ownership=int(sim.ownership),
+            epoch=int(sim.session_epoch or 0),
+        )
+        try:
+            with transact_write() as tx:
+                tx.update(use_item, actions=use_actions, condition=use_condition)
+                tx.save(session)
+                if new:
+                    tx.save(sim, condition=SimModel.msisdn.does_not_exist())
+                else:  # the session is bound to the SIM as read
+                    tx.condition_check(SimModel, msisdn, condition=(SimModel.ownership == int(sim.ownership)))
+        except TransactWriteError as error:
+            reasons = getattr(error, "cancellation_reasons", None) or []
+            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+                raise HamtaError("otp_invalid") from None
+            if lost_race(error):
+                raise RaceLost() from error  # the SIM moved meanwhile: read it again
+            raise
+        return token, ttl
+
+    return retry_on_race(attempt)
+
+
+def _store_login(counter_key: str, session) -> None:  # session: SessionItem
+    """One call: the failures in a row cleared and the session stored, together. A racing
+    login's reserve on the same counter cancels the transaction (TransactionConflict):
+    tried again, as nothing was written."""
+
+    def attempt() -> None:
+        try:
+            with transact_write() as tx:
+                tx.delete(CounterItem(counter_key))
+                tx.save(session)
+        except TransactWriteError as error:
+            if lost_race(error):
+                raise RaceLost() from error
+            raise
+
+    retry_on_race(attempt)
 
 
 def _spend_temp_password(person: PersonModel) -> bool:
@@ -340,22 +402,33 @@ def _forgot_plan(
     return person, sim, True
 
 
-def check_password(national_id: str, password: str) -> PersonModel:
-    """The cartable's password re-entered outside a login (a sale by USSD): the person, or
-    401 invalid_credentials counted toward the same login lock as POST /auth/login (429
-    while it holds). A temporary password only lets its holder choose a new one: refused."""
+def check_password(
+    national_id: str, password: str, also: list | None = None, clear: bool = True
+) -> tuple[PersonModel, dict]:
+    """The cartable's password re-entered outside a login (a sale by USSD): (the person,
+    {model: [items]} of `also` read with it in one call), or 401 invalid_credentials
+    counted toward the same login lock as POST /auth/login (429 while it holds). As at
+    login the attempt is reserved before the password is compared. A temporary password
+    only lets its holder choose a new one: refused. `clear=False`: the caller clears the
+    reserved attempt itself (`login_key`), in the transaction of what the password allows.
+    """
     _check_length(password)
     key = _login_key(national_id)
-    counter = limits.check_lock(key)
-    person = get_person(national_id)
+    limits.reserve(key, settings.LOGIN_MAX_FAILURES, settings.LOGIN_LOCK_SECONDS)
+    found = read_together([(PersonModel, [national_id]), *(also or [])])
+    person = (found.pop(PersonModel, None) or [None])[0]
     if person is None:
         passwords.dummy_verify()
         ok = False
     else:
         ok = passwords.verify_password(person.password_hash, password)
     if not ok:
-        limits.record_failure(key, settings.LOGIN_MAX_FAILURES, settings.LOGIN_LOCK_SECONDS)
-        raise HamtaError("invalid_credentials")
-    if counter is not None:
+        raise HamtaError("invalid_credentials")  # the reserved attempt stays counted
+    if clear:
         limits.reset(key)
-    return person
+    return person, found
+
+
+def login_key(national_id: str) -> str:
+    """The counter of a national ID's login attempts (the login lock)."""
+    return _login_key(national_id)

@@ -41,6 +41,8 @@ def activate(caller: Caller, typed_imei: object, typed_code: object, typed_msisd
             # A national-ID session reads its SIMs with the device, in one call.
             device, sims = devices.read_device_and_sims(caller, imei)
             target = devices.target_for(caller, typed_msisdn, sims)
+        elif first:
+            device = devices.find_device_for(caller, imei)  # read with the session if asked
         else:
             device = find_device(imei)
         key = f"activate#{device.imei if device is not None else imei}"

@@ -21,10 +21,9 @@ from chalicelib import clock, identifiers, log, sms
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_msisdn
 from chalicelib.services import accounts, cartable_sims, devices, sim_records
-from chalicelib.services.sessions import NATIONAL_ID, SIM, Caller
+from chalicelib.services.sessions import NATIONAL_ID, SIM, Caller, read_with
 from chalicelib.store import enforcement_log
 from chalicelib.store.base import RaceLost, lost_race, retry_on_race, transact_write
-from chalicelib.store.batch_read import read_together
 from chalicelib.store.challenges import CounterItem
 from chalicelib.store.devices import DeviceModel, find_device
 from chalicelib.store.enforcement_log import LogEntryModel
@@ -58,6 +57,16 @@ class Reading:
     extra: dict[Any, list] = field(default_factory=dict)
 
 
+def prefetch(typed_imei: object) -> list[tuple[Any, list]]:
+    """What `read_for_move` reads first, for `web.caller(also=...)` to fetch with the
+    session (nothing for an IMEI that will be refused anyway)."""
+    try:
+        imei = identifiers.parse_imei(typed_imei)
+    except HamtaError:
+        return []
+    return [(DeviceModel, [imei]), (LogEntryModel, [enforcement_log.HEAD_KEY])]
+
+
 def read_for_move(caller: Caller, imei: str, extra: list[tuple[Any, list]] = ()) -> Reading:
     """The device an IMEI names (a second IMEI's alias costs one more GetItem), the log's
     head and a national-ID session's SIMs, plus `extra` [(model, keys)], all in one call."""
@@ -66,7 +75,7 @@ def read_for_move(caller: Caller, imei: str, extra: list[tuple[Any, list]] = ())
     ]
     if caller.kind == NATIONAL_ID and caller.person is not None:
         wanted.append((SimModel, sorted(cartable_sims.entries(caller.person))))
-    found = read_together(wanted)
+    found = read_with(caller, wanted)  # less what was read with the session
     items = found.get(DeviceModel) or [None]
     device = items[0]
     if device is not None and device.main_imei:

@@ -16,7 +16,7 @@ from chalicelib import clock, identifiers
 from chalicelib.errors import HamtaError
 from chalicelib.services import sim_records
 from chalicelib.services.callers import UNCLAIMED, cartable_of  # noqa: F401 (UNCLAIMED: devices.UNCLAIMED)
-from chalicelib.services.sessions import SIM, Caller
+from chalicelib.services.sessions import SIM, Caller, read_with
 # RaceLost: the device changed between our read and our transaction (read again).
 from chalicelib.store.base import RaceLost, lost_race, plain_map, transact_write
 from chalicelib.store.batch_read import read_together
@@ -87,7 +87,7 @@ def in_cartable(caller: Caller, device: DeviceModel) -> bool:
 def find_own(caller: Caller, typed_imei: object) -> DeviceModel:
     """The caller's device either IMEI names; anyone else's answers like an unknown IMEI."""
     imei = identifiers.parse_imei(typed_imei)
-    device = find_device(imei)
+    device = find_device_for(caller, imei)
     if device is None or not in_cartable(caller, device):
         raise HamtaError("not_found")
     return device
@@ -111,23 +111,49 @@ def _sims_to_read(caller: Caller, also: tuple[str | None, ...]) -> tuple[set[str
     return wanted - set(known), known
 
 
+def prefetch(typed_imei: object) -> list[tuple[type, list]]:
+    """What a move by this IMEI reads first, for `web.caller(also=...)` to fetch with the
+    session (nothing for an IMEI that will be refused anyway)."""
+    try:
+        return [(DeviceModel, [identifiers.parse_imei(typed_imei)])]
+    except HamtaError:
+        return []
+
+
+def find_device_for(caller: Caller, imei: str) -> DeviceModel | None:
+    """`find_device`, starting from the item read with the session if the route asked."""
+    found = read_with(caller, [(DeviceModel, [imei])]).get(DeviceModel) or [None]
+    item = found[0]
+    if item is not None and item.main_imei:
+        return find_device(item.main_imei)
+    return item
+
+
 def read_device_and_sims(
     caller: Caller, imei: str, also: tuple[str | None, ...] = ()
 ) -> tuple[DeviceModel | None, dict[str, SimModel]]:
     """The device either IMEI names and the SIM records a move needs.
 
     The device item and the SIMs come in ONE BatchGetItem over both tables (strongly
-    consistent), which keeps activate and recover within DESIGN.md's 5 calls even for a
-    national-ID session and a second IMEI (whose alias item costs one more GetItem).
+    consistent). When the device was read with the session, the SIMs come in one call
+    with the main IMEI's item if the IMEI named was a second IMEI's alias: activate and
+    recover stay at 4 calls by either IMEI.
     """
     wanted, known = _sims_to_read(caller, also)
-    if not wanted:
-        return find_device(imei), known
-    found = read_together([(DeviceModel, [imei]), (SimModel, sorted(wanted))])
-    known.update((sim.msisdn, sim) for sim in found[SimModel])
-    item = (found[DeviceModel] or [None])[0]
-    if item is not None and item.main_imei:
-        return find_device(item.main_imei), known
+    prefetched = imei in caller.read.get(DeviceModel, {})
+    if prefetched:
+        item = (read_with(caller, [(DeviceModel, [imei])]).get(DeviceModel) or [None])[0]
+        main = [item.main_imei] if item is not None and item.main_imei else []
+        found = read_together([(DeviceModel, main), (SimModel, sorted(wanted))])
+        if main:
+            item = (found.get(DeviceModel) or [None])[0]
+    else:
+        found = read_together([(DeviceModel, [imei]), (SimModel, sorted(wanted))])
+        item = (found.get(DeviceModel) or [None])[0]
+        if item is not None and item.main_imei:
+            item = find_device(item.main_imei)
+    for sim in found.get(SimModel, []):
+        known[sim.msisdn] = sim
     return item, known
 
 

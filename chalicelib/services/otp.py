@@ -136,6 +136,20 @@ def verify_code(msisdn: str, code: str, purpose: str, subject: str | None = None
     Wrong, expired, used, replaced by a newer code, of another purpose, or past
     OTP_MAX_ATTEMPTS wrong tries (then even the right code): all 401 otp_invalid.
     """
+    item, actions, condition = check_code(msisdn, code, purpose, subject)
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as error:
+        if condition_failed(error):
+            raise HamtaError("otp_invalid") from None
+        raise
+
+
+def check_code(msisdn: str, code: str, purpose: str, subject: str | None = None) -> tuple:
+    """Step 1 of verify_code: count the attempt, then compare (401 otp_invalid). Returns
+    step 2, (item, actions, condition) that mark this very code used, for the caller to
+    write alone or in its own transaction (a SIM login stores its session with it); a
+    failed condition there is otp_invalid too."""
     now = clock.now()
     item = OtpItem(pk=_key(msisdn))
     may_try = (
@@ -157,15 +171,9 @@ def verify_code(msisdn: str, code: str, purpose: str, subject: str | None = None
     expected = _code_hmac(msisdn, purpose, subject, code)
     if not keys.same(expected, item.code_hmac or ""):
         raise HamtaError("otp_invalid")
-    try:
-        # Step 2: only one request marks this very code used (a newer code has another HMAC).
-        item.update(
-            actions=[OtpItem.used_at.set(now)],
-            condition=OtpItem.used_at.does_not_exist()
-            & (OtpItem.code_hmac == expected)
-            & (OtpItem.expires_at > now),
-        )
-    except UpdateError as error:
-        if condition_failed(error):
-            raise HamtaError("otp_invalid") from None
-        raise
+    # Step 2: only one request marks this very code used (a newer code has another HMAC).
+    return (
+        item,
+        [OtpItem.used_at.set(now)],
+        OtpItem.used_at.does_not_exist() & (OtpItem.code_hmac == expected) & (OtpItem.expires_at > now),
+    )

@@ -171,14 +171,20 @@ def _mark_for_cleanup(sim: SimModel, ownership: int) -> None:
     sim.cleanup_shard = cleanup_shard_of(sim.msisdn)
 
 
+def unheld_sim(msisdn: str) -> SimModel:
+    """A new record (unsaved) for a number the operator has not told us about yet."""
+    sim = SimModel(msisdn, ownership=1, status=ACTIVE, updated_at=clock.now())
+    sim.holders = {"1": {"national_id": None, "ended": None, "ended_at": None}}
+    return sim
+
+
 def ensure_sim(msisdn: str) -> SimModel:
     """The SIM as recorded, creating an unheld record for a number the operator has not
     told us about yet (its holder can sign in; only the operator's word names a holder)."""
     sim = get_sim(msisdn)
     if sim is not None:
         return sim
-    sim = SimModel(msisdn, ownership=1, status=ACTIVE, updated_at=clock.now())
-    sim.holders = {"1": {"national_id": None, "ended": None, "ended_at": None}}
+    sim = unheld_sim(msisdn)
     try:
         sim.save(condition=SimModel.msisdn.does_not_exist())
     except PutError as error:

@@ -18,8 +18,9 @@ from chalicelib.store.history import new_event
 logger = Logger(service=log.SERVICE, child=True)
 
 
-def offer(caller: Caller, typed_imei: object) -> dict:
-    """POST /devices/{imei}/transfer -> {"activation_code", "expires_at"}."""
+def offer(caller: Caller, typed_imei: object, guard_key: str | None = None) -> dict:
+    """POST /devices/{imei}/transfer -> {"activation_code", "expires_at"}. `guard_key`: an
+    attempt counter cleared in the offer's transaction (a USSD sale's password check)."""
     def attempt() -> dict:
         device = devices.find_own(caller, typed_imei)
         if device.state == devices.BLOCKED:
@@ -33,7 +34,7 @@ def offer(caller: Caller, typed_imei: object) -> dict:
         device.activation_code = code
         device.offer_expires_at = now + settings.TRANSFER_CODE_TTL_SECONDS
         event = new_event(device.imei, "transfer_offered", now, msisdn=device.msisdn)
-        devices.commit_move(device, [event])  # RaceLost: read again and offer again
+        devices.commit_move(device, [event], guard_key)  # RaceLost: read again and offer again
         logger.info("transfer offered", extra={"imei": device.imei})
         return {"activation_code": code, "expires_at": devices.iso(device.offer_expires_at)}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Callable
 
@@ -21,9 +22,12 @@ from pynamodb.exceptions import PynamoDBException
 
 from chalicelib import log, sms
 from chalicelib.errors import MESSAGES, HamtaError
-from chalicelib.identifiers import mask_msisdn, normalize_digits, parse_imei
-from chalicelib.services import accounts, activation, devices, inquiry, sim_records, transfer
-from chalicelib.services.sessions import SIM, Caller
+from chalicelib.identifiers import mask_msisdn, normalize_digits, parse_imei, parse_msisdn
+from chalicelib.services import accounts, activation, devices, inquiry, limits, sim_records, transfer
+from chalicelib.services.sessions import SIM, Caller, index_read
+from chalicelib.store.batch_read import read_together
+from chalicelib.store.devices import DeviceModel
+from chalicelib.store.sims import SimModel
 
 logger = Logger(service=log.SERVICE, child=True)
 
@@ -61,8 +65,39 @@ class Reply:
     end: bool  # True: the gateway closes the session after showing it
 
 
-def answer(msisdn: str, text: str) -> Reply:
-    """POST /ussd: the reply to `text` typed on `msisdn` (09XXXXXXXXX)."""
+def prefetch(typed_msisdn: str | None, text: str | None) -> list[tuple[type, list]]:
+    """What a step reads first, for the route to fetch with the partner key: the SIM and
+    the device of an activation (2*<imei>*<code>), the SIM of a listing or sale (3...);
+    nothing for any other step or bad input."""
+    if not typed_msisdn or not text or len(text) > MAX_TEXT:
+        return []
+    head, star, rest = text.partition("*")
+    fields = rest.split("*", 1)
+    try:
+        if normalize_digits(head) == "2" and len(fields) == 2:
+            return [(SimModel, [parse_msisdn(typed_msisdn)]), (DeviceModel, [parse_imei(fields[0])])]
+        if normalize_digits(head) == "3":
+            return [(SimModel, [parse_msisdn(typed_msisdn)])]
+    except HamtaError:
+        pass
+    return []
+
+
+# This request's items read ahead: (what was asked, {model: [items]}); per thread/request.
+_ahead: ContextVar[tuple[list, dict] | None] = ContextVar("ussd_ahead", default=None)
+
+
+def answer(msisdn: str, text: str, read: tuple[list, dict] | None = None) -> Reply:
+    """POST /ussd: the reply to `text` typed on `msisdn` (09XXXXXXXXX). `read`: what the
+    route read ahead with the partner key (`prefetch`), and what it found."""
+    token = _ahead.set(read if read and read[0] else None)
+    try:
+        return _answer(msisdn, text)
+    finally:
+        _ahead.reset(token)
+
+
+def _answer(msisdn: str, text: str) -> Reply:
     if len(text) > MAX_TEXT:
         return Reply(WRONG_INPUT, True)
     head, star, rest = text.partition("*")
@@ -101,7 +136,8 @@ def _activation(msisdn: str, fields: list[str]) -> Reply:
         parse_imei(fields[0])  # a mistyped IMEI is told now, not after the code
         return Reply(ASK_CODE, False)
     imei, code = fields
-    device = activation.activate(_sim_caller(msisdn, create=True), imei, code)
+    caller = _sim_caller(msisdn, create=True, also=devices.prefetch(imei))
+    device = activation.activate(caller, imei, code)
     name = sms.device_name(device["brand"], device["model"])
     return Reply(ACTIVATED.format(name=name, imei=device["imeis"][0], msisdn=msisdn), True)
 
@@ -118,8 +154,16 @@ def _sale(msisdn: str, fields: list[str]) -> Reply:
     if len(fields) == 1:
         return Reply(ASK_PASSWORD, False)
     assert caller is not None
-    accounts.check_password(national_id, fields[1])
-    offer = transfer.offer(caller, row["imeis"][0])
+    imei = row["imeis"][0]
+    # The device comes with the person, in one call; the offer takes it from the caller.
+    _, found = accounts.check_password(national_id, fields[1], also=[(DeviceModel, [imei])], clear=False)
+    caller.read = index_read([(DeviceModel, [imei])], found)
+    key = accounts.login_key(national_id)
+    try:  # the right password's attempt is cleared in the offer's transaction
+        offer = transfer.offer(caller, imei, guard_key=key)
+    except HamtaError:
+        limits.reset(key)  # refused for another reason: the password was still right
+        raise
     text = sms.sale_code_text(offer["activation_code"], _jalali(offer["expires_at"]))
     try:
         sms.send_sms(msisdn, text)
@@ -137,16 +181,26 @@ BRANCHES: dict[str, tuple[int, Callable[[str, list[str]], Reply], dict[str, str]
 }
 
 
-def _sim_caller(msisdn: str, create: bool) -> Caller | None:
-    """The dialling SIM's cartable (its current ownership), as a SIM session would open it.
+def _sim_caller(msisdn: str, create: bool, also: list | None = None) -> Caller | None:
+    """The dialling SIM's cartable (its current ownership), as a SIM session would open it;
+    `also` [(model, keys)] read in the same call, as `sessions.resolve` does.
 
     Activation creates an unheld record for a number the operator has not told us about,
     as a SIM login does; listing and sale need nothing that does not exist.
     """
-    sim = sim_records.ensure_sim(msisdn) if create else sim_records.get_sim(msisdn)
+    ahead = _ahead.get()
+    _ahead.set(None)  # taken once
+    if ahead is not None and ahead[0] == [(SimModel, [msisdn]), *(also or [])]:
+        found = dict(ahead[1])  # read with the partner key
+    else:
+        found = read_together([(SimModel, [msisdn]), *(also or [])])
+    sim = (found.pop(SimModel, None) or [None])[0]
+    if sim is None and create:
+        sim = sim_records.ensure_sim(msisdn)
     if sim is None:
         return None
     return Caller(
+        read=index_read(also or [], found),
         token_hash="",
         kind=SIM,
         msisdn=msisdn,
