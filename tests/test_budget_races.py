@@ -125,6 +125,26 @@ def test_15_password_changes_at_once_check_at_most_the_budget(server, monkeypatc
     assert set(codes(outcomes)) <= {"invalid_credentials", "rate_limited"}
 
 
+def test_15_unblock_passwords_at_once_check_at_most_the_budget(server, monkeypatch):
+    """The password re-entered to unblock (API.md "Lost or stolen") counts toward the
+    login lock: reserved before the comparison like a login."""
+    nid, _ = nid_cartable()
+    caller = sessions.resolve(accounts.login(nid, PASSWORD)["token"])
+    checked = Counted(monkeypatch, passwords, "verify_password")
+
+    outcomes = fire([lambda: accounts.confirm_password(caller, "wrong-Pass-9")] * 15)
+
+    answered = [c for c in codes(outcomes) if c != "rate_limited"]
+    print(f"\nunblock password: 15 at once, {len(answered)} checked, budget {settings.LOGIN_MAX_FAILURES}")
+    assert len(answered) <= settings.LOGIN_MAX_FAILURES
+    assert checked.calls <= settings.LOGIN_MAX_FAILURES
+    assert set(codes(outcomes)) <= {"invalid_credentials", "rate_limited"}
+    # The lock holds for the right password too, as after failed logins.
+    with pytest.raises(HamtaError) as refused:
+        accounts.confirm_password(caller, PASSWORD)
+    assert refused.value.code == "rate_limited"
+
+
 def test_15_activations_at_once_check_at_most_the_budget(server, monkeypatch):
     imei = ids.imei()
     code = registrar.register_device(imei, None, "Apple", "iPhone X", "import")

@@ -260,18 +260,17 @@ def confirm_password(caller: Caller, password: object, counter: object = _UNREAD
     answers 429 whatever was typed. `counter`: the "login#<nid>" item (or None) if the
     caller read it already."""
     key = _login_key(caller.national_id)
-    if counter is _UNREAD:
-        counter = limits.check_lock(key)
-    else:
+    if counter is not _UNREAD:
         limits.raise_if_locked(counter)  # type: ignore[arg-type]
     if not isinstance(password, str) or not password:
         raise HamtaError("invalid_credentials")  # nothing typed: no guess to count
     _check_length(password)
+    # Reserved before the comparison, as at login: N wrong passwords fired at once get at
+    # most LOGIN_MAX_FAILURES of them checked, the rest 429 unchecked.
+    limits.reserve(key, settings.LOGIN_MAX_FAILURES, settings.LOGIN_LOCK_SECONDS)
     if not passwords.verify_password(caller.person.password_hash, password):
-        limits.record_failure(key, settings.LOGIN_MAX_FAILURES, settings.LOGIN_LOCK_SECONDS)
-        raise HamtaError("invalid_credentials")
-    if counter is not None:
-        limits.reset(key)
+        raise HamtaError("invalid_credentials")  # the reserved attempt stays counted
+    limits.reset(key)
 
 
 def forgot_password(national_id: str, msisdn: str, birth_date: date) -> None:
