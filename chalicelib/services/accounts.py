@@ -254,11 +254,14 @@ def change_password(caller: Caller, old_password: str, new_password: str) -> Non
 _UNREAD = object()
 
 
-def confirm_password(caller: Caller, password: object, counter: object = _UNREAD) -> None:
+def confirm_password(
+    caller: Caller, password: object, counter: object = _UNREAD, clear: bool = True
+) -> None:
     """The national-ID cartable's password re-entered for a sensitive act (unblocking a
     device): wrong ones count toward the login lock like failed logins, and a locked ID
     answers 429 whatever was typed. `counter`: the "login#<nid>" item (or None) if the
-    caller read it already."""
+    caller read it already. `clear=False`: the caller deletes the login counter itself, in
+    the transaction of what the password allows (one call fewer)."""
     key = _login_key(caller.national_id)
     if counter is not _UNREAD:
         limits.raise_if_locked(counter)  # type: ignore[arg-type]
@@ -270,7 +273,8 @@ def confirm_password(caller: Caller, password: object, counter: object = _UNREAD
     limits.reserve(key, settings.LOGIN_MAX_FAILURES, settings.LOGIN_LOCK_SECONDS)
     if not passwords.verify_password(caller.person.password_hash, password):
         raise HamtaError("invalid_credentials")  # the reserved attempt stays counted
-    limits.reset(key)
+    if clear:
+        limits.reset(key)
 
 
 def forgot_password(national_id: str, msisdn: str, birth_date: date) -> None:

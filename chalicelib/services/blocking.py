@@ -97,9 +97,10 @@ def commit(
     entries: list[dict],
     updates: list[tuple[DeviceModel, list, object]] = (),
     head: Any = enforcement_log.UNREAD,
+    deletes: list = (),
 ) -> None:
-    """Items (saves, and updates whose condition stands in for a version) and log entries
-    in one TransactWriteItems; RaceLost if anything moved (the device, an IMEI,
+    """Items (saves, and updates whose condition stands in for a version, deletes) and log
+    entries in one TransactWriteItems; RaceLost if anything moved (the device, an IMEI,
     the log's head) since it was read."""
     try:
         with transact_write() as tx:
@@ -107,6 +108,8 @@ def commit(
                 tx.save(item, condition=condition)
             for item, actions, condition in updates:
                 tx.update(item, actions=actions, condition=condition, add_version_condition=False)
+            for item in deletes:
+                tx.delete(item)
             enforcement_log.add_to(tx, entries, head=head)
     except TransactWriteError as error:
         if lost_race(error):
@@ -164,6 +167,7 @@ def unblock(caller: Caller, typed_imei: object, password: object = None) -> dict
     counter_key = f"login#{caller.national_id}" if caller.kind == NATIONAL_ID else None
     extra = [(CounterItem, [counter_key])] if counter_key else []
     checked = False
+    cleared: list = []  # the login counter, cleared with the unblock once a password is right
 
     def attempt():
         nonlocal checked
@@ -175,7 +179,8 @@ def unblock(caller: Caller, typed_imei: object, password: object = None) -> dict
             if caller.kind == SIM:
                 raise HamtaError("forbidden")
             counters = reading.extra.get(CounterItem) or [None]
-            accounts.confirm_password(caller, password, counter=counters[0])
+            accounts.confirm_password(caller, password, counter=counters[0], clear=False)
+            cleared.append(CounterItem(counter_key))
         checked = True
         now = clock.now()
         reason = device.block_reason or "lost"
@@ -188,7 +193,8 @@ def unblock(caller: Caller, typed_imei: object, password: object = None) -> dict
             for imei in imeis_of(device)
         ]
         # RaceLost (the device or the log's head moved): retry_on_race reads again.
-        commit([(device, None), (event, _event_condition())], entries, head=reading.head)
+        commit([(device, None), (event, _event_condition())], entries, head=reading.head,
+               deletes=cleared)
         logger.info("device unblocked", extra={"imei": device.imei})
         _tell_cartable(caller, device, reading.sims, sms.unblock_text(device.imei))
         return devices.render(device)
