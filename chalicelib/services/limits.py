@@ -88,10 +88,13 @@ def reserve(key: str, budget: int, lock_seconds: int) -> None:
 
 def release(key: str) -> None:
     """Give back an attempt that checked nothing (the request failed before its guess)."""
+    _take_back_one(key, CounterItem.failures)
+
+
+def _take_back_one(key: str, attribute) -> None:  # attribute: a NumberAttribute of CounterItem
+    """One less in `attribute`, never below zero (a counter already gone stays gone)."""
     try:
-        CounterItem(key).update(
-            actions=[CounterItem.failures.add(-1)], condition=CounterItem.failures > 0
-        )
+        CounterItem(key).update(actions=[attribute.add(-1)], condition=attribute > 0)
     except UpdateError as error:
         if not condition_failed(error):
             raise
@@ -146,13 +149,7 @@ def reset(key: str) -> None:
 
 def give_back(key: str) -> None:
     """Un-count one request of a `hit_window` window (it did nothing, e.g. the SMS failed)."""
-    try:
-        CounterItem(key).update(
-            actions=[CounterItem.count.add(-1)], condition=CounterItem.count > 0
-        )
-    except UpdateError as error:
-        if not condition_failed(error):
-            raise
+    _take_back_one(key, CounterItem.count)
 
 
 def hit_window(key: str, limit: int, window_seconds: int) -> None:
