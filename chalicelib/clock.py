@@ -6,9 +6,13 @@ Tests call `advance()` / `reset()` (see tests/conftest.py's `clock` fixture).
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 _offset = 0.0
+
+# Iran's wall clock, for Jalali dates and Iran's day. Iran has kept UTC+03:30 all year since
+# it dropped daylight saving in 2022, and a fixed offset needs no tz database in the Lambda.
+TEHRAN = timezone(timedelta(hours=3, minutes=30))
 
 
 def now() -> float:

@@ -6,14 +6,14 @@ a person can type it as is.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 import jdatetime
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib import log, settings
+from chalicelib import clock, log, settings
 from chalicelib.identifiers import mask_msisdn, to_e164
 
 logger = Logger(service=log.SERVICE, child=True)
@@ -141,20 +141,18 @@ def sale_code_text(code: str, until: str) -> str:
     return f"همتا: کد فعالسازی فروش دستگاه: {code}\nاعتبار تا {until}. این کد را فقط به خریدار بدهید."
 
 
-# Dates in texts: the Jalali calendar, Tehran time. Iran has kept UTC+03:30 all year since
-# it dropped daylight saving in 2022; a fixed offset needs no tz database in the Lambda.
-TEHRAN = timezone(timedelta(hours=3, minutes=30))
+# Dates in texts: the Jalali calendar, Tehran time (clock.TEHRAN).
 
 
 def jalali_date(epoch: float) -> str:
     """Epoch seconds -> "1405/09/05" (Tehran's day)."""
-    moment = datetime.fromtimestamp(epoch, tz=TEHRAN)
+    moment = datetime.fromtimestamp(epoch, tz=clock.TEHRAN)
     return jdatetime.datetime.fromgregorian(datetime=moment).strftime("%Y/%m/%d")
 
 
 def jalali_time(epoch: float) -> str:
     """Epoch seconds -> "1405/09/05 14:30" (Tehran time)."""
-    moment = datetime.fromtimestamp(epoch, tz=TEHRAN)
+    moment = datetime.fromtimestamp(epoch, tz=clock.TEHRAN)
     return jdatetime.datetime.fromgregorian(datetime=moment).strftime("%Y/%m/%d %H:%M")
 
 

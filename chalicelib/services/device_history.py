@@ -1,18 +1,16 @@
 """A device's history (سوابق انتقال مالکیت): every move as an event, for its current owner only."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import jdatetime
 
 from chalicelib import identifiers
+from chalicelib.clock import TEHRAN
 from chalicelib.services import devices, repair
 from chalicelib.services.sessions import Caller
 from chalicelib.store.history import HistoryModel
 
-# Jalali times are Tehran wall-clock time. Iran has kept UTC+03:30 all year since it
-# dropped daylight saving in 2022, and a fixed offset needs no tz database in the Lambda.
-TEHRAN = timezone(timedelta(hours=3, minutes=30))
 
 
 def jalali(epoch: float) -> str:

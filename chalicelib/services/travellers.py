@@ -24,7 +24,6 @@ from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_msisdn
 from chalicelib.services import devices, models_table, registrar
 from chalicelib.services.callers import cartable_of
-from chalicelib.services.device_history import TEHRAN
 from chalicelib.services.sessions import Caller
 from chalicelib.store.base import RaceLost, lost_race, retry_on_race, transact_write
 from chalicelib.store.batch_read import read_together
@@ -67,7 +66,7 @@ def parse_entry_date(value: object) -> date:
 
 def today() -> date:
     """The day in Iran, where the traveller entered."""
-    return datetime.fromtimestamp(clock.now(), tz=TEHRAN).date()
+    return datetime.fromtimestamp(clock.now(), tz=clock.TEHRAN).date()
 
 
 def utc_today() -> date:
