@@ -17,8 +17,7 @@ run: $(STAMP)
 
 # Everything CI checks: the deployable template, the API fuzzed against its document, then
 # the tests. pytest runs last so that its summary is the closing line CI reads.
-test: chromium package fuzz
-	$(BIN)/python -m pytest -q
+test: chromium package fuzz unit
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q
