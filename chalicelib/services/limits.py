@@ -30,12 +30,6 @@ def raise_if_locked(item: CounterItem | None) -> None:
         raise HamtaError("rate_limited", retry_after=max(1, math.ceil(item.locked_until - now)))
 
 
-def check_lock(key: str) -> CounterItem | None:
-    item = read(key)
-    raise_if_locked(item)
-    return item
-
-
 def reserve(key: str, budget: int, lock_seconds: int) -> None:
     """Spend one attempt of `key`'s budget BEFORE the guess is checked, or 429 unchecked.
 
@@ -43,7 +37,7 @@ def reserve(key: str, budget: int, lock_seconds: int) -> None:
     window (`lock_seconds` since the last attempt) is live and no lock holds, so N requests
     fired at once get at most `budget` attempts between them (API.md "Conventions"). A
     right guess then calls `reset`; a wrong one leaves its attempt counted. The attempt
-    that fills the budget also sets the lock, so `check_lock` readers see it.
+    that fills the budget also sets the lock, so `raise_if_locked` readers see it.
     """
     now = clock.now()
     expiry = now + lock_seconds
@@ -98,49 +92,6 @@ def _take_back_one(key: str, attribute) -> None:  # attribute: a NumberAttribute
     except UpdateError as error:
         if not condition_failed(error):
             raise
-
-
-def record_failure(key: str, max_failures: int, lock_seconds: int) -> int:
-    """Count one failure; the `max_failures`-th in a row locks the key for `lock_seconds`.
-
-    Failures older than `lock_seconds` since the last one no longer count. Returns the
-    count after this failure (0 once it locked).
-    """
-    now = clock.now()
-    expiry = now + lock_seconds
-    item = CounterItem(key)
-    common = [CounterItem.expires_at.set(expiry), CounterItem.ttl.set(int(expiry) + 3600)]
-    try:
-        item.update(
-            actions=[CounterItem.failures.add(1), *common],
-            condition=CounterItem.expires_at > now,
-        )
-    except UpdateError as error:
-        if not condition_failed(error):
-            raise
-        # Missing or stale: this failure starts a new run. If a racing request started
-        # it first, count on top of theirs instead.
-        try:
-            item.update(
-                actions=[CounterItem.failures.set(1), CounterItem.locked_until.remove(), *common],
-                condition=CounterItem.expires_at.does_not_exist() | (CounterItem.expires_at <= now),
-            )
-        except UpdateError as again:
-            if not condition_failed(again):
-                raise
-            item.update(actions=[CounterItem.failures.add(1), *common])
-    failures = int(item.failures or 0)
-    if failures >= max_failures:
-        try:
-            item.update(
-                actions=[CounterItem.locked_until.set(expiry), CounterItem.failures.set(0)],
-                condition=CounterItem.failures >= max_failures,
-            )
-        except UpdateError as error:
-            if not condition_failed(error):
-                raise  # otherwise a racing failure already set the lock
-        return 0
-    return failures
 
 
 def reset(key: str) -> None:
