@@ -116,6 +116,66 @@ class RouteCalls:
         return data
 
 
+class AppBench(RouteCalls):
+    """The app on in-process moto with its tables and partner keys (`bench-<role>`), and
+    the setup steps every route bench repeats: register a phone, name a SIM's holder, open
+    a SIM session."""
+
+    def register(self, imei: str, imei2: str | None = None, brand: str = "Apple",
+                 model: str = "iPhone X") -> str:
+        """Register a phone (one or two IMEIs) as the registrar does; its activation code."""
+        body = {"imei": imei, "source": "import", "brand": brand, "model": model}
+        if imei2:
+            body["imei2"] = imei2
+        status, data = self.call("POST", "/registrar/devices", body, token="bench-registrar")
+        assert status == 201, data
+        return data["activation_code"]
+
+    def operator(self, msisdn: str, national_id: str, status: str = "active") -> None:
+        """The operator feed names the SIM's holder (or ends the SIM, by `status`)."""
+        body = {"national_id": national_id, "status": status}
+        status_code, data = self.call("PUT", f"/operator/sims/{msisdn}", body, token="bench-operator")
+        assert status_code == 200, data
+
+    def sim_session(self, msisdn: str) -> str:
+        """A SIM session's token, opened as a verified OTP would (the bench measures the
+        routes behind the sign-in, not the sign-in)."""
+        from chalicelib.services import sessions, sim_records
+
+        sim = sim_records.ensure_sim(msisdn)
+        return sessions.open_session(sessions.SIM, msisdn=msisdn, ownership=int(sim.ownership))[0]
+
+    @staticmethod
+    def imei(n: int, tac: str = "35670700") -> str:
+        """The n-th valid IMEI under a TAC."""
+        from tests.ids import luhn_complete
+
+        return luhn_complete(f"{tac}{n:06d}")
+
+
+@contextlib.contextmanager
+def app_bench(roles: tuple[str, ...] = ("registrar", "operator"), setup: Any = None) -> Iterator[AppBench]:
+    """Moto, the tables, a key per partner role, then `setup()` (a bench's own rows or
+    overrides, before `app` is imported), and chalice's test client around `app`."""
+    from chalice.test import Client
+    from moto import mock_aws
+
+    with mock_aws():
+        from chalicelib.services import partners
+        from chalicelib.store import tables
+
+        tables.configure()
+        tables.create_tables()
+        for role in roles:
+            partners.provision_key(role, f"bench-{role}")
+        if setup is not None:
+            setup()
+        import app as app_module
+
+        with Client(app_module.app, stage_name="local") as client:
+            yield AppBench(client)
+
+
 def report(results: dict[str, dict], extra: dict | None = None) -> None:
     """Print the results as one JSON object (stdout), then one line per route on stderr,
     calls against budget; exit non-zero when any route is over its budget."""

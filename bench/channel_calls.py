@@ -19,7 +19,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from bench.calls import RouteCalls, count_calls, prepare_environment, report  # noqa: E402
+from bench.calls import app_bench, count_calls, prepare_environment, report  # noqa: E402
 
 prepare_environment()
 
@@ -29,93 +29,69 @@ SALE_BUDGET = 6
 
 
 def main() -> None:
-    from chalice.test import Client
-    from moto import mock_aws
-
-    with mock_aws():
+    with app_bench() as routes:
         from chalicelib import passwords
-        from chalicelib.services import cartable_sims, partners, sim_records
-        from chalicelib.store import tables
+        from chalicelib.services import cartable_sims, sim_records
         from chalicelib.store.people import PersonModel
-        from tests.ids import luhn_complete, national_id
+        from tests.ids import national_id
 
-        tables.configure()
-        tables.create_tables()
-        partners.provision_key("registrar", "bench-registrar")
-        partners.provision_key("operator", "bench-operator")
-        import app as app_module
+        client, results, imei = routes.client, routes.results, routes.imei
 
-        with Client(app_module.app, stage_name="local") as client:
-            routes = RouteCalls(client)
-            call, results = routes.call, routes.results
+        def step(case, budget, msisdn, text, want=None):
+            body = {"session_id": "bench", "msisdn": msisdn, "text": text}
+            data = routes.measure(case, budget, "POST", "/ussd", body, "bench-operator", 200)
+            assert want is None or want in data["reply"], (case, data)
+            return data["reply"]
 
-            def step(case, budget, msisdn, text, want=None):
-                body = {"session_id": "bench", "msisdn": msisdn, "text": text}
-                data = routes.measure(case, budget, "POST", "/ussd", body, "bench-operator", 200)
-                assert want is None or want in data["reply"], (case, data)
-                return data["reply"]
+        seller, nid = "09120000001", national_id()
+        routes.operator(seller, nid)
+        single, dual, dual2, unknown = imei(1), imei(2), imei(3), imei(4)
+        code_single, code_dual = routes.register(single), routes.register(dual, dual2)
 
-            def register(imei, imei2=None):
-                body = {"imei": imei, "source": "import", "brand": "Apple", "model": "iPhone X"}
-                if imei2:
-                    body["imei2"] = imei2
-                status, data = call("POST", "/registrar/devices", body, token="bench-registrar")
-                assert status == 201, data
-                return data["activation_code"]
+        step("ussd: menu", BUDGET, seller, "")
+        step("ussd: 1 (ask IMEI)", BUDGET, seller, "1")
+        step("ussd: 1*imei (registered)", BUDGET, seller, f"1*{single}", "ثبت شده")
+        step("ussd: 1*imei (second IMEI)", BUDGET, seller, f"1*{dual2}", "ثبت شده")
+        step("ussd: 1*imei (unregistered)", BUDGET, seller, f"1*{unknown}", "ثبت نشده")
+        step("ussd: 2*imei (ask code)", BUDGET, seller, f"2*{single}")
+        step("ussd: 2*imei*code (wrong code, no move)", None, seller, f"2*{single}*000000")
+        step("ussd: 2*imei*code (activate)", BUDGET, seller, f"2*{single}*{code_single}", "فعال شد")
+        # The second IMEI's pointer item is one more GetItem, as on the web (DESIGN.md's
+        # budget for an activation is 5).
+        step("ussd: 2*imei*code (activate by second IMEI)", BUDGET, seller,
+             f"2*{dual2}*{code_dual}", "فعال شد")
+        step("ussd: 3 (list, 2 devices)", BUDGET, seller, "3", "ردیف")
+        step("ussd: 3*n*password (no national-ID cartable)", BUDGET, seller, "3*1*x", "کارتابل کد ملی")
 
-            def imei(n):
-                return luhn_complete(f"35670700{n:06d}")
+        # The seller's national-ID cartable (made directly: this counts the channel).
+        password = "a-Strong-pass-1"
+        person = PersonModel(nid, birth_date="1990-01-01",
+                             password_hash=passwords.hash_password(password),
+                             session_epoch=0, created_at=0)
+        cartable_sims.join(person, sim_records.get_sim(seller), create=True)
+        step("ussd: 3*n (ask password)", BUDGET, seller, "3*1")
+        reply = step("ussd: 3*n*password (sale, code by reply and SMS)", SALE_BUDGET, seller,
+                     f"3*1*{password}", "کد فعالسازی")
+        assert re.search(r"\b\d{6}\b", reply)
+        step("ussd: 3*n*password (wrong password, no move)", None, seller, "3*1*wrong")
 
-            seller, nid = "09120000001", national_id()
-            assert call("PUT", f"/operator/sims/{seller}", {"national_id": nid, "status": "active"},
-                        token="bench-operator")[0] == 200
-            single, dual, dual2, unknown = imei(1), imei(2), imei(3), imei(4)
-            code_single, code_dual = register(single), register(dual, dual2)
+        def inbound(case, body, budget=BUDGET):
+            message = json.dumps({"originationNumber": "+989120000009",
+                                  "destinationNumber": "+987777", "messageBody": body})
+            event = client.events.generate_sns_event(message=message)
+            with count_calls() as counts:
+                client.lambda_.invoke("inbound_sms", event)
+            results[case] = {"calls": counts.total, "ops": counts.ops, "budget": budget,
+                             "ok": None if budget is None else counts.total <= budget}
 
-            step("ussd: menu", BUDGET, seller, "")
-            step("ussd: 1 (ask IMEI)", BUDGET, seller, "1")
-            step("ussd: 1*imei (registered)", BUDGET, seller, f"1*{single}", "ثبت شده")
-            step("ussd: 1*imei (second IMEI)", BUDGET, seller, f"1*{dual2}", "ثبت شده")
-            step("ussd: 1*imei (unregistered)", BUDGET, seller, f"1*{unknown}", "ثبت نشده")
-            step("ussd: 2*imei (ask code)", BUDGET, seller, f"2*{single}")
-            step("ussd: 2*imei*code (wrong code, no move)", None, seller, f"2*{single}*000000")
-            step("ussd: 2*imei*code (activate)", BUDGET, seller, f"2*{single}*{code_single}", "فعال شد")
-            # The second IMEI's pointer item is one more GetItem, as on the web (DESIGN.md's
-            # budget for an activation is 5).
-            step("ussd: 2*imei*code (activate by second IMEI)", BUDGET, seller,
-                 f"2*{dual2}*{code_dual}", "فعال شد")
-            step("ussd: 3 (list, 2 devices)", BUDGET, seller, "3", "ردیف")
-            step("ussd: 3*n*password (no national-ID cartable)", BUDGET, seller, "3*1*x", "کارتابل کد ملی")
-
-            # The seller's national-ID cartable (made directly: this counts the channel).
-            password = "a-Strong-pass-1"
-            person = PersonModel(nid, birth_date="1990-01-01",
-                                 password_hash=passwords.hash_password(password),
-                                 session_epoch=0, created_at=0)
-            cartable_sims.join(person, sim_records.get_sim(seller), create=True)
-            step("ussd: 3*n (ask password)", BUDGET, seller, "3*1")
-            reply = step("ussd: 3*n*password (sale, code by reply and SMS)", SALE_BUDGET, seller,
-                         f"3*1*{password}", "کد فعالسازی")
-            assert re.search(r"\b\d{6}\b", reply)
-            step("ussd: 3*n*password (wrong password, no move)", None, seller, "3*1*wrong")
-
-            def inbound(case, body, budget=BUDGET):
-                message = json.dumps({"originationNumber": "+989120000009",
-                                      "destinationNumber": "+987777", "messageBody": body})
-                event = client.events.generate_sns_event(message=message)
-                with count_calls() as counts:
-                    client.lambda_.invoke("inbound_sms", event)
-                results[case] = {"calls": counts.total, "ops": counts.ops, "budget": budget,
-                                 "ok": None if budget is None else counts.total <= budget}
-
-            inbound("sms: IMEI (registered)", single)
-            inbound("sms: IMEI (second IMEI)", dual2)
-            inbound("sms: IMEI (unregistered)", unknown)
-            inbound("sms: anything else (help)", "salam")
-            for _ in range(20 - 4):
-                inbound("sms: (filling the day)", "salam", None)
-            inbound("sms: over 20 a day (nothing sent)", "salam", None)
-            results.pop("sms: (filling the day)")
+        inbound("sms: IMEI (registered)", single)
+        inbound("sms: IMEI (second IMEI)", dual2)
+        inbound("sms: IMEI (unregistered)", unknown)
+        inbound("sms: anything else (help)", "salam")
+        for _ in range(20 - 4):
+            inbound("sms: (filling the day)", "salam", None)
+        inbound("sms: over 20 a day (nothing sent)", "salam", None)
+        results.pop("sms: (filling the day)")
 
     report(results)
 

@@ -16,7 +16,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from bench.calls import RouteCalls, prepare_environment, report  # noqa: E402
+from bench.calls import app_bench, prepare_environment, report  # noqa: E402
 
 prepare_environment()
 
@@ -28,116 +28,86 @@ SECOND_IMEI_BUDGET = 4
 
 
 def main() -> None:
-    from chalice.test import Client
-    from moto import mock_aws
-
-    with mock_aws():
+    with app_bench() as routes:
         from chalicelib import clock
-        from chalicelib.services import partners, sessions, sim_records
-        from chalicelib.store import tables
+        from chalicelib.services import sessions
         from chalicelib.store.people import PersonModel
-        from tests.ids import luhn_complete, national_id
+        from tests.ids import national_id
 
-        tables.configure()
-        tables.create_tables()
-        partners.provision_key("registrar", "bench-registrar")
-        partners.provision_key("operator", "bench-operator")
-        import app as app_module
+        call, measure, results = routes.call, routes.measure, routes.results
+        register, operator, sim_session, imei = routes.register, routes.operator, routes.sim_session, routes.imei
 
-        with Client(app_module.app, stage_name="local") as client:
-            routes = RouteCalls(client)
-            call, measure, results = routes.call, routes.measure, routes.results
+        nid_a, nid_b, nid_c, nid_d = (national_id() for _ in range(4))
+        operator("09120000001", nid_a)
+        operator("09120000002", nid_b)
+        seller = sim_session("09120000001")
+        buyer = sim_session("09120000002")
 
-            def register(imei, imei2=None):
-                body = {"imei": imei, "source": "import", "brand": "Apple", "model": "iPhone X"}
-                if imei2:
-                    body["imei2"] = imei2
-                status, data = call("POST", "/registrar/devices", body, token="bench-registrar")
-                assert status == 201, data
-                return data["activation_code"]
+        dual, dual2, single, other = imei(1), imei(2), imei(3), imei(4)
+        code_dual, code_single, code_other = register(dual, dual2), register(single), register(other)
+        measure("sim: POST /devices/activate (main IMEI)", MOVE_BUDGET, "POST", "/devices/activate",
+                {"imei": single, "activation_code": code_single}, seller, 201)
+        measure("sim: POST /devices/activate (second IMEI)", SECOND_IMEI_BUDGET, "POST", "/devices/activate",
+                {"imei": dual2, "activation_code": code_dual}, seller, 201)
+        wrong = "000000" if code_other != "000000" else "111111"
+        measure("sim: POST /devices/activate (wrong code, no move)", None, "POST", "/devices/activate",
+                {"imei": other, "activation_code": wrong}, seller, 404)
+        assert call("POST", "/devices/activate", {"imei": other, "activation_code": code_other}, seller)[0] == 201
+        measure("sim: GET /devices (3 devices)", LIST_BUDGET, "GET", "/devices", token=seller, want=200)
+        measure("sim: POST /devices/{imei}/transfer", MOVE_BUDGET, "POST",
+                f"/devices/{single}/transfer", token=seller, want=201)
+        measure("sim: DELETE /devices/{imei}/transfer", MOVE_BUDGET, "DELETE",
+                f"/devices/{single}/transfer", token=seller, want=204)
+        offer = call("POST", f"/devices/{single}/transfer", token=seller)[1]
+        measure("sim: POST /devices/activate (buying an offered device)", MOVE_BUDGET, "POST",
+                "/devices/activate", {"imei": single, "activation_code": offer["activation_code"]},
+                buyer, 201)
+        measure("sim: GET /devices/{imei}/history", None, "GET", f"/devices/{single}/history",
+                token=buyer, want=200)
 
-            def operator(msisdn, nid, status="active"):
-                assert call("PUT", f"/operator/sims/{msisdn}", {"national_id": nid, "status": status},
-                            token="bench-operator")[0] == 200
+        # The seller's number changes hands: its devices await recovery; the seller
+        # comes back on a new number.
+        operator("09120000001", nid_c)
+        operator("09120000003", nid_a)
+        newsim = sim_session("09120000003")
+        measure("sim: POST /devices (recovery, previous number asked)", MOVE_BUDGET, "POST", "/devices",
+                {"imei": other}, newsim, 409)
+        measure("sim: POST /devices (recovery, wrong number, no move)", None, "POST", "/devices",
+                {"imei": other, "previous_msisdn": "09120000009"}, newsim, 404)
+        measure("sim: POST /devices (recovery)", MOVE_BUDGET, "POST", "/devices",
+                {"imei": other, "previous_msisdn": "09120000001"}, newsim, 201)
 
-            def sim_session(msisdn):
-                sim = sim_records.ensure_sim(msisdn)
-                return sessions.open_session(sessions.SIM, msisdn=msisdn, ownership=int(sim.ownership))[0]
-
-            def imei(n):
-                return luhn_complete(f"35670700{n:06d}")
-
-            nid_a, nid_b, nid_c, nid_d = (national_id() for _ in range(4))
-            operator("09120000001", nid_a)
-            operator("09120000002", nid_b)
-            seller = sim_session("09120000001")
-            buyer = sim_session("09120000002")
-
-            dual, dual2, single, other = imei(1), imei(2), imei(3), imei(4)
-            code_dual, code_single, code_other = register(dual, dual2), register(single), register(other)
-            measure("sim: POST /devices/activate (main IMEI)", MOVE_BUDGET, "POST", "/devices/activate",
-                    {"imei": single, "activation_code": code_single}, seller, 201)
-            measure("sim: POST /devices/activate (second IMEI)", SECOND_IMEI_BUDGET, "POST", "/devices/activate",
-                    {"imei": dual2, "activation_code": code_dual}, seller, 201)
-            wrong = "000000" if code_other != "000000" else "111111"
-            measure("sim: POST /devices/activate (wrong code, no move)", None, "POST", "/devices/activate",
-                    {"imei": other, "activation_code": wrong}, seller, 404)
-            assert call("POST", "/devices/activate", {"imei": other, "activation_code": code_other}, seller)[0] == 201
-            measure("sim: GET /devices (3 devices)", LIST_BUDGET, "GET", "/devices", token=seller, want=200)
-            measure("sim: POST /devices/{imei}/transfer", MOVE_BUDGET, "POST",
-                    f"/devices/{single}/transfer", token=seller, want=201)
-            measure("sim: DELETE /devices/{imei}/transfer", MOVE_BUDGET, "DELETE",
-                    f"/devices/{single}/transfer", token=seller, want=204)
-            offer = call("POST", f"/devices/{single}/transfer", token=seller)[1]
-            measure("sim: POST /devices/activate (buying an offered device)", MOVE_BUDGET, "POST",
-                    "/devices/activate", {"imei": single, "activation_code": offer["activation_code"]},
-                    buyer, 201)
-            measure("sim: GET /devices/{imei}/history", None, "GET", f"/devices/{single}/history",
-                    token=buyer, want=200)
-
-            # The seller's number changes hands: its devices await recovery; the seller
-            # comes back on a new number.
-            operator("09120000001", nid_c)
-            operator("09120000003", nid_a)
-            newsim = sim_session("09120000003")
-            measure("sim: POST /devices (recovery, previous number asked)", MOVE_BUDGET, "POST", "/devices",
-                    {"imei": other}, newsim, 409)
-            measure("sim: POST /devices (recovery, wrong number, no move)", None, "POST", "/devices",
-                    {"imei": other, "previous_msisdn": "09120000009"}, newsim, 404)
-            measure("sim: POST /devices (recovery)", MOVE_BUDGET, "POST", "/devices",
-                    {"imei": other, "previous_msisdn": "09120000001"}, newsim, 201)
-
-            # A national-ID cartable with two SIMs (made directly: this counts device routes).
-            operator("09120000004", nid_d)
-            operator("09120000005", nid_d)
-            now = clock.now()
-            PersonModel(
-                nid_d, birth_date="1990-01-01", password_hash="x", created_at=now,
-                sims={"09120000004": {"ownership": 1, "added_at": now},
-                      "09120000005": {"ownership": 1, "added_at": now + 1}},
-            ).save()
-            nid_token = sessions.open_session(sessions.NATIONAL_ID, national_id=nid_d, epoch=0)[0]
-            first, second, lost, lost2 = imei(5), imei(6), imei(7), imei(8)
-            third, third2 = imei(9), imei(10)
-            codes = [register(first), register(second), register(lost, lost2), register(third, third2)]
-            measure("nid: POST /devices/activate", MOVE_BUDGET, "POST", "/devices/activate",
-                    {"imei": first, "activation_code": codes[0]}, nid_token, 201)
-            measure("nid: POST /devices/activate (naming msisdn)", MOVE_BUDGET, "POST", "/devices/activate",
-                    {"imei": second, "activation_code": codes[1], "msisdn": "09120000005"},
-                    nid_token, 201)
-            measure("nid: POST /devices/activate (second IMEI)", SECOND_IMEI_BUDGET, "POST", "/devices/activate",
-                    {"imei": third2, "activation_code": codes[3]}, nid_token, 201)
-            measure("nid: GET /devices (3 devices)", LIST_BUDGET, "GET", "/devices", token=nid_token, want=200)
-            measure("nid: POST /devices/{imei}/transfer", MOVE_BUDGET, "POST", f"/devices/{first}/transfer",
-                    token=nid_token, want=201)
-            # nid_d's SIM outside the cartable had a device; the number expires; the
-            # national-ID cartable takes the device back.
-            operator("09120000007", nid_d)
-            loose = sim_session("09120000007")
-            call("POST", "/devices/activate", {"imei": lost, "activation_code": codes[2]}, loose)
-            operator("09120000007", nid_d, status="expired")
-            measure("nid: POST /devices (recovery, second IMEI)", SECOND_IMEI_BUDGET, "POST", "/devices",
-                    {"imei": lost2, "previous_msisdn": "09120000007"}, nid_token, 201)
+        # A national-ID cartable with two SIMs (made directly: this counts device routes).
+        operator("09120000004", nid_d)
+        operator("09120000005", nid_d)
+        now = clock.now()
+        PersonModel(
+            nid_d, birth_date="1990-01-01", password_hash="x", created_at=now,
+            sims={"09120000004": {"ownership": 1, "added_at": now},
+                  "09120000005": {"ownership": 1, "added_at": now + 1}},
+        ).save()
+        nid_token = sessions.open_session(sessions.NATIONAL_ID, national_id=nid_d, epoch=0)[0]
+        first, second, lost, lost2 = imei(5), imei(6), imei(7), imei(8)
+        third, third2 = imei(9), imei(10)
+        codes = [register(first), register(second), register(lost, lost2), register(third, third2)]
+        measure("nid: POST /devices/activate", MOVE_BUDGET, "POST", "/devices/activate",
+                {"imei": first, "activation_code": codes[0]}, nid_token, 201)
+        measure("nid: POST /devices/activate (naming msisdn)", MOVE_BUDGET, "POST", "/devices/activate",
+                {"imei": second, "activation_code": codes[1], "msisdn": "09120000005"},
+                nid_token, 201)
+        measure("nid: POST /devices/activate (second IMEI)", SECOND_IMEI_BUDGET, "POST", "/devices/activate",
+                {"imei": third2, "activation_code": codes[3]}, nid_token, 201)
+        measure("nid: GET /devices (3 devices)", LIST_BUDGET, "GET", "/devices", token=nid_token, want=200)
+        measure("nid: POST /devices/{imei}/transfer", MOVE_BUDGET, "POST", f"/devices/{first}/transfer",
+                token=nid_token, want=201)
+        # nid_d's SIM outside the cartable had a device; the number expires; the
+        # national-ID cartable takes the device back.
+        operator("09120000007", nid_d)
+        loose = sim_session("09120000007")
+        call("POST", "/devices/activate", {"imei": lost, "activation_code": codes[2]}, loose)
+        operator("09120000007", nid_d, status="expired")
+        measure("nid: POST /devices (recovery, second IMEI)", SECOND_IMEI_BUDGET, "POST", "/devices",
+                {"imei": lost2, "previous_msisdn": "09120000007"}, nid_token, 201)
 
     report(results)
 

@@ -16,7 +16,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from bench.calls import RouteCalls, prepare_environment, report  # noqa: E402
+from bench.calls import app_bench, prepare_environment, report  # noqa: E402
 
 prepare_environment()
 
@@ -24,119 +24,92 @@ BUDGET = 4
 
 
 def main() -> dict:
-    from chalice.test import Client
-    from moto import mock_aws
+    def tacs():
+        from chalicelib.services import models_table
 
-    with mock_aws():
-        from chalicelib import clock, passwords
-        from chalicelib.services import models_table, partners, sessions, sim_records, travellers
-        from chalicelib.store import tables
-        from chalicelib.store.people import PersonModel
-        from tests.ids import luhn_complete, national_id
-
-        tables.configure()
-        tables.create_tables()
-        partners.provision_key("registrar", "bench-registrar")
-        partners.provision_key("operator", "bench-operator")
-        partners.provision_key("customs", "bench-customs")
         models_table.put_model("35670800", "Apple", "iPhone X", 1)
         models_table.put_model("35670900", "Samsung", "Galaxy A54", 2)
-        import app as app_module
 
-        with Client(app_module.app, stage_name="local") as client:
-            routes = RouteCalls(client)
-            call, measure, results = routes.call, routes.measure, routes.results
+    with app_bench(("registrar", "operator", "customs"), setup=tacs) as routes:
+        from chalicelib import clock, passwords
+        from chalicelib.services import sessions, travellers
+        from chalicelib.store.people import PersonModel
+        from tests.ids import national_id
 
-            def imei(tac, n):
-                return luhn_complete(f"{tac}{n:06d}")
+        call, measure, results = routes.call, routes.measure, routes.results
+        register, operator, sim_session, imei = routes.register, routes.operator, routes.sim_session, routes.imei
 
-            def register(first, second=None, brand="Apple", model="iPhone X"):
-                body = {"imei": first, "source": "import", "brand": brand, "model": model}
-                if second:
-                    body["imei2"] = second
-                status, data = call("POST", "/registrar/devices", body, token="bench-registrar")
-                assert status == 201, data
-                return data["activation_code"]
+        def owned(token, first, second=None, **names):
+            code = register(first, second, **names)
+            status, data = call("POST", "/devices/activate", {"imei": first, "activation_code": code}, token)
+            assert status == 201, data
 
-            def operator(msisdn, nid):
-                assert call("PUT", f"/operator/sims/{msisdn}", {"national_id": nid, "status": "active"},
-                            token="bench-operator")[0] == 200
+        # A SIM cartable.
+        nid_a, nid_b, nid_c = (national_id() for _ in range(3))
+        operator("09130000001", nid_a)
+        operator("09130000002", nid_b)
+        seller, buyer = sim_session("09130000001"), sim_session("09130000002")
+        lost, dual, dual2 = imei(1, "35670700"), imei(2, "35670700"), imei(3, "35670700")
+        owned(seller, lost)
+        owned(seller, dual, dual2)
+        measure("sim: POST /devices/{imei}/block", BUDGET, "POST", f"/devices/{lost}/block",
+                {"reason": "stolen"}, seller, 200)
+        measure("sim: DELETE /devices/{imei}/block", BUDGET, "DELETE", f"/devices/{lost}/block",
+                None, seller, 200)
+        measure("sim: POST /devices/{imei}/block (second IMEI)", BUDGET, "POST",
+                f"/devices/{dual2}/block", {"reason": "lost"}, seller, 200)
 
-            def sim_session(msisdn):
-                sim = sim_records.ensure_sim(msisdn)
-                return sessions.open_session(sessions.SIM, msisdn=msisdn, ownership=int(sim.ownership))[0]
+        single = imei(1, "35670800")
+        owned(seller, single)
+        measure("sim: POST /devices/{imei}/repair", BUDGET, "POST", f"/devices/{single}/repair",
+                {"new_imei": imei(2, "35670800")}, seller, 200)
+        two, two2 = imei(1, "35670900"), imei(2, "35670900")
+        owned(seller, two, two2, brand="Samsung", model="Galaxy A54")
+        measure("sim: POST /devices/{imei}/repair (dual IMEI, by the second)", BUDGET, "POST",
+                f"/devices/{two2}/repair",
+                {"new_imei": imei(3, "35670900"), "new_imei2": imei(4, "35670900")}, seller, 200)
 
-            def owned(token, first, second=None, **names):
-                code = register(first, second, **names)
-                status, data = call("POST", "/devices/activate", {"imei": first, "activation_code": code}, token)
-                assert status == 201, data
+        for n in range(3):  # a record with a few rows
+            sold = imei(10 + n, "35670700")
+            owned(seller, sold)
+            offer = call("POST", f"/devices/{sold}/transfer", token=seller)[1]
+            assert call("POST", "/devices/activate",
+                        {"imei": sold, "activation_code": offer["activation_code"]}, buyer)[0] == 201
+        measure("sim: GET /transfers (3 sales)", BUDGET, "GET", "/transfers", token=seller, want=200)
+        measure("sim: GET /transfers (3 purchases)", BUDGET, "GET", "/transfers", token=buyer, want=200)
 
-            # A SIM cartable.
-            nid_a, nid_b, nid_c = (national_id() for _ in range(3))
-            operator("09130000001", nid_a)
-            operator("09130000002", nid_b)
-            seller, buyer = sim_session("09130000001"), sim_session("09130000002")
-            lost, dual, dual2 = imei("35670700", 1), imei("35670700", 2), imei("35670700", 3)
-            owned(seller, lost)
-            owned(seller, dual, dual2)
-            measure("sim: POST /devices/{imei}/block", BUDGET, "POST", f"/devices/{lost}/block",
-                    {"reason": "stolen"}, seller, 200)
-            measure("sim: DELETE /devices/{imei}/block", BUDGET, "DELETE", f"/devices/{lost}/block",
-                    None, seller, 200)
-            measure("sim: POST /devices/{imei}/block (second IMEI)", BUDGET, "POST",
-                    f"/devices/{dual2}/block", {"reason": "lost"}, seller, 200)
+        # A national-ID cartable with one SIM (made directly: this counts menu routes).
+        operator("09130000004", nid_c)
+        now = clock.now()
+        PersonModel(
+            nid_c, birth_date="1990-01-01", password_hash=passwords.hash_password("bench-Pass-1"),
+            created_at=now, sims={"09130000004": {"ownership": 1, "added_at": now}},
+        ).save()
+        nid_token = sessions.open_session(sessions.NATIONAL_ID, national_id=nid_c, epoch=0)[0]
+        mine = imei(20, "35670700")
+        owned(nid_token, mine)
+        measure("nid: POST /devices/{imei}/block", BUDGET, "POST", f"/devices/{mine}/block",
+                {"reason": "lost"}, nid_token, 200)
+        # The floor is 5: the password's attempt is reserved (one UpdateItem) before it is
+        # compared (API.md "Conventions"), and the cartable's SIMs are known only once the
+        # session's person is read (a second read). README "Measured".
+        measure("nid: DELETE /devices/{imei}/block (password)", BUDGET + 1, "DELETE",
+                f"/devices/{mine}/block", {"password": "bench-Pass-1"}, nid_token, 200)
+        measure("nid: GET /transfers", BUDGET, "GET", "/transfers", token=nid_token, want=200)
 
-            single = imei("35670800", 1)
-            owned(seller, single)
-            measure("sim: POST /devices/{imei}/repair", BUDGET, "POST", f"/devices/{single}/repair",
-                    {"new_imei": imei("35670800", 2)}, seller, 200)
-            two, two2 = imei("35670900", 1), imei("35670900", 2)
-            owned(seller, two, two2, brand="Samsung", model="Galaxy A54")
-            measure("sim: POST /devices/{imei}/repair (dual IMEI, by the second)", BUDGET, "POST",
-                    f"/devices/{two2}/repair",
-                    {"new_imei": imei("35670900", 3), "new_imei2": imei("35670900", 4)}, seller, 200)
-
-            for n in range(3):  # a record with a few rows
-                sold = imei("35670700", 10 + n)
-                owned(seller, sold)
-                offer = call("POST", f"/devices/{sold}/transfer", token=seller)[1]
-                assert call("POST", "/devices/activate",
-                            {"imei": sold, "activation_code": offer["activation_code"]}, buyer)[0] == 201
-            measure("sim: GET /transfers (3 sales)", BUDGET, "GET", "/transfers", token=seller, want=200)
-            measure("sim: GET /transfers (3 purchases)", BUDGET, "GET", "/transfers", token=buyer, want=200)
-
-            # A national-ID cartable with one SIM (made directly: this counts menu routes).
-            operator("09130000004", nid_c)
-            now = clock.now()
-            PersonModel(
-                nid_c, birth_date="1990-01-01", password_hash=passwords.hash_password("bench-Pass-1"),
-                created_at=now, sims={"09130000004": {"ownership": 1, "added_at": now}},
-            ).save()
-            nid_token = sessions.open_session(sessions.NATIONAL_ID, national_id=nid_c, epoch=0)[0]
-            mine = imei("35670700", 20)
-            owned(nid_token, mine)
-            measure("nid: POST /devices/{imei}/block", BUDGET, "POST", f"/devices/{mine}/block",
-                    {"reason": "lost"}, nid_token, 200)
-            # The floor is 5: the password's attempt is reserved (one UpdateItem) before it is
-            # compared (API.md "Conventions"), and the cartable's SIMs are known only once the
-            # session's person is read (a second read). README "Measured".
-            measure("nid: DELETE /devices/{imei}/block (password)", BUDGET + 1, "DELETE",
-                    f"/devices/{mine}/block", {"password": "bench-Pass-1"}, nid_token, 200)
-            measure("nid: GET /transfers", BUDGET, "GET", "/transfers", token=nid_token, want=200)
-
-            # Customs.
-            body = {"passport": "B12345678", "entry_date": travellers.today().isoformat(),
-                    "msisdn": "09130000009", "imei": imei("35670700", 30), "brand": "Apple",
-                    "model": "iPhone X"}
-            measure("customs: POST /customs/travellers", BUDGET, "POST", "/customs/travellers",
-                    body, "bench-customs", 201)
-            body.update(passport="B87654321", imei=imei("35670900", 31), imei2=imei("35670900", 32))
-            measure("customs: POST /customs/travellers (dual IMEI)", BUDGET, "POST",
-                    "/customs/travellers", body, "bench-customs", 201)
-            measure("sim: GET /travellers", None, "GET", "/travellers",
-                    token=sim_session("09130000009"), want=200)
-            measure("registrar: PUT /registrar/models/{tac}", None, "PUT", "/registrar/models/35671000",
-                    {"brand": "Nokia", "model": "105", "sim_slots": 1}, "bench-registrar", 200)
+        # Customs.
+        body = {"passport": "B12345678", "entry_date": travellers.today().isoformat(),
+                "msisdn": "09130000009", "imei": imei(30, "35670700"), "brand": "Apple",
+                "model": "iPhone X"}
+        measure("customs: POST /customs/travellers", BUDGET, "POST", "/customs/travellers",
+                body, "bench-customs", 201)
+        body.update(passport="B87654321", imei=imei(31, "35670900"), imei2=imei(32, "35670900"))
+        measure("customs: POST /customs/travellers (dual IMEI)", BUDGET, "POST",
+                "/customs/travellers", body, "bench-customs", 201)
+        measure("sim: GET /travellers", None, "GET", "/travellers",
+                token=sim_session("09130000009"), want=200)
+        measure("registrar: PUT /registrar/models/{tac}", None, "PUT", "/registrar/models/35671000",
+                {"brand": "Nokia", "model": "105", "sim_slots": 1}, "bench-registrar", 200)
     return results
 
 
