@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from typing import Iterator
 
 import pytest
@@ -142,10 +143,16 @@ def nid_login(api, national_id: str, password: str = PASSWORD) -> str:
     return data["token"]
 
 
-def new_sim_cartable(api, national_id: str | None = None) -> tuple[str, str, str]:
-    """A fresh SIM held (says the operator) by a fresh person: (msisdn, national_id, token)."""
+def new_sim_cartable(
+    api, national_id: str | None = None, expires_in: float | None = None
+) -> tuple[str, str, str]:
+    """A fresh SIM held (says the operator) by a fresh person: (msisdn, national_id, token).
+    `expires_in`: the operator's expiry that many seconds from now (none by default)."""
     msisdn, national_id = ids.msisdn(), national_id or ids.national_id()
-    status, data, _ = api.operator_sim(msisdn, national_id)
+    expiry = {}
+    if expires_in is not None:
+        expiry["expires_at"] = datetime.fromtimestamp(clock.now() + expires_in, tz=timezone.utc).isoformat()
+    status, data, _ = api.operator_sim(msisdn, national_id, **expiry)
     assert status == 200, data
     return msisdn, national_id, sim_login(api, msisdn)
 

@@ -79,10 +79,7 @@ def test_a_sim_cartable_holds_only_its_current_ownership(api):
 
 
 def test_an_expired_sim_shows_an_empty_cartable_before_any_job(api):
-    msisdn, person = ids.msisdn(), ids.national_id()
-    expires = datetime.fromtimestamp(clock.now() + 300, tz=timezone.utc).isoformat()
-    api.operator_sim(msisdn, person, expires_at=expires)
-    token = flows.sim_login(api, msisdn)
+    msisdn, person, token = flows.new_sim_cartable(api, expires_in=300)
     imei = ids.imei()
     activate(api, token, imei, api.register_device(imei))
     assert len(devices_of(api, token)) == 1

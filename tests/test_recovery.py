@@ -1,8 +1,6 @@
 """POST /devices: recovery from an expired or transferred SIM (user guide steps 3 to 6)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from chalicelib import clock
 from tests import flows, ids
 from tests.flows import activate
@@ -60,10 +58,7 @@ def test_the_old_number_in_any_written_form(api):
 
 
 def test_a_sim_that_expired_by_time_frees_its_devices_before_any_job(api):
-    old, person = ids.msisdn(), ids.national_id()
-    expires = datetime.fromtimestamp(clock.now() + 60, tz=timezone.utc).isoformat()
-    api.operator_sim(old, person, expires_at=expires)
-    old_token = flows.sim_login(api, old)
+    old, person, old_token = flows.new_sim_cartable(api, expires_in=60)
     imei = ids.imei()
     activate(api, old_token, imei, api.register_device(imei))
     _, _, token = flows.new_sim_cartable(api, person)
@@ -193,10 +188,7 @@ def test_recovered_twice_is_409_the_second_time(api):
 
 def test_an_expired_sim_session_cannot_recover(api):
     _, old, imei, _, _ = lost_device(api)
-    person_sim = ids.msisdn()
-    expires = datetime.fromtimestamp(clock.now() + 60, tz=timezone.utc).isoformat()
-    api.operator_sim(person_sim, ids.national_id(), expires_at=expires)
-    token = flows.sim_login(api, person_sim)
+    _, _, token = flows.new_sim_cartable(api, expires_in=60)
     clock.advance(61)
 
     status, data, _ = recover(api, token, imei, old)
@@ -223,14 +215,21 @@ def test_a_national_id_cartable_recovers_onto_its_active_sim(api):
     assert listed(api, flows.sim_login(api, new_sim)) == [imei]
 
 
-def test_a_national_id_session_naming_a_sim_not_its_own_is_refused(api):
+def lost_to_a_national_id_cartable(api):
+    """A person's device on a SIM that then changed hands; the person now has a new SIM
+    and a national-ID cartable. Returns (person, old msisdn, imei, new SIM, national-ID
+    session)."""
     old, person, old_token = flows.new_sim_cartable(api)
     imei = ids.imei()
     activate(api, old_token, imei, api.register_device(imei))
     api.operator_sim(old, ids.national_id())
-    _, _, new_token = flows.new_sim_cartable(api, person)
-    flows.register_cartable(api, new_token, person)
-    nid_token = flows.nid_login(api, person)
+    cartable_sim, _, sim_token = flows.new_sim_cartable(api, person)
+    flows.register_cartable(api, sim_token, person)
+    return person, old, imei, cartable_sim, flows.nid_login(api, person)
+
+
+def test_a_national_id_session_naming_a_sim_not_its_own_is_refused(api):
+    _, old, imei, _, nid_token = lost_to_a_national_id_cartable(api)
 
     status, data, _ = recover(api, nid_token, imei, old, msisdn=ids.msisdn())
 
@@ -248,13 +247,7 @@ def test_bad_input_is_400(api):
 
 
 def test_a_national_id_cartable_without_an_active_sim_still_takes_its_device(api):
-    old, person, old_token = flows.new_sim_cartable(api)
-    imei = ids.imei()
-    activate(api, old_token, imei, api.register_device(imei))
-    api.operator_sim(old, ids.national_id())
-    cartable_sim, _, sim_token = flows.new_sim_cartable(api, person)
-    flows.register_cartable(api, sim_token, person)
-    nid_token = flows.nid_login(api, person)
+    person, old, imei, cartable_sim, nid_token = lost_to_a_national_id_cartable(api)
     api.operator_sim(cartable_sim, person, status="expired")  # its only SIM expires too
 
     status, data, _ = recover(api, nid_token, imei, old)
