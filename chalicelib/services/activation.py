@@ -14,7 +14,7 @@ from aws_lambda_powertools import Logger
 from chalicelib import clock, identifiers, keys, log, settings
 from chalicelib.errors import HamtaError
 from chalicelib.services import blocking, devices, limits, transfer_records
-from chalicelib.services.sessions import SIM, Caller
+from chalicelib.services.sessions import Caller
 from chalicelib.store.base import retry_on_race
 from chalicelib.store.devices import DeviceModel, find_device
 from chalicelib.store.history import new_event
@@ -29,20 +29,20 @@ def activate(caller: Caller, typed_imei: object, typed_code: object, typed_msisd
     """POST /devices/activate -> the device as now in the caller's cartable."""
     imei = identifiers.parse_imei(typed_imei)
     code = identifiers.parse_code(typed_code, "activation_code")
-    if caller.kind == SIM:
-        target = devices.target_for(caller, typed_msisdn, {})
+    if not caller.is_open():
+        raise HamtaError("sim_inactive")  # a dead SIM's session: refused before anything is read
     tries = []
+    target = None
 
     def attempt() -> dict:
         nonlocal target
         first = not tries
         tries.append(1)
-        if first and caller.kind != SIM:
-            # A national-ID session reads its SIMs with the device, in one call.
+        if first:
+            # The device (read with the session if the route asked) and whatever SIM records
+            # the target needs (a national-ID cartable's; none for a SIM session) in one call.
             device, sims = devices.read_device_and_sims(caller, imei)
             target = devices.target_for(caller, typed_msisdn, sims)
-        elif first:
-            device = devices.find_device_for(caller, imei)  # read with the session if asked
         else:
             device = find_device(imei)
         key = f"activate#{device.imei if device is not None else imei}"

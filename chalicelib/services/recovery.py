@@ -13,7 +13,7 @@ from aws_lambda_powertools import Logger
 from chalicelib import clock, identifiers, keys, log, settings
 from chalicelib.errors import HamtaError
 from chalicelib.services import blocking, devices, limits, sim_records
-from chalicelib.services.sessions import SIM, Caller
+from chalicelib.services.sessions import Caller
 from chalicelib.store.base import retry_on_race
 from chalicelib.store.devices import DeviceModel
 from chalicelib.store.history import new_event
@@ -33,8 +33,8 @@ def recover(
     previous = identifiers.parse_msisdn(typed_previous) if typed_previous is not None else None
     if typed_msisdn is not None:
         identifiers.parse_msisdn(typed_msisdn)  # malformed is a 400 before anything is read
-    if caller.kind == SIM and (caller.sim is None or not sim_records.is_live(caller.sim)):
-        raise HamtaError("sim_inactive")
+    if not caller.is_open():
+        raise HamtaError("sim_inactive")  # a dead SIM's session: refused before anything is read
     tries = []
 
     def attempt() -> dict:

@@ -23,7 +23,6 @@ from chalicelib import clock, identifiers, keys, log, settings, sms
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_msisdn
 from chalicelib.services import devices, models_table, registrar
-from chalicelib.services.callers import cartable_of
 from chalicelib.services.sessions import Caller
 from chalicelib.store.base import RaceLost, lost_race, retry_on_race, transact_write
 from chalicelib.store.batch_read import read_together
@@ -173,7 +172,7 @@ def list_registrations(caller: Caller) -> list[dict]:
     """GET /travellers: registrations whose SIM is the cartable's (in the ownership it has
     there), newest first. Awaiting ones show their activation code: the SIM's holder is
     whom the SMS was for."""
-    wanted = cartable_of(caller).sim_ownerships()
+    wanted = caller.sim_ownerships()
     rows = []
     for msisdn, ownership in wanted.items():
         rows += [
