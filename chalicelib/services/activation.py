@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 
-from chalicelib import clock, identifiers, keys, log, settings
+from chalicelib import clock, keys, log, settings
 from chalicelib.errors import HamtaError
 from chalicelib.services import blocking, devices, limits, transfer_records
 from chalicelib.services.sessions import Caller
@@ -25,10 +25,9 @@ logger = Logger(service=log.SERVICE, child=True)
 _NO_CODE = "------"
 
 
-def activate(caller: Caller, typed_imei: object, typed_code: object, typed_msisdn: object = None) -> dict:
-    """POST /devices/activate -> the device as now in the caller's cartable."""
-    imei = identifiers.parse_imei(typed_imei)
-    code = identifiers.parse_code(typed_code, "activation_code")
+def activate(caller: Caller, imei: str, code: str, msisdn: str | None = None) -> dict:
+    """POST /devices/activate -> the device as now in the caller's cartable (on `msisdn`,
+    one of a national-ID cartable's SIMs, if named)."""
     if not caller.is_open():
         raise HamtaError("sim_inactive")  # a dead SIM's session: refused before anything is read
     tries = []
@@ -42,7 +41,7 @@ def activate(caller: Caller, typed_imei: object, typed_code: object, typed_msisd
             # The device (read with the session if the route asked) and whatever SIM records
             # the target needs (a national-ID cartable's; none for a SIM session) in one call.
             device, sims = devices.read_device_and_sims(caller, imei)
-            target = devices.target_for(caller, typed_msisdn, sims)
+            target = caller.target(msisdn, sims)
         else:
             device = find_device(imei)
         key = f"activate#{device.imei if device is not None else imei}"

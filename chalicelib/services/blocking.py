@@ -122,9 +122,8 @@ def _event_condition():
     return HistoryModel.event_key.does_not_exist()
 
 
-def block(caller: Caller, typed_imei: object, reason: object) -> dict:
+def block(caller: Caller, imei: str, reason: object) -> dict:
     """POST /devices/{imei}/block -> the device, status blocked."""
-    imei = identifiers.parse_imei(typed_imei)
     if reason not in REASONS:
         raise HamtaError("invalid_request")
 
@@ -155,9 +154,8 @@ def block(caller: Caller, typed_imei: object, reason: object) -> dict:
     return retry_on_race(attempt)
 
 
-def unblock(caller: Caller, typed_imei: object, password: object = None) -> dict:
+def unblock(caller: Caller, imei: str, password: object = None) -> dict:
     """DELETE /devices/{imei}/block -> the device, status active."""
-    imei = identifiers.parse_imei(typed_imei)
     # A national-ID session re-enters its password: its login counter comes with the read.
     counter_key = caller.login_counter_key()
     extra = [(CounterItem, [counter_key])] if counter_key else []

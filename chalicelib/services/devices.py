@@ -72,9 +72,8 @@ def in_cartable(caller: Caller, device: DeviceModel) -> bool:
     return caller.owns(device)
 
 
-def find_own(caller: Caller, typed_imei: object) -> DeviceModel:
+def find_own(caller: Caller, imei: str) -> DeviceModel:
     """The caller's device either IMEI names; anyone else's answers like an unknown IMEI."""
-    imei = identifiers.parse_imei(typed_imei)
     device = find_device_for(caller, imei)
     if device is None or not in_cartable(caller, device):
         raise HamtaError("not_found")
@@ -138,22 +137,6 @@ def read_device_and_sims(
     for sim in found.get(SimModel, []):
         known[sim.msisdn] = sim
     return item, known
-
-
-def target_for(
-    caller: Caller,
-    typed_msisdn: object | None,
-    sims: dict[str, SimModel],
-    allow_no_sim: bool = False,
-) -> Target:
-    """Where the caller's new device goes, or 409 sim_inactive.
-
-    A SIM session: its own SIM, which must be live. A national-ID session: the SIM it
-    names, or else its first active SIM (by when it was added); with `allow_no_sim`
-    (recovery) a cartable without an active SIM still takes the device by national ID.
-    """
-    msisdn = identifiers.parse_msisdn(typed_msisdn) if typed_msisdn is not None else None
-    return caller.target(msisdn, sims, allow_no_sim)
 
 
 def joined_now() -> int:

@@ -22,7 +22,7 @@ from pynamodb.exceptions import PynamoDBException
 
 from chalicelib import log, sms
 from chalicelib.errors import MESSAGES, HamtaError
-from chalicelib.identifiers import mask_msisdn, normalize_digits, parse_imei, parse_msisdn
+from chalicelib.identifiers import mask_msisdn, normalize_digits, parse_code, parse_imei, parse_msisdn
 from chalicelib.services import accounts, activation, devices, inquiry, limits, sim_records, transfer
 from chalicelib.services.callers import SimCartable
 from chalicelib.services.sessions import index_read
@@ -138,7 +138,7 @@ def _activation(msisdn: str, fields: list[str]) -> Reply:
         return Reply(ASK_CODE, False)
     imei, code = fields
     caller = _sim_caller(msisdn, create=True, also=devices.prefetch(imei))
-    device = activation.activate(caller, imei, code)
+    device = activation.activate(caller, parse_imei(imei), parse_code(code, "activation_code"))
     name = sms.device_name(device["brand"], device["model"])
     return Reply(ACTIVATED.format(name=name, imei=device["imeis"][0], msisdn=msisdn), True)
 
