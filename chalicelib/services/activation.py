@@ -28,10 +28,10 @@ _NO_CODE = "------"
 def activate(caller: Caller, imei: str, code: str, msisdn: str | None = None) -> dict:
     """POST /devices/activate -> the device as now in the caller's cartable (on `msisdn`,
     one of a national-ID cartable's SIMs, if named)."""
-    if not caller.is_open():
-        raise HamtaError("sim_inactive")  # a dead SIM's session: refused before anything is read
+    # A session with no SIM record to read (a SIM session holds its own) knows where the
+    # device would go now: a dead SIM, or a number not its own, is refused before any read.
+    target = None if caller.sims_to_read() else caller.target(msisdn, caller.sims_held())
     tries = []
-    target = None
 
     def attempt() -> dict:
         nonlocal target
@@ -41,7 +41,7 @@ def activate(caller: Caller, imei: str, code: str, msisdn: str | None = None) ->
             # The device (read with the session if the route asked) and whatever SIM records
             # the target needs (a national-ID cartable's; none for a SIM session) in one call.
             device, sims = devices.read_device_and_sims(caller, imei)
-            target = caller.target(msisdn, sims)
+            target = target or caller.target(msisdn, sims)
         else:
             device = find_device(imei)
         key = f"activate#{device.imei if device is not None else imei}"

@@ -40,6 +40,7 @@ from chalicelib.store.session_epochs import end_cartable_sessions, end_sim_sessi
 # The cartable a session opens, by the kind its item stores (callers.py: the two types).
 KINDS = callers.KINDS
 
+
 def open_session(
     kind: str,
     *,
