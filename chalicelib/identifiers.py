@@ -1,4 +1,5 @@
-"""What people type, made canonical: msisdn, national ID (کد ملی), IMEI, birth date, codes.
+"""What people type, made canonical: msisdn, national ID (کد ملی), IMEI, birth date, codes,
+and what partners send: a TAC, a passport number, an entry date.
 
 Each `parse_*` accepts ASCII, Persian (۰-۹) and Arabic-Indic (٠-٩) digits with spaces and
 dashes ignored, and returns the canonical form or raises the API.md 400 error. Digits of
@@ -152,3 +153,39 @@ def parse_code(value: object, field: str = "code") -> str:
 def has_foreign_digits(text: str) -> bool:
     """Digits of a script other than ASCII (Persian and Arabic-Indic already mapped)."""
     return any(ch.isdecimal() and not ch.isascii() for ch in text)
+
+
+_TAC = re.compile(r"[0-9]{8}", re.ASCII)
+# Passport numbers: letters and digits (Iran's are a letter and 8 digits; others vary).
+_PASSPORT = re.compile(r"[A-Z0-9]{5,20}", re.ASCII)
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+
+
+def parse_tac(value: object) -> str:
+    """A model's TAC (an IMEI's first 8 digits) in any script API.md allows; else 400 invalid_tac."""
+    text = _typed(value, "invalid_tac")
+    if not _TAC.fullmatch(text):
+        raise HamtaError("invalid_tac")
+    return text
+
+
+def parse_passport(value: object) -> str:
+    """A passport number, upper-cased; else 400 invalid_request."""
+    text = _typed(value, "invalid_request").upper()
+    if not _PASSPORT.fullmatch(text):
+        raise HamtaError("invalid_request")
+    return text
+
+
+def parse_entry_date(value: object) -> date:
+    """A traveller's ISO entry day; else 400 invalid_request."""
+    if not isinstance(value, str):
+        raise HamtaError("invalid_request")
+    # Digits of the scripts API.md allows; the dashes are the date's own, not ignored here.
+    text = value.strip().translate(_DIGITS)
+    if not _ISO_DAY.fullmatch(text):
+        raise HamtaError("invalid_request")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise HamtaError("invalid_request") from None

@@ -214,6 +214,15 @@ def body(
     return data
 
 
+def optional(parse: Callable[[Any], Any], value: Any) -> Any:
+    """`parse(value)` for an optional field, None when it was left out (or sent as null).
+
+    Every route parses its typed input here, at the edge (identifiers.parse_* on the body's
+    fields and the path's parameters, after the session and `body`), and hands the services
+    canonical values: a service never sees what a person typed."""
+    return None if value is None else parse(value)
+
+
 def peek(request: Any, name: str) -> str | None:
     """A text field of the body, or None, with no judgement: for reading ahead only (the
     route still checks its body with `body`, after the session, so 401 comes first)."""

@@ -23,10 +23,8 @@ bp = Blueprint(__name__)
 
 # Imported on first use (chalicelib/lazy.py): the cold start declares routes only.
 accounts = lazy("chalicelib.services.accounts")
-cartable_sims = lazy("chalicelib.services.cartable_sims")
 otp = lazy("chalicelib.services.otp")
 sessions = lazy("chalicelib.services.sessions")
-sim_records = lazy("chalicelib.services.sim_records")
 captcha = lazy("chalicelib.captcha")
 
 # App-wide (a blueprint's middleware applies to every route once registered): Chalice's
@@ -130,15 +128,11 @@ def logout():
 def end_all_sessions():
     # A temporary-password session may only choose a new password (403 from caller()).
     who = caller(bp.current_request)
-    sessions.end_all_sessions(who)
+    who.end_all_sessions()
     return no_content()
 
 
 @route(bp, "/me", methods=["GET"])
 def me():
     who = caller(bp.current_request)
-    if who.kind == sessions.SIM:
-        sims = [{"msisdn": who.msisdn, "status": sim_records.ownership_status(who.sim, who.ownership)}]
-    else:
-        sims = cartable_sims.list_sims(who.person)
-    return json_response({"cartable": who.cartable(), "sims": sims})
+    return json_response({"cartable": who.cartable(), "sims": who.listed_sims()})

@@ -4,6 +4,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib import web
+from chalicelib.identifiers import parse_code, parse_imei, parse_msisdn
 from chalicelib.lazy import lazy
 
 bp = Blueprint(__name__)
@@ -29,7 +30,10 @@ def recover_device() -> object:
     data = web.body(
         request, required={"imei": str}, optional={"previous_msisdn": str, "msisdn": str}
     )
-    device = recovery.recover(who, data["imei"], data.get("previous_msisdn"), data.get("msisdn"))
+    imei = parse_imei(data["imei"])
+    previous = web.optional(parse_msisdn, data.get("previous_msisdn"))
+    msisdn = web.optional(parse_msisdn, data.get("msisdn"))
+    device = recovery.recover(who, imei, previous, msisdn)
     return web.json_response({"device": device}, 201)
 
 
@@ -38,24 +42,27 @@ def activate_device() -> object:
     request = bp.current_request
     who = web.caller(request, also=devices.prefetch(web.peek(request, "imei")))
     data = web.body(request, required={"imei": str, "activation_code": str}, optional={"msisdn": str})
-    device = activation.activate(who, data["imei"], data["activation_code"], data.get("msisdn"))
+    imei = parse_imei(data["imei"])
+    code = parse_code(data["activation_code"], "activation_code")
+    msisdn = web.optional(parse_msisdn, data.get("msisdn"))
+    device = activation.activate(who, imei, code, msisdn)
     return web.json_response({"device": device}, 201)
 
 
 @web.route(bp, "/devices/{imei}/transfer", methods=["POST"])
 def offer_device(imei: str) -> object:
     who = web.caller(bp.current_request)
-    return web.json_response(transfer.offer(who, imei), 201)
+    return web.json_response(transfer.offer(who, parse_imei(imei)), 201)
 
 
 @web.route(bp, "/devices/{imei}/transfer", methods=["DELETE"])
 def withdraw_offer(imei: str) -> object:
     who = web.caller(bp.current_request)
-    transfer.withdraw(who, imei)
+    transfer.withdraw(who, parse_imei(imei))
     return web.no_content()
 
 
 @web.route(bp, "/devices/{imei}/history", methods=["GET"])
 def show_device_history(imei: str) -> object:
     who = web.caller(bp.current_request)
-    return web.json_response({"events": device_history.history(who, imei)})
+    return web.json_response({"events": device_history.history(who, parse_imei(imei))})

@@ -16,6 +16,9 @@ observations = lazy("chalicelib.services.observations")
 @web.route(bp, "/imei/{imei}", methods=["GET"])
 def get_imei(imei: str) -> object:
     request = bp.current_request
+    # The one route that hands its service the IMEI as typed: the asker is counted before
+    # the IMEI is judged (a malformed guess costs like a real one), and counting is the
+    # service's; it parses right after (inquiry.inquire).
     answer = inquiry.inquire(imei, web.client_address(request))
     answer.update(observations.inquiry_flags(answer["imei"]))  # "flags": ["duplicate"]
     return web.json_response(answer)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib import web
+from chalicelib.identifiers import parse_imei
 from chalicelib.lazy import lazy
 
 bp = Blueprint(__name__)
@@ -21,7 +22,7 @@ def block_device(imei: str) -> object:
     request = bp.current_request
     who = web.caller(request, also=blocking.prefetch(imei))
     data = web.body(request, required={"reason": str})
-    return web.json_response({"device": blocking.block(who, imei, data["reason"])})
+    return web.json_response({"device": blocking.block(who, parse_imei(imei), data["reason"])})
 
 
 @web.route(bp, "/devices/{imei}/block", methods=["DELETE"])
@@ -29,7 +30,7 @@ def unblock_device(imei: str) -> object:
     request = bp.current_request
     who = web.caller(request, also=blocking.prefetch(imei))
     data = web.body(request, optional={"password": str})
-    return web.json_response({"device": blocking.unblock(who, imei, data.get("password"))})
+    return web.json_response({"device": blocking.unblock(who, parse_imei(imei), data.get("password"))})
 
 
 @web.route(bp, "/devices/{imei}/repair", methods=["POST"])
@@ -37,7 +38,8 @@ def repair_device(imei: str) -> object:
     request = bp.current_request
     who = web.caller(request, also=blocking.prefetch(imei))
     data = web.body(request, required={"new_imei": str}, optional={"new_imei2": str})
-    device = repair.repair(who, imei, data["new_imei"], data.get("new_imei2"))
+    old, new = parse_imei(imei), parse_imei(data["new_imei"])
+    device = repair.repair(who, old, new, web.optional(parse_imei, data.get("new_imei2")))
     return web.json_response({"device": device})
 
 

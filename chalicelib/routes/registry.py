@@ -5,6 +5,13 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib import web
+from chalicelib.identifiers import (
+    parse_entry_date,
+    parse_imei,
+    parse_msisdn,
+    parse_passport,
+    parse_tac,
+)
 from chalicelib.lazy import lazy
 
 bp = Blueprint(__name__)
@@ -20,7 +27,7 @@ def put_model(tac: str) -> object:
     web.partner(request, "registrar")
     data = web.body(request, required={"brand": str, "model": str, "sim_slots": int})
     return web.json_response(
-        models_table.put_model(tac, data["brand"], data["model"], data["sim_slots"])
+        models_table.put_model(parse_tac(tac), data["brand"], data["model"], data["sim_slots"])
     )
 
 
@@ -36,8 +43,12 @@ def register_traveller() -> object:
         },
         optional={"imei2": str},
     )
+    passport = parse_passport(data["passport"])
+    entry_date = parse_entry_date(data["entry_date"])
+    msisdn = parse_msisdn(data["msisdn"])
+    imei = parse_imei(data["imei"])
+    imei2 = web.optional(parse_imei, data.get("imei2"))
     answer = travellers.register(
-        office, data["passport"], data["entry_date"], data["msisdn"], data["imei"],
-        data.get("imei2"), data["brand"], data["model"],
+        office, passport, entry_date, msisdn, imei, imei2, data["brand"], data["model"]
     )
     return web.json_response(answer, 201)

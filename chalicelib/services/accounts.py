@@ -16,6 +16,8 @@ from chalicelib import clock, log, passwords, settings, sms
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_national_id
 from chalicelib.services import cartable_sims, limits, otp, sessions, sim_records
+# The login counter's key is the callers' too (a password re-entered to unblock counts on it).
+from chalicelib.services.callers import login_key as _login_key
 from chalicelib.services.sessions import Caller
 from chalicelib.store.base import (
     RaceLost,
@@ -32,10 +34,6 @@ from chalicelib.store.sims import SimModel
 logger = Logger(service=log.SERVICE, child=True)
 
 DAY = 24 * 3600
-
-
-def _login_key(national_id: str) -> str:
-    return "login#" + national_id
 
 
 def get_person(national_id: str) -> PersonModel | None:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 
-from chalicelib import clock, identifiers, keys, log, settings
+from chalicelib import clock, keys, log, settings
 from chalicelib.errors import HamtaError
 from chalicelib.services import blocking, devices, limits, transfer_records
-from chalicelib.services.sessions import SIM, Caller
+from chalicelib.services.sessions import Caller
 from chalicelib.store.base import retry_on_race
 from chalicelib.store.devices import DeviceModel, find_device
 from chalicelib.store.history import new_event
@@ -25,24 +25,23 @@ logger = Logger(service=log.SERVICE, child=True)
 _NO_CODE = "------"
 
 
-def activate(caller: Caller, typed_imei: object, typed_code: object, typed_msisdn: object = None) -> dict:
-    """POST /devices/activate -> the device as now in the caller's cartable."""
-    imei = identifiers.parse_imei(typed_imei)
-    code = identifiers.parse_code(typed_code, "activation_code")
-    if caller.kind == SIM:
-        target = devices.target_for(caller, typed_msisdn, {})
+def activate(caller: Caller, imei: str, code: str, msisdn: str | None = None) -> dict:
+    """POST /devices/activate -> the device as now in the caller's cartable (on `msisdn`,
+    one of a national-ID cartable's SIMs, if named)."""
+    # A session with no SIM record to read (a SIM session holds its own) knows where the
+    # device would go now: a dead SIM, or a number not its own, is refused before any read.
+    target = None if caller.sims_to_read() else caller.target(msisdn, caller.sims_held())
     tries = []
 
     def attempt() -> dict:
         nonlocal target
         first = not tries
         tries.append(1)
-        if first and caller.kind != SIM:
-            # A national-ID session reads its SIMs with the device, in one call.
+        if first:
+            # The device (read with the session if the route asked) and whatever SIM records
+            # the target needs (a national-ID cartable's; none for a SIM session) in one call.
             device, sims = devices.read_device_and_sims(caller, imei)
-            target = devices.target_for(caller, typed_msisdn, sims)
-        elif first:
-            device = devices.find_device_for(caller, imei)  # read with the session if asked
+            target = target or caller.target(msisdn, sims)
         else:
             device = find_device(imei)
         key = f"activate#{device.imei if device is not None else imei}"

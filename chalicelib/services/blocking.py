@@ -21,7 +21,7 @@ from chalicelib import clock, identifiers, log, sms
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_msisdn
 from chalicelib.services import accounts, cartable_sims, devices, sim_records
-from chalicelib.services.sessions import NATIONAL_ID, SIM, Caller, read_with
+from chalicelib.services.sessions import Caller, read_with
 from chalicelib.store import enforcement_log
 from chalicelib.store.base import RaceLost, lost_race, retry_on_race, transact_write
 from chalicelib.store.challenges import CounterItem
@@ -73,8 +73,9 @@ def read_for_move(caller: Caller, imei: str, extra: list[tuple[Any, list]] = ())
     wanted: list[tuple[Any, list]] = [
         (DeviceModel, [imei]), (LogEntryModel, [enforcement_log.HEAD_KEY]), *extra,
     ]
-    if caller.kind == NATIONAL_ID and caller.person is not None:
-        wanted.append((SimModel, sorted(cartable_sims.entries(caller.person))))
+    numbers = caller.sims_to_read()  # a national-ID cartable's SIMs; none for a SIM session
+    if numbers:
+        wanted.append((SimModel, sorted(numbers)))
     found = read_with(caller, wanted)  # less what was read with the session
     items = found.get(DeviceModel) or [None]
     device = items[0]
@@ -121,9 +122,8 @@ def _event_condition():
     return HistoryModel.event_key.does_not_exist()
 
 
-def block(caller: Caller, typed_imei: object, reason: object) -> dict:
+def block(caller: Caller, imei: str, reason: object) -> dict:
     """POST /devices/{imei}/block -> the device, status blocked."""
-    imei = identifiers.parse_imei(typed_imei)
     if reason not in REASONS:
         raise HamtaError("invalid_request")
 
@@ -154,17 +154,10 @@ def block(caller: Caller, typed_imei: object, reason: object) -> dict:
     return retry_on_race(attempt)
 
 
-def needs_password(device: DeviceModel) -> bool:
-    """A device of a national-ID cartable, or blocked from one, is unblocked only from a
-    national-ID session with the password: a stolen SIM must not free a stolen phone."""
-    return bool(device.owner_nid) or device.blocked_from == NATIONAL_ID
-
-
-def unblock(caller: Caller, typed_imei: object, password: object = None) -> dict:
+def unblock(caller: Caller, imei: str, password: object = None) -> dict:
     """DELETE /devices/{imei}/block -> the device, status active."""
-    imei = identifiers.parse_imei(typed_imei)
     # A national-ID session re-enters its password: its login counter comes with the read.
-    counter_key = f"login#{caller.national_id}" if caller.kind == NATIONAL_ID else None
+    counter_key = caller.login_counter_key()
     extra = [(CounterItem, [counter_key])] if counter_key else []
     checked = False
     cleared: list = []  # the login counter, cleared with the unblock once a password is right
@@ -175,9 +168,8 @@ def unblock(caller: Caller, typed_imei: object, password: object = None) -> dict
         device = own(caller, reading.device)
         if device.state != devices.BLOCKED:
             return devices.render(device)  # nothing to lift (a retry, or never blocked)
-        if not checked and (needs_password(device) or caller.kind == NATIONAL_ID):
-            if caller.kind == SIM:
-                raise HamtaError("forbidden")
+        # A SIM session: 403 where the device needs the cartable's password (callers.py).
+        if not checked and caller.unblock_asks_password(device):
             counters = reading.extra.get(CounterItem) or [None]
             accounts.confirm_password(caller, password, counter=counters[0], clear=False)
             cleared.append(CounterItem(counter_key))
@@ -206,14 +198,15 @@ def cartable_active_sims(caller: Caller, device: DeviceModel, sims: dict[str, Si
     """The active SIMs of the cartable holding the device: a national-ID cartable's active
     SIMs, or the live SIM of a SIM cartable. `sims`: a national-ID session's SIM records."""
     if device.owner_nid:
-        if caller.kind == NATIONAL_ID and caller.person is not None:
-            return cartable_sims.active_numbers(caller.person, sims)
+        held = caller.person  # a national-ID session's own person, with its SIMs read
+        if held is not None and held.national_id == device.owner_nid:
+            return cartable_sims.active_numbers(held, sims)
         person = accounts.get_person(device.owner_nid)
         if person is not None:
             return cartable_sims.active_numbers(person)
     if device.msisdn:
-        sim = caller.sim if caller.kind == SIM and caller.msisdn == device.msisdn else None
-        sim = sim or sim_records.get_sim(device.msisdn)
+        # A SIM session's own SIM was read with the session; any other is read now.
+        sim = caller.sims_held().get(device.msisdn) or sim_records.get_sim(device.msisdn)
         if sim is not None and sim_records.is_live(sim) and int(sim.ownership) == int(device.ownership or -1):
             return [device.msisdn]
     return []

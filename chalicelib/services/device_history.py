@@ -19,10 +19,10 @@ def jalali(epoch: float) -> str:
     return jdatetime.datetime.fromgregorian(datetime=moment).strftime("%Y/%m/%d %H:%M:%S")
 
 
-def history(caller: Caller, typed_imei: object) -> list[dict]:
+def history(caller: Caller, imei: str) -> list[dict]:
     """GET /devices/{imei}/history: oldest first; 404 unless the device is the caller's."""
     # An old IMEI of a repaired phone finds it too, with the events from before the repair.
-    device = repair.find_own_by_any_imei(caller, typed_imei)
+    device = repair.find_own_by_any_imei(caller, imei)
     own = devices.cartable_numbers(caller)
     return [_render(event, own) for event in repair.history_items(device)]
 

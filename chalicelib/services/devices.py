@@ -7,38 +7,26 @@ exactly like an IMEI nobody registered (404 not_found).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import clock, identifiers
 from chalicelib.errors import HamtaError
-from chalicelib.services import sim_records
-from chalicelib.services.callers import UNCLAIMED, cartable_of  # noqa: F401 (UNCLAIMED: devices.UNCLAIMED)
-from chalicelib.services.sessions import SIM, Caller, read_with
+# UNCLAIMED, Target: named here too, as devices.UNCLAIMED and devices.Target.
+from chalicelib.services.callers import UNCLAIMED, Caller, Target  # noqa: F401
+from chalicelib.services.sessions import read_with
 # RaceLost: the device changed between our read and our transaction (read again).
-from chalicelib.store.base import RaceLost, lost_race, plain_map, transact_write
+from chalicelib.store.base import RaceLost, lost_race, transact_write
 from chalicelib.store.batch_read import read_together
 from chalicelib.store.challenges import CounterItem
-from chalicelib.store.devices import DeviceModel, find_device, sim_key
+from chalicelib.store.devices import DeviceModel, find_device
 from chalicelib.store.history import HistoryModel
 from chalicelib.store.sims import SimModel
 
 ACTIVE = "active"
 TRANSFER_PENDING = "transfer_pending"
 BLOCKED = "blocked"
-
-
-@dataclass
-class Target:
-    """Where a device joining the caller's cartable goes: the SIM it is registered on and,
-    if the cartable is (or the SIM belongs to) a national-ID cartable, its national ID."""
-
-    msisdn: str | None
-    ownership: int | None
-    sim_key: str | None
-    owner_nid: str | None
 
 
 def iso(epoch: float) -> str:
@@ -76,17 +64,16 @@ def render(device: DeviceModel) -> dict:
 
 def list_devices(caller: Caller) -> list[dict]:
     """GET /devices: one Query on an index, in the order devices joined the cartable."""
-    return [render(device) for device in cartable_of(caller).devices_query()]
+    return [render(device) for device in caller.devices_query()]
 
 
 def in_cartable(caller: Caller, device: DeviceModel) -> bool:
     """Is this device in the cartable the caller's session opens?"""
-    return cartable_of(caller).owns(device)
+    return caller.owns(device)
 
 
-def find_own(caller: Caller, typed_imei: object) -> DeviceModel:
+def find_own(caller: Caller, imei: str) -> DeviceModel:
     """The caller's device either IMEI names; anyone else's answers like an unknown IMEI."""
-    imei = identifiers.parse_imei(typed_imei)
     device = find_device_for(caller, imei)
     if device is None or not in_cartable(caller, device):
         raise HamtaError("not_found")
@@ -95,19 +82,14 @@ def find_own(caller: Caller, typed_imei: object) -> DeviceModel:
 
 def cartable_numbers(caller: Caller) -> set[str]:
     """The SIM numbers that are the caller's own (shown unmasked in history)."""
-    if caller.kind == SIM:
-        return {caller.msisdn} if caller.msisdn else set()
-    return set(plain_map(caller.person.sims if caller.person else None))
+    return caller.own_numbers()
 
 
 def _sims_to_read(caller: Caller, also: tuple[str | None, ...]) -> tuple[set[str], dict[str, SimModel]]:
     """(numbers still to read, SIM records already held): a national-ID cartable's SIMs
     plus `also`; a SIM session already holds its own SIM."""
-    wanted = set(n for n in also if n)
-    cartable = cartable_of(caller)
-    known = cartable.sims_held()
-    if not known:
-        wanted |= set(cartable.sim_ownerships())
+    known = caller.sims_held()
+    wanted = set(n for n in also if n) | caller.sims_to_read()
     return wanted - set(known), known
 
 
@@ -155,42 +137,6 @@ def read_device_and_sims(
     for sim in found.get(SimModel, []):
         known[sim.msisdn] = sim
     return item, known
-
-
-def target_for(
-    caller: Caller,
-    typed_msisdn: object | None,
-    sims: dict[str, SimModel],
-    allow_no_sim: bool = False,
-) -> Target:
-    """Where the caller's new device goes, or 409 sim_inactive.
-
-    A SIM session: its own SIM, which must be live. A national-ID session: the SIM it
-    names, or else its first active SIM (by when it was added); with `allow_no_sim`
-    (recovery) a cartable without an active SIM still takes the device by national ID.
-    """
-    msisdn = identifiers.parse_msisdn(typed_msisdn) if typed_msisdn is not None else None
-    if caller.kind == SIM:
-        sim = caller.sim
-        if sim is None or not sim_records.is_live(sim) or msisdn not in (None, caller.msisdn):
-            raise HamtaError("sim_inactive")
-        linked = sim.cartable_nid if sim.cartable_ownership == caller.ownership else None
-        return Target(caller.msisdn, caller.ownership, sim_key(caller.msisdn, caller.ownership), linked)
-    entries = plain_map(caller.person.sims if caller.person else None)
-    active = []
-    for number, entry in sorted(entries.items(), key=lambda kv: kv[1].get("added_at") or 0):
-        sim = sims.get(number)
-        ownership = int(entry.get("ownership") or 0)
-        if sim is not None and sim_records.ownership_status(sim, ownership) == sim_records.ACTIVE:
-            active.append((number, ownership))
-    if msisdn is not None:
-        active = [(n, o) for n, o in active if n == msisdn]
-    if active:
-        number, ownership = active[0]
-        return Target(number, ownership, sim_key(number, ownership), caller.national_id)
-    if allow_no_sim and msisdn is None:
-        return Target(None, None, None, caller.national_id)
-    raise HamtaError("sim_inactive")
 
 
 def joined_now() -> int:

@@ -6,24 +6,11 @@ SIM slots fix how many IMEIs one registration may name.
 """
 from __future__ import annotations
 
-import re
-
-from chalicelib import clock, identifiers
+from chalicelib import clock
 from chalicelib.errors import HamtaError
 from chalicelib.store.models_table import PhoneModelEntry, find_model
 
-_TAC = re.compile(r"[0-9]{8}", re.ASCII)
 MAX_NAME = 100
-
-
-def parse_tac(value: object) -> str:
-    """8 digits in any script API.md allows; otherwise 400 invalid_tac."""
-    if not isinstance(value, str):
-        raise HamtaError("invalid_tac")
-    text = identifiers.normalize_digits(value)
-    if not _TAC.fullmatch(text):
-        raise HamtaError("invalid_tac")
-    return text
 
 
 def tac_of(imei: str) -> str:
@@ -44,9 +31,8 @@ def clean_name(value: object) -> str:
     return text
 
 
-def put_model(typed_tac: object, brand: object, model: object, sim_slots: object) -> dict:
-    """PUT /registrar/models/{tac}: add or replace the TAC's row."""
-    tac = parse_tac(typed_tac)
+def put_model(tac: str, brand: object, model: object, sim_slots: object) -> dict:
+    """PUT /registrar/models/{tac}: add or replace the TAC's row (`tac`: identifiers.parse_tac)."""
     brand, model = clean_name(brand), clean_name(model)
     if isinstance(sim_slots, bool) or sim_slots not in (1, 2):
         raise HamtaError("invalid_request")

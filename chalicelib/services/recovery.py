@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 
-from chalicelib import clock, identifiers, keys, log, settings
+from chalicelib import clock, keys, log, settings
 from chalicelib.errors import HamtaError
 from chalicelib.services import blocking, devices, limits, sim_records
-from chalicelib.services.sessions import SIM, Caller
+from chalicelib.services.sessions import Caller
 from chalicelib.store.base import retry_on_race
 from chalicelib.store.devices import DeviceModel
 from chalicelib.store.history import new_event
@@ -24,17 +24,14 @@ logger = Logger(service=log.SERVICE, child=True)
 
 def recover(
     caller: Caller,
-    typed_imei: object,
-    typed_previous: object = None,
-    typed_msisdn: object = None,
+    imei: str,
+    previous: str | None = None,
+    msisdn: str | None = None,
 ) -> dict:
-    """POST /devices -> the device as now in the caller's cartable."""
-    imei = identifiers.parse_imei(typed_imei)
-    previous = identifiers.parse_msisdn(typed_previous) if typed_previous is not None else None
-    if typed_msisdn is not None:
-        identifiers.parse_msisdn(typed_msisdn)  # malformed is a 400 before anything is read
-    if caller.kind == SIM and (caller.sim is None or not sim_records.is_live(caller.sim)):
-        raise HamtaError("sim_inactive")
+    """POST /devices -> the device as now in the caller's cartable. `previous`: the number
+    the device was on, typed by the caller; `msisdn`: the cartable's SIM it goes on."""
+    if not caller.is_open():
+        raise HamtaError("sim_inactive")  # a dead SIM's session: refused before anything is read
     tries = []
 
     def attempt() -> dict:
@@ -58,7 +55,7 @@ def recover(
             raise HamtaError("not_found")  # in someone's live or national-ID cartable
         if previous is None:
             raise HamtaError("previous_msisdn_required")
-        target = devices.target_for(caller, typed_msisdn, sims, allow_no_sim=True)
+        target = caller.target(msisdn, sims, allow_no_sim=True)
         if first:
             # The guess is paid for before it is checked: N at once get at most the budget.
             limits.reserve(key, settings.RECOVERY_MAX_ATTEMPTS, settings.RECOVERY_LOCK_SECONDS)

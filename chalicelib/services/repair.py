@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 
-from chalicelib import clock, identifiers, log
+from chalicelib import clock, log
 from chalicelib.errors import HamtaError
 from chalicelib.services import blocking, devices, models_table
 from chalicelib.services.sessions import Caller
@@ -46,9 +46,8 @@ def current_device(imei: str) -> DeviceModel | None:
     return device
 
 
-def find_own_by_any_imei(caller: Caller, typed_imei: object) -> DeviceModel:
+def find_own_by_any_imei(caller: Caller, imei: str) -> DeviceModel:
     """Like devices.find_own, but an old IMEI of a repaired device finds it too (history)."""
-    imei = identifiers.parse_imei(typed_imei)
     device = current_device(imei)
     if device is None or device.state == REPLACED or not devices.in_cartable(caller, device):
         raise HamtaError("not_found")
@@ -63,11 +62,8 @@ def history_items(device: DeviceModel) -> list[HistoryModel]:
     return sorted(items, key=lambda item: item.event_key)
 
 
-def repair(caller: Caller, typed_imei: object, typed_new: object, typed_new2: object = None) -> dict:
+def repair(caller: Caller, imei: str, new: str, new2: str | None = None) -> dict:
     """POST /devices/{imei}/repair -> the device under its new IMEI(s)."""
-    imei = identifiers.parse_imei(typed_imei)
-    new = identifiers.parse_imei(typed_new)
-    new2 = identifiers.parse_imei(typed_new2) if typed_new2 is not None else None
     fresh = [new] + ([new2] if new2 else [])
     tacs = sorted({models_table.tac_of(i) for i in fresh})
 

@@ -22,44 +22,23 @@ import base64
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass, field
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import clock, settings
 from chalicelib.errors import HamtaError
 from chalicelib.keys import secret_key, token_hash
-from chalicelib.store.base import RaceLost, lost_race, plain_map, retry_on_race, transact_write
+from chalicelib.services import callers
+# Caller, SIM, NATIONAL_ID: named here too, where the routes and services have met them.
+from chalicelib.services.callers import NATIONAL_ID, SIM, Caller  # noqa: F401
 from chalicelib.store.batch_read import read_together
 from chalicelib.store.challenges import SessionItem
-from chalicelib.store.people import PersonModel
-from chalicelib.store.sims import SimModel
+# Ending sessions is bumping an epoch: store/session_epochs.py (named here for accounts).
+from chalicelib.store.session_epochs import end_cartable_sessions, end_sim_sessions  # noqa: F401
 
-SIM = "sim"
-NATIONAL_ID = "national_id"
-
-
-@dataclass
-class Caller:
-    """Who is asking: the cartable a valid token opens, with what was read to check it."""
-
-    token_hash: str
-    kind: str
-    msisdn: str | None
-    ownership: int | None
-    national_id: str | None  # a SIM session: the operator's holder of its ownership, if any
-    must_change_password: bool
-    sim: SimModel | None = None  # a SIM session's SIM, as read now
-    person: PersonModel | None = None  # a national-ID session's person, as read now
-    # Items a route asked `resolve` to read in the same BatchGetItem: {model: {key: item
-    # or None}}, taken once by `read_with` (a retry reads afresh).
-    read: dict = field(default_factory=dict)
-
-    def cartable(self) -> dict:
-        if self.kind == SIM:
-            return {"kind": SIM, "msisdn": self.msisdn}
-        return {"kind": NATIONAL_ID, "national_id": self.national_id}
+# The cartable a session opens, by the kind its item stores (callers.py: the two types).
+KINDS = callers.KINDS
 
 
 def open_session(
@@ -89,12 +68,9 @@ def new_session(
 ) -> tuple[str, int, SessionItem]:
     """(token, seconds it lives, the unsaved item): for a caller that saves the session in
     the same transaction as its other writes."""
-    nonce = secrets.token_urlsafe(32)
-    token = f"{nonce}.{_seal(nonce, (_SIM_ROUTE + msisdn) if kind == SIM else (_NID_ROUTE + national_id))}"
     now = clock.now()
     ttl = settings.SESSION_TTL_SECONDS
     item = SessionItem(
-        pk="session#" + token_hash(token),
         kind=kind,
         msisdn=msisdn,
         ownership=ownership,
@@ -105,10 +81,15 @@ def new_session(
         expires_at=now + ttl,
         ttl=int(now + ttl) + 3600,
     )
+    nonce = secrets.token_urlsafe(32)
+    token = f"{nonce}.{_seal(nonce, _ROUTES[kind] + KINDS[kind].bound_key(item))}"
+    item.pk = "session#" + token_hash(token)
     return token, ttl, item
 
 
-_SIM_ROUTE, _NID_ROUTE = "s", "n"
+# A token's route: which kind of record it is bound to ("s": a SIM, "n": a person).
+_ROUTES = {callers.SIM: "s", callers.NATIONAL_ID: "n"}
+_KIND_OF_ROUTE = {route.encode(): kind for kind, route in _ROUTES.items()}
 
 
 def _keystream(nonce: str, size: int) -> bytes:
@@ -133,14 +114,10 @@ def _unseal(token: str) -> tuple[str, str] | None:
     if not 2 <= len(data) <= 32:
         raise HamtaError("unauthorized")
     route = bytes(a ^ b for a, b in zip(data, _keystream(nonce, len(data))))
-    kind, key = route[:1], route[1:]
-    if not key.isdigit():
+    kind, key = _KIND_OF_ROUTE.get(route[:1]), route[1:]
+    if kind is None or not key.isdigit():
         raise HamtaError("unauthorized")
-    if kind == _SIM_ROUTE.encode():
-        return SIM, key.decode()
-    if kind == _NID_ROUTE.encode():
-        return NATIONAL_ID, key.decode()
-    raise HamtaError("unauthorized")
+    return kind, key.decode()
 
 
 def resolve(token: str | None, also: list[tuple[type, list[Any]]] | None = None) -> Caller:
@@ -156,54 +133,31 @@ def resolve(token: str | None, also: list[tuple[type, list[Any]]] | None = None)
             item = SessionItem.get("session#" + hashed, consistent_read=True)
         except DoesNotExist:
             raise HamtaError("unauthorized") from None
-        bound = SimModel.get if item.kind == SIM else PersonModel.get
-        key = item.msisdn if item.kind == SIM else item.national_id
+        cartable = KINDS.get(item.kind)
+        if cartable is None:
+            raise HamtaError("unauthorized")
         try:
-            record = bound(key, consistent_read=True)
+            record = cartable.bound_model.get(cartable.bound_key(item), consistent_read=True)
         except DoesNotExist:
             raise HamtaError("unauthorized") from None
         read = index_read(also or [], read_together(also or []))
     else:
         kind, key = route
-        bound_model = SimModel if kind == SIM else PersonModel
+        cartable = KINDS[kind]
+        bound_model = cartable.bound_model
         found = read_together([(SessionItem, ["session#" + hashed]), (bound_model, [key]), *(also or [])])
         sessions, records = found.pop(SessionItem, []), found.pop(bound_model, [])
         read = index_read(also or [], found)
         if not sessions or not records:
             raise HamtaError("unauthorized")
         item, record = sessions[0], records[0]
-        if item.kind != kind or (item.msisdn if kind == SIM else item.national_id) != key:
+        if item.kind != kind or cartable.bound_key(item) != key:
             raise HamtaError("unauthorized")
-    return _check(item, hashed, record, read)
-
-
-def _check(item: SessionItem, hashed: str, record: Any, read: dict) -> Caller:
-    """The session and its SIM or person, both as read now: live, or 401."""
     if item.expires_at is None or item.expires_at <= clock.now():
         raise HamtaError("unauthorized")
-    caller = Caller(
-        token_hash=hashed,
-        kind=item.kind,
-        msisdn=item.msisdn,
-        ownership=int(item.ownership) if item.ownership is not None else None,
-        national_id=item.national_id,
-        must_change_password=bool(item.must_change_password),
-        read=read,
-    )
-    if item.kind == SIM:
-        sim = record
-        if int(sim.ownership) != caller.ownership:
-            raise HamtaError("unauthorized")  # the number changed hands
-        if int(sim.session_epoch or 0) != int(item.epoch or 0):
-            raise HamtaError("unauthorized")  # its sessions were ended since
-        caller.sim = sim
-        caller.national_id = sim.national_id
-    else:
-        person = record
-        if int(person.session_epoch or 0) != int(item.epoch or 0):
-            raise HamtaError("unauthorized")  # password changed or reset since
-        caller.person = person
-    return caller
+    # The SIM or person as read now must still hold the session (ownership, epoch): the
+    # type checks that and is built whole, so nothing changes a Caller afterwards.
+    return cartable.opened(item, hashed, record, read)
 
 
 def _key_of(model: type, item: Any) -> Any:
@@ -256,61 +210,3 @@ def keep_only_this_session(caller: Caller, new_epoch: int) -> None:
         actions=[SessionItem.epoch.set(new_epoch), SessionItem.must_change_password.set(False)],
         condition=SessionItem.pk.exists(),
     )
-
-
-def end_cartable_sessions(person: PersonModel, actions: list | None = None) -> int:
-    """End every session of a national-ID cartable and the SIM-login sessions of its SIMs
-    (those of the ownership each SIM was added in), with `actions` on the person, in ONE
-    transaction conditioned on the person as read. Returns the new epoch; RaceLost if
-    anything moved."""
-    new_epoch = int(person.session_epoch or 0) + 1
-    listed = plain_map(person.sims)
-    sims = [
-        sim
-        for sim in (SimModel.batch_get(list(listed), consistent_read=True) if listed else [])
-        if int(sim.ownership) == int((listed.get(sim.msisdn) or {}).get("ownership") or 0)
-    ]
-    try:
-        with transact_write() as t:
-            t.update(person, actions=[PersonModel.session_epoch.set(new_epoch), *(actions or [])])
-            for sim in sims:
-                t.update(
-                    sim,
-                    actions=[SimModel.session_epoch.add(1)],
-                    condition=SimModel.ownership == int(sim.ownership),
-                    add_version_condition=False,
-                )
-    except TransactWriteError as error:
-        if lost_race(error):
-            raise RaceLost() from error
-        raise
-    return new_epoch
-
-
-def end_sim_sessions(msisdn: str, ownership: int) -> None:
-    """End every SIM-login session of that ownership of the number (nothing if it moved on)."""
-    try:
-        SimModel(msisdn).update(
-            actions=[SimModel.session_epoch.add(1)],
-            condition=SimModel.ownership == ownership,
-            add_version_condition=False,
-        )
-    except UpdateError as error:
-        if not lost_race(error):
-            raise
-
-
-def end_all_sessions(caller: Caller) -> None:
-    """DELETE /me/sessions: every session of the caller's cartable, this one included."""
-    if caller.kind == SIM:
-        end_sim_sessions(caller.msisdn, caller.ownership)
-        return
-    read = [caller.person]
-
-    def attempt() -> None:
-        person = read.pop() if read else PersonModel.get(caller.national_id, consistent_read=True)
-        if int(person.session_epoch or 0) != int(caller.person.session_epoch or 0):
-            return  # ended already by someone else: so is this one
-        end_cartable_sessions(person)
-
-    retry_on_race(attempt)

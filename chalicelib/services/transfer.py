@@ -18,11 +18,11 @@ from chalicelib.store.history import new_event
 logger = Logger(service=log.SERVICE, child=True)
 
 
-def offer(caller: Caller, typed_imei: object, guard_key: str | None = None) -> dict:
+def offer(caller: Caller, imei: str, guard_key: str | None = None) -> dict:
     """POST /devices/{imei}/transfer -> {"activation_code", "expires_at"}. `guard_key`: an
     attempt counter cleared in the offer's transaction (a USSD sale's password check)."""
     def attempt() -> dict:
-        device = devices.find_own(caller, typed_imei)
+        device = devices.find_own(caller, imei)
         if device.state == devices.BLOCKED:
             raise HamtaError("device_blocked")
         now = clock.now()
@@ -41,10 +41,10 @@ def offer(caller: Caller, typed_imei: object, guard_key: str | None = None) -> d
     return retry_on_race(attempt)
 
 
-def withdraw(caller: Caller, typed_imei: object) -> None:
+def withdraw(caller: Caller, imei: str) -> None:
     """DELETE /devices/{imei}/transfer: the sale's code is dead; nothing offered is a no-op."""
     def attempt() -> None:
-        device = devices.find_own(caller, typed_imei)
+        device = devices.find_own(caller, imei)
         if device.state != devices.TRANSFER_PENDING:
             return
         device.state = devices.ACTIVE

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from chalicelib import identifiers
 from chalicelib.services import devices
-from chalicelib.services.callers import cartable_of
 from chalicelib.services.device_history import jalali
 from chalicelib.services.sessions import Caller
 from chalicelib.store.devices import DeviceModel
@@ -48,7 +47,7 @@ def for_sale(device: DeviceModel, target: devices.Target, at: float) -> list[Tra
 
 def list_transfers(caller: Caller) -> list[dict]:
     """GET /transfers, newest first. A SIM cartable's record lasts as long as its ownership."""
-    cartable = cartable_of(caller).transfers_key()
+    cartable = caller.transfers_key()
     if cartable is None:
         return []  # a dead SIM's cartable: its records died with its ownership
     rows = TransferRecordModel.query(cartable, scan_index_forward=False, limit=MAX_SHOWN)

@@ -12,18 +12,16 @@ GET /travellers until the device is activated.
 """
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import date, datetime, timezone
 
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib import clock, identifiers, keys, log, settings, sms
+from chalicelib import clock, keys, log, settings, sms
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_msisdn
 from chalicelib.services import devices, models_table, registrar
-from chalicelib.services.callers import cartable_of
 from chalicelib.services.sessions import Caller
 from chalicelib.store.base import RaceLost, lost_race, retry_on_race, transact_write
 from chalicelib.store.batch_read import read_together
@@ -36,34 +34,6 @@ logger = Logger(service=log.SERVICE, child=True)
 
 YEAR_SECONDS = 365 * 24 * 3600
 AWAITING, ACTIVATED = "awaiting_activation", "activated"
-# Passport numbers: letters and digits (Iran's are a letter and 8 digits; others vary).
-_PASSPORT = re.compile(r"[A-Z0-9]{5,20}", re.ASCII)
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
-_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
-
-
-def parse_passport(value: object) -> str:
-    if not isinstance(value, str):
-        raise HamtaError("invalid_request")
-    text = identifiers.normalize_digits(value).upper()
-    if not _PASSPORT.fullmatch(text):
-        raise HamtaError("invalid_request")
-    return text
-
-
-def parse_entry_date(value: object) -> date:
-    if not isinstance(value, str):
-        raise HamtaError("invalid_request")
-    # Digits of the scripts API.md allows; the dashes are the date's own, not ignored here.
-    text = value.strip().translate(_DIGITS)
-    if not _ISO_DAY.fullmatch(text):
-        raise HamtaError("invalid_request")
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise HamtaError("invalid_request") from None
-
-
 def today() -> date:
     """The day in Iran, where the traveller entered."""
     return datetime.fromtimestamp(clock.now(), tz=clock.TEHRAN).date()
@@ -88,20 +58,16 @@ def passport_key(passport: str) -> str:
 
 def register(
     office: str,
-    typed_passport: object,
-    typed_entry_date: object,
-    typed_msisdn: object,
-    typed_imei: object,
-    typed_imei2: object,
+    passport: str,
+    entry_date: date,
+    msisdn: str,
+    imei: str,
+    imei2: str | None,
     brand: object,
     model: object,
 ) -> dict:
-    """POST /customs/travellers -> {"registration_id"}."""
-    passport = parse_passport(typed_passport)
-    entry_date = parse_entry_date(typed_entry_date)
-    msisdn = identifiers.parse_msisdn(typed_msisdn)
-    imei = identifiers.parse_imei(typed_imei)
-    imei2 = identifiers.parse_imei(typed_imei2) if typed_imei2 is not None else None
+    """POST /customs/travellers -> {"registration_id"} (the identifiers already parsed:
+    identifiers.parse_passport, parse_entry_date, parse_msisdn, parse_imei)."""
     brand, model = models_table.clean_name(brand), models_table.clean_name(model)
     if imei2 == imei:
         raise HamtaError("invalid_request")
@@ -173,7 +139,7 @@ def list_registrations(caller: Caller) -> list[dict]:
     """GET /travellers: registrations whose SIM is the cartable's (in the ownership it has
     there), newest first. Awaiting ones show their activation code: the SIM's holder is
     whom the SMS was for."""
-    wanted = cartable_of(caller).sim_ownerships()
+    wanted = caller.sim_ownerships()
     rows = []
     for msisdn, ownership in wanted.items():
         rows += [

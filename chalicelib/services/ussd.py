@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import jdatetime
@@ -22,9 +22,10 @@ from pynamodb.exceptions import PynamoDBException
 
 from chalicelib import log, sms
 from chalicelib.errors import MESSAGES, HamtaError
-from chalicelib.identifiers import mask_msisdn, normalize_digits, parse_imei, parse_msisdn
+from chalicelib.identifiers import mask_msisdn, normalize_digits, parse_code, parse_imei, parse_msisdn
 from chalicelib.services import accounts, activation, devices, inquiry, limits, sim_records, transfer
-from chalicelib.services.sessions import SIM, Caller, index_read
+from chalicelib.services.callers import SimCartable
+from chalicelib.services.sessions import index_read
 from chalicelib.store.batch_read import read_together
 from chalicelib.store.devices import DeviceModel
 from chalicelib.store.sims import SimModel
@@ -137,7 +138,7 @@ def _activation(msisdn: str, fields: list[str]) -> Reply:
         return Reply(ASK_CODE, False)
     imei, code = fields
     caller = _sim_caller(msisdn, create=True, also=devices.prefetch(imei))
-    device = activation.activate(caller, imei, code)
+    device = activation.activate(caller, parse_imei(imei), parse_code(code, "activation_code"))
     name = sms.device_name(device["brand"], device["model"])
     return Reply(ACTIVATED.format(name=name, imei=device["imeis"][0], msisdn=msisdn), True)
 
@@ -148,7 +149,7 @@ def _sale(msisdn: str, fields: list[str]) -> Reply:
     if not fields:
         return _device_list(rows)
     row = _row(fields[0], rows)
-    national_id = _cartable_of(caller)
+    national_id = caller.linked_national_id() if caller is not None else None
     if national_id is None:
         return Reply(NEEDS_NID_CARTABLE, True)
     if len(fields) == 1:
@@ -157,7 +158,7 @@ def _sale(msisdn: str, fields: list[str]) -> Reply:
     imei = row["imeis"][0]
     # The device comes with the person, in one call; the offer takes it from the caller.
     _, found = accounts.check_password(national_id, fields[1], also=[(DeviceModel, [imei])], clear=False)
-    caller.read = index_read([(DeviceModel, [imei])], found)
+    caller = replace(caller, read=index_read([(DeviceModel, [imei])], found))
     key = accounts.login_key(national_id)
     try:  # the right password's attempt is cleared in the offer's transaction
         offer = transfer.offer(caller, imei, guard_key=key)
@@ -181,7 +182,7 @@ BRANCHES: dict[str, tuple[int, Callable[[str, list[str]], Reply], dict[str, str]
 }
 
 
-def _sim_caller(msisdn: str, create: bool, also: list | None = None) -> Caller | None:
+def _sim_caller(msisdn: str, create: bool, also: list | None = None) -> SimCartable | None:
     """The dialling SIM's cartable (its current ownership), as a SIM session would open it;
     `also` [(model, keys)] read in the same call, as `sessions.resolve` does.
 
@@ -199,24 +200,15 @@ def _sim_caller(msisdn: str, create: bool, also: list | None = None) -> Caller |
         sim = sim_records.ensure_sim(msisdn)
     if sim is None:
         return None
-    return Caller(
+    return SimCartable(
         read=index_read(also or [], found),
         token_hash="",
-        kind=SIM,
         msisdn=msisdn,
         ownership=int(sim.ownership),
         national_id=sim.national_id,
         must_change_password=False,
         sim=sim,
     )
-
-
-def _cartable_of(caller: Caller | None) -> str | None:
-    """The national-ID cartable this SIM (its current ownership) is a SIM of, if any."""
-    sim = caller.sim if caller is not None else None
-    if sim is None or not sim.cartable_nid or sim.cartable_ownership is None:
-        return None
-    return sim.cartable_nid if int(sim.cartable_ownership) == int(sim.ownership) else None
 
 
 def _device_list(rows: list[dict]) -> Reply:
