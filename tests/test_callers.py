@@ -3,17 +3,12 @@ services ask instead of testing its kind; and the routes hand the services parse
 from __future__ import annotations
 
 import dataclasses
-import pathlib
-import re
 
 import pytest
 
 from bench.calls import count_calls
 from tests import ids
 from tests.flows import activate_new_device, new_nid_cartable, new_sim_cartable, try_activate
-
-SERVICES = pathlib.Path(__file__).resolve().parent.parent / "chalicelib" / "services"
-
 
 def test_a_sim_token_opens_a_sim_cartable_that_nothing_changes_afterwards(api, aws):
     from chalicelib.services import sessions
@@ -39,19 +34,6 @@ def test_a_national_id_token_opens_a_national_id_cartable(api, aws):
     assert caller.sims_to_read() == {msisdn} and caller.sims_held() == {}
     with pytest.raises(dataclasses.FrozenInstanceError):
         caller.person = None  # type: ignore[misc]
-
-
-def test_no_service_tests_a_callers_kind():
-    """The services ask the caller (owns, target, ...): a branch on its kind is a regression.
-    (A route's role check, web.caller(kinds=...), is the one test of a kind, at the edge.)"""
-    branch = re.compile(r"\b(caller|who)\.kind\s*(==|!=|in\b|not\s+in\b)")
-    found = [
-        f"{path.name}:{number}"
-        for path in sorted(SERVICES.glob("*.py"))
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-        if branch.search(line)
-    ]
-    assert found == []
 
 
 def test_a_sim_session_naming_another_number_is_refused_before_anything_is_read(api):
