@@ -41,18 +41,10 @@ from chalicelib.store.session_epochs import end_cartable_sessions, end_sim_sessi
 KINDS = callers.KINDS
 
 
-def open_session(
-    kind: str,
-    *,
-    msisdn: str | None = None,
-    ownership: int | None = None,
-    national_id: str | None = None,
-    epoch: int | None = None,
-    must_change_password: bool = False,
-) -> tuple[str, int]:
-    """Store a new session; return (token, seconds it lives)."""
-    token, ttl, item = new_session(kind, msisdn=msisdn, ownership=ownership, national_id=national_id,
-                                   epoch=epoch, must_change_password=must_change_password)
+def open_session(kind: str, **fields: Any) -> tuple[str, int]:
+    """Store a new session (`fields` as `new_session` takes them); return (token, seconds
+    it lives)."""
+    token, ttl, item = new_session(kind, **fields)
     item.save()
     return token, ttl
 
