@@ -379,3 +379,30 @@ def test_slices_go_ten_to_a_sendmessagebatch(running, set_env):
 
     assert report["expiry_slices"] == report["slices_sent"] == 2 * EXPIRY_SHARDS
     assert calls["SendMessageBatch"] == 2 and len(queued()) == 2 * EXPIRY_SHARDS
+
+
+@pytest.mark.parametrize("stage", ("dev", "prod"))
+def test_the_slices_queue_its_dead_letters_and_the_worker_are_deployed(stage):
+    from tests.test_infra import CONFIG, TEMPLATE, load
+
+    resources = TEMPLATE["Resources"]
+    queue = resources["ExpirySlicesQueue"]["Properties"]
+    assert queue["QueueName"] == {"Fn::Sub": "hamta-${Stage}-expiry-slices"}
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["ExpirySlicesDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": bulk.MAX_RECEIVES,
+    }
+    assert resources["ExpirySlicesDeadLetterQueue"]["Properties"]["QueueName"] == {
+        "Fn::Sub": "hamta-${Stage}-expiry-slices-dlq"}
+    worker = CONFIG["stages"][stage]["lambda_functions"]["expire_slice"]
+    # SQS hands a slice out again only after its worker's Lambda limit; the worker stops
+    # well before that limit and puts the slice back itself.
+    assert queue["VisibilityTimeout"] >= worker["lambda_timeout"] >= settings.EXPIRY_TIME_BUDGET_SECONDS + 60
+    assert resources["ExpireSlice"]["Properties"]["ReservedConcurrentExecutions"] == {
+        "Ref": "ExpiryWorkerConcurrency"}
+    assert CONFIG["stages"][stage]["environment_variables"]["EXPIRY_FANOUT"] == "on"
+    assert "EXPIRY_FANOUT" not in CONFIG["stages"]["local"]["environment_variables"]
+    statement = next(s for s in load(".chalice", f"policy-{stage}.json")["Statement"]
+                     if s.get("Sid") == "ExpirySlices")
+    assert statement["Resource"] == f"arn:aws:sqs:*:*:hamta-{stage}-expiry-slices"
+    assert {"sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage"} <= set(statement["Action"])
