@@ -47,6 +47,8 @@ class BulkDriver:
         """Deliver the expiry slices queue's messages to `expire_slice` until it is empty
         (it has any only with EXPIRY_FANOUT=on: then expire_sims is the coordinator)."""
         delivered = deliver(settings.EXPIRY_QUEUE, self.app.expire_slice, self.say, context)
+        if delivered["handled"]:
+            self.say(f"expire_slice: {delivered['handled']} slices worked")
         return {"slices": delivered["handled"], "failed": delivered["failed"]}
 
 

@@ -22,7 +22,8 @@ simply carries on; the checkpoint only remembers the first day not yet finished.
 
 Here: the run and its two phases. The writes are in expiry_writes.py, the checkpoint in
 store/checkpoints.py, the thread pool and deadlines in chalicelib/jobs/ (shared with the
-enforcement job).
+enforcement job). Past one run's capacity (EXPIRY_FANOUT=on, the AWS stages) the run only
+coordinates, and workers do the same per-SIM code slice by slice: expiry_fanout.py.
 """
 from __future__ import annotations
 
