@@ -80,10 +80,13 @@ def slice_of(msisdn: str) -> dict:
     return {"job": "expire_sims", "slice": "expiry", "day": day, "shard": int(shard)}
 
 
-def deliver(client, body: str) -> list:
-    """One delivery of one message to the worker, as Lambda's SQS poller makes it."""
+def deliver(client, body: str, seconds: float = 900) -> list:
+    """One delivery of one message to the worker, as Lambda's SQS poller makes it, in a
+    Lambda with `seconds` left (chalice's test client would give it 3 s of real time)."""
+    import app as app_module
+
     event = client.events.generate_sqs_event([body], queue_name=settings.EXPIRY_QUEUE)
-    return client.lambda_.invoke("expire_slice", event).payload
+    return app_module.expire_slice(event, _Context(seconds))
 
 
 def number_on_shard(shard: int) -> str:
@@ -282,10 +285,7 @@ def test_a_worker_out_of_time_puts_its_slice_back_and_the_next_delivery_finishes
     assert all(slice_of(n) == piece for n in mine)
     set_env(EXPIRY_WORKERS=1)
     _slow_transactions(monkeypatch, 2)
-    import app as app_module
-
-    event = running.events.generate_sqs_event([json.dumps(piece)], queue_name=settings.EXPIRY_QUEUE)
-    (first,) = app_module.expire_slice(event, _Context(20))
+    (first,) = deliver(running, json.dumps(piece), seconds=20)
     monkeypatch.undo()
 
     done = [n for n in mine if SimModel.get(n).status == "expired"]
