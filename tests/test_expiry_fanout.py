@@ -13,10 +13,10 @@ import pytest
 
 from bench.calls import count_calls
 from chalicelib import bulk, clock, settings
+from chalicelib.jobs.pool import Outcome
 from chalicelib.services import expiry, sim_records
 from chalicelib.store.base import plain_map
 from chalicelib.store.challenges import CheckpointItem
-from chalicelib.jobs.pool import Outcome
 from chalicelib.store.devices import find_device
 from chalicelib.store.sims import EXPIRY_SHARDS, SimModel
 from scripts.local_bulk import BulkDriver
