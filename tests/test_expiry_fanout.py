@@ -14,7 +14,7 @@ import pytest
 from bench.calls import count_calls
 from chalicelib import bulk, clock, settings
 from chalicelib.jobs.pool import Outcome
-from chalicelib.services import expiry, sim_records
+from chalicelib.services import expiry, expiry_fanout, sim_records
 from chalicelib.store.base import plain_map
 from chalicelib.store.challenges import CheckpointItem
 from chalicelib.store.devices import find_device
@@ -27,7 +27,6 @@ from tests.test_expiry import (
     _slow_transactions,
     device_on,
     events,
-    invoke,
     on_cleanup_index,
     on_expiry_index,
     one_aws_call_at_a_time,  # noqa: F401  (autouse: in-process moto is not thread-safe)
@@ -41,6 +40,18 @@ def driver(app):
 
     bulk.create_local_resources()
     return BulkDriver(app_module)
+
+
+def invoke(client) -> dict:
+    """One scheduled run of expire_sims, as EventBridge starts it, in a Lambda with its
+    900 s (chalice's test client gives 3 s of real time: a loaded machine cuts it short)."""
+    import app as app_module
+
+    event = client.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[],
+        region="us-east-1",
+    )
+    return app_module.expire_sims(event, _Context(900, "expire_sims"))
 
 
 @pytest.fixture
@@ -167,10 +178,12 @@ def test_the_coordinator_sends_one_message_per_slice_with_work_and_moves_nothing
     assert on_cleanup_index(changed)
     assert CheckpointItem.get(expiry.JOB_KEY).cursor == today
     # Its cost: one Query per slice probed (8 cleanup shards, 8 shards of today), one
-    # SendMessageBatch per 10 messages, the checkpoint read; no write.
+    # SendMessageBatch per 10 messages, the checkpoint read, and per slice sent its lease
+    # (a GetItem and a PutItem); no other write.
     assert calls["Query"] == report["slices_probed"] == 16
     assert calls["SendMessageBatch"] == 1
-    assert not {"TransactWriteItems", "UpdateItem", "PutItem"} & set(calls)
+    assert calls["PutItem"] == calls["GetItem"] - 1 == len(expected)
+    assert not {"TransactWriteItems", "UpdateItem", "DeleteItem", "BatchWriteItem"} & set(calls)
 
 
 def test_draining_the_queue_gives_the_same_outcome_as_one_unconfigured_run(running, set_env, monkeypatch):
@@ -258,12 +271,12 @@ class _Context:
     """A Lambda context with `seconds` left (of the injected clock)."""
 
     aws_request_id = "test-request"
-    function_name = "expire_slice"
     memory_limit_in_mb = 1769
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:expire_slice"
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, function_name: str = "expire_slice") -> None:
         self.until = clock.now() + seconds
+        self.function_name = function_name
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
 
     def get_remaining_time_in_millis(self) -> int:
         return int((self.until - clock.now()) * 1000)
@@ -292,11 +305,21 @@ def test_a_worker_out_of_time_puts_its_slice_back_and_the_next_delivery_finishes
     assert first["sent_back"] and not first["finished"]
     assert 0 < first["expired"] == len(done) < len(mine)
     assert queued() == [piece]
+    # Its worker holds it: the hourly coordinator does not send it a second time.
+    fan_out(set_env)
+    coordinated = invoke(running)
+    assert coordinated["expiry_slices"] == coordinated["slices_held"] == 1
+    assert coordinated["slices_sent"] == 0 and queued() == [piece]
     # The next delivery (the local driver here, as Lambda's poller on AWS) finishes it.
     assert driver.slices() == {"slices": 1, "failed": 0}
     assert all(SimModel.get(n).status == "expired" for n in mine)
     assert all(len(events(i)) == 1 and find_device(i).awaiting_recovery for i in imeis)
     assert queued() == []
+    # Finished, the slice is let go: a SIM expiring later in it is handed out next hour.
+    late = number_on_shard(3)
+    sim_records.operator_update(late, ids.national_id(), "active", clock.now() + 60)
+    clock.advance(HOUR)
+    assert invoke(running)["slices_sent"] == 1
 
 
 def test_the_checkpoint_moves_only_once_a_days_slices_are_empty(running, driver, set_env):
@@ -318,13 +341,17 @@ def test_the_checkpoint_moves_only_once_a_days_slices_are_empty(running, driver,
     sqs.delete_message(QueueUrl=url, ReceiptHandle=left["ReceiptHandle"])
     driver.slices()
     second = invoke(running)
-    assert second["slices_sent"] == 1 and second["days_done"] == 0
+    assert second["slices_held"] == 1 and second["slices_sent"] == 0 and second["days_done"] == 0
+    # Its lease runs out (no worker renewed it): the slice is sent again.
+    clock.advance(expiry_fanout.LEASE_SECONDS)
+    third = invoke(running)
+    assert third["slices_sent"] == 1 and third["days_done"] == 0
     assert queued() == [json.loads(left["Body"])]
     assert CheckpointItem.get(expiry.JOB_KEY).cursor == today
 
     driver.slices()
-    third = invoke(running)
-    assert third["slices_sent"] == 0 and third["days_done"] == 2
+    last = invoke(running)
+    assert last["slices_sent"] == 0 and last["days_done"] == 2
     assert CheckpointItem.get(expiry.JOB_KEY).cursor == sim_records.expiry_day(clock.now())
     assert all(SimModel.get(n).status == "expired" for n in numbers)
 

@@ -21,10 +21,16 @@ Query per slice and no write. A record kept by workers would be a second truth t
 step, and could not see a SIM that reached the index (eventually consistent) after its
 worker finished; the probe, on a final day, does.
 
-Slices are idempotent: every write is conditioned on what was read and history keys are
-deterministic, so a message delivered twice, or the hourly coordinator sending a slice
-again while a worker still holds it, changes nothing (the second worker's writes lose
-their race and read the SIM again). A message that keeps crashing its worker (a bug, not
+A slice handed out is held (a lease item in the challenges table, LEASE_SECONDS, renewed
+when a worker puts the slice back, ended when it stops): the hourly coordinator does not
+send it again while a chain of deliveries is still working through a big slice, which
+would only set two workers on the same SIMs in the same order. A lease outlives nothing
+it protects: a lost message is sent again once its lease runs out.
+
+Slices are idempotent all the same: every write is conditioned on what was read and
+history keys are deterministic, so a message delivered twice, or a slice sent again after
+its lease ran out while a worker still holds it, changes nothing (the second worker's
+writes lose their race and read the SIM again). A message that keeps crashing its worker (a bug, not
 an AWS fault, which is counted and left for the next coordinator run) moves to the
 dead-letter queue after bulk.MAX_RECEIVES deliveries.
 """
@@ -48,19 +54,32 @@ from chalicelib.store.sims import CLEANUP_SHARDS, EXPIRY_SHARDS, SimModel
 logger = Logger(service=log.SERVICE, child=True)
 
 EXPIRY, CLEANUP = "expiry", "cleanup"
+# A slice handed out is not handed out again for this long, nor while its worker renews it
+# (at each put-back): longer than one delivery (the queue's visibility timeout, the
+# worker's Lambda limit), so a chain of deliveries keeps it.
+LEASE_SECONDS = 2 * bulk.VISIBILITY_SECONDS
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
-
-
-def expiry_message(day: str, shard: int) -> str:
-    return json.dumps({"job": "expire_sims", "slice": EXPIRY, "day": day, "shard": shard})
-
-
-def cleanup_message(shard: int) -> str:
-    return json.dumps({"job": "expire_sims", "slice": CLEANUP, "shard": shard})
 
 
 def _has_work(query: Any) -> bool:
     return next(iter(query), None) is not None
+
+
+def lease_key(piece: dict[str, Any]) -> str:
+    if piece["slice"] == CLEANUP:
+        return f"slice#expire_sims#cleanup#{piece['shard']}"
+    return f"slice#expire_sims#{piece['day']}#{piece['shard']}"
+
+
+def _hand_out(piece: dict[str, Any], messages: list[str], report: dict[str, Any], now: float) -> None:
+    """Queue the slice unless a worker still holds it (then it is counted as held)."""
+    key = lease_key(piece)
+    if checkpoints.is_held(key):
+        report["slices_held"] += 1
+        return
+    # Held before it is sent: if the send fails, the slice waits for its lease to run out.
+    checkpoints.hold(key, now + LEASE_SECONDS)
+    messages.append(json.dumps({"job": "expire_sims", **piece}))
 
 
 # ---- the coordinator -----------------------------------------------------------------
@@ -68,18 +87,20 @@ def _has_work(query: Any) -> bool:
 
 def coordinate(now: float, deadline: float | None = None, context: Any = None) -> dict[str, Any]:
     """One hourly run with fan-out: probe the slices, send those with work, move the
-    checkpoint past the days found empty. Returns what it did (logged too)."""
+    checkpoint past the days found empty. Returns what it did (logged too): slices with
+    work (expiry_slices, cleanup_slices), of which slices_sent were queued and slices_held
+    still held by a worker."""
     started = time.monotonic()
     stop_at = runtime.stop_time(settings.EXPIRY_TIME_BUDGET_SECONDS, deadline, context)
     report: dict[str, Any] = {
         "fanout": True, "slices_sent": 0, "expiry_slices": 0, "cleanup_slices": 0,
-        "slices_probed": 0, "days_done": 0, "next_day": None, "finished": True,
+        "slices_held": 0, "slices_probed": 0, "days_done": 0, "next_day": None, "finished": True,
     }
-    messages = []
+    messages: list[str] = []
     for shard in range(CLEANUP_SHARDS):
         report["slices_probed"] += 1
         if _has_work(expiry.cleanup_slice(shard, limit=1)):
-            messages.append(cleanup_message(shard))
+            _hand_out({"slice": CLEANUP, "shard": shard}, messages, report, now)
             report["cleanup_slices"] += 1
     today = sim_records.expiry_day(now)
     day = expiry.first_day(now)
@@ -93,7 +114,7 @@ def coordinate(now: float, deadline: float | None = None, context: Any = None) -
         for shard in range(EXPIRY_SHARDS):
             report["slices_probed"] += 1
             if _has_work(expiry.expiry_slice(day, shard, now, limit=1)):
-                messages.append(expiry_message(day, shard))
+                _hand_out({"slice": EXPIRY, "day": day, "shard": shard}, messages, report, now)
                 busy += 1
         report["expiry_slices"] += busy
         if busy or not expiry.day_is_final(day, now):
@@ -163,9 +184,13 @@ def work_slice(body: str, context: Any = None) -> dict[str, Any]:
     if outcome.unfinished:
         # Raises if SQS will not take it: then this delivery fails and SQS delivers the
         # message again after its visibility timeout. Either way the slice is not lost.
+        checkpoints.hold(lease_key(piece), clock.now() + LEASE_SECONDS)
         bulk.client("sqs").send_message(QueueUrl=bulk.queue_url(settings.EXPIRY_QUEUE), MessageBody=body)
         sent_back = True
-    # Failures (throttling) stay on the index: the next coordinator run sends the slice again.
+    else:
+        # Done, or failures (throttling) left on the index: the next coordinator run may
+        # hand the slice out again at once (today's slices also fill up during the day).
+        checkpoints.release(lease_key(piece))
     report.finished = not (outcome.unfinished or outcome.failed)
     report.seconds = round(time.monotonic() - started, 3)
     result = {**piece, **report.as_dict(), "sent_back": sent_back}
