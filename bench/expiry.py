@@ -251,6 +251,7 @@ def main() -> None:
                     "calls": counts.total, "ops": dict(sorted(counts.items())),
                     "slices_probed": sent["slices_probed"], "slices_sent": sent["slices_sent"],
                     "calls_per_slice_probed": round(counts.total / max(1, sent["slices_probed"]), 3),
+                    "calls_per_slice_sent": round(counts.total / max(1, sent["slices_sent"]), 3),
                     "seconds": round(time.monotonic() - started, 2),
                 }
         with count_calls() as counts:
