@@ -1,4 +1,4 @@
-"""The Hamta registry's Chalice app: routes (by blueprint) and the scheduled expiry job."""
+"""The Hamta registry's Chalice app: routes (by blueprint), the scheduled jobs and their queue workers."""
 from __future__ import annotations
 
 from chalice import Chalice, Rate
@@ -73,3 +73,15 @@ def observe_chunk(event):  # type: ignore[no-untyped-def]
     from chalicelib.services import observation_dumps
 
     return [observation_dumps.process_chunk(record.body) for record in event]
+
+
+# The expiry job's fan-out (chalicelib/services/expiry_fanout.py), used only with
+# EXPIRY_FANOUT=on: then expire_sims puts one message per (day, shard) slice with work here.
+# One slice a delivery: a slice that keeps crashing goes to the dead-letter queue alone.
+@app.on_sqs_message(queue=settings.EXPIRY_QUEUE, batch_size=1, name="expire_slice")
+@lambda_handler
+def expire_slice(event):  # type: ignore[no-untyped-def]
+    """Worker: expire one slice's SIMs until its deadline, then put the rest back on the queue."""
+    from chalicelib.services import expiry_fanout
+
+    return [expiry_fanout.work_slice(record.body, context=event.context) for record in event]

@@ -12,6 +12,10 @@ Calls are counted at botocore's one door (bench/calls.py). They must grow with K
 Wall time in moto does grow with N: moto answers every Query on a GSI by walking the
 whole table (moto/dynamodb/models/table.py, Table.query), which DynamoDB does not do.
 Read the time as an upper bound on this machine's Python cost, and the calls as the cost.
+
+With --fanout (EXPIRY_FANOUT=on, as on AWS) the run is the coordinator: it prints its calls
+per slice probed and sent ("coordinator"), then drains the slices queue (moto SQS) through
+the worker, `expiry_fanout.work_slice`, and counts the workers' calls as "calls".
 """
 from __future__ import annotations
 
@@ -176,6 +180,28 @@ def moto_transactions_lite() -> None:
     models.DynamoDBBackend.transact_write_items = transact_write_items
 
 
+def _drain_slices() -> dict:
+    """What Lambda's poller does: each slice message to the worker, then deleted. Returns
+    the workers' reports summed (the same counts as one run's report)."""
+    from chalicelib import bulk, settings
+    from chalicelib.services import expiry_fanout
+
+    sqs = bulk.client("sqs")
+    url = bulk.queue_url(settings.EXPIRY_QUEUE)
+    total = {"slices": 0, "expired": 0, "tidied": 0, "devices_awaiting_recovery": 0,
+             "devices_kept": 0, "failures": 0, "sent_back": 0}
+    while True:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1).get("Messages", [])
+        if not messages:
+            return total
+        done = expiry_fanout.work_slice(messages[0]["Body"])
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=messages[0]["ReceiptHandle"])
+        total["slices"] += 1
+        for name in total:
+            if name != "slices":
+                total[name] += int(done[name])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sims", type=int, default=10_000)
@@ -183,11 +209,14 @@ def main() -> None:
     parser.add_argument("--transferred", type=int, default=0)
     parser.add_argument("--devices-per-sim", type=int, default=1)
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--fanout", action="store_true", help="coordinator + slice workers over SQS")
     args = parser.parse_args()
     if args.expired + args.transferred > args.sims:
         parser.error("--expired + --transferred must not exceed --sims")
     if args.workers:
         os.environ["EXPIRY_WORKERS"] = str(args.workers)
+    if args.fanout:
+        os.environ["EXPIRY_FANOUT"] = "on"
 
     from moto import mock_aws
 
@@ -210,9 +239,24 @@ def main() -> None:
         yesterday = time.strftime("%Y-%m-%d", time.gmtime(now - DAY))
         CheckpointItem(expiry.JOB_KEY, cursor=yesterday, updated_at=now - HOUR).save()
 
+        coordinator = None
+        if args.fanout:
+            from chalicelib import bulk
+
+            bulk.create_local_resources()
+            with count_calls() as counts:
+                started = time.monotonic()
+                sent = expiry.run(now=now)
+                coordinator = {
+                    "calls": counts.total, "ops": dict(sorted(counts.items())),
+                    "slices_probed": sent["slices_probed"], "slices_sent": sent["slices_sent"],
+                    "calls_per_slice_probed": round(counts.total / max(1, sent["slices_probed"]), 3),
+                    "calls_per_slice_sent": round(counts.total / max(1, sent["slices_sent"]), 3),
+                    "seconds": round(time.monotonic() - started, 2),
+                }
         with count_calls() as counts:
             started = time.monotonic()
-            report = expiry.run(now=now)
+            report = expiry.run(now=now) if not args.fanout else _drain_slices()
             seconds = time.monotonic() - started
         handled = max(1, report["expired"] + report["tidied"])
         print(
@@ -229,6 +273,7 @@ def main() -> None:
                     "ms_per_expired": round(1000 * seconds / handled, 2),
                     "workers": settings.EXPIRY_WORKERS,
                     "fill_seconds": round(fill_seconds, 1),
+                    **({"coordinator": coordinator} if coordinator else {}),
                     "report": report,
                 }
             )

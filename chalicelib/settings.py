@@ -71,6 +71,13 @@ def reload() -> None:
     g["EXPIRY_WORKERS"] = _int("EXPIRY_WORKERS", 8)
     # First run only (no checkpoint yet): how many days back the job looks for expiries.
     g["EXPIRY_LOOKBACK_DAYS"] = _int("EXPIRY_LOOKBACK_DAYS", 31)
+    # Fan-out (README "Past that, fan out"): "on" (set per AWS stage in .chalice/config.json)
+    # makes expire_sims a coordinator that puts one message per slice with work on the
+    # slices queue for the expire_slice workers. "off" (the default, the local run, the
+    # tests): one run does all the work itself, as API.md "Scheduled job" says.
+    g["EXPIRY_FANOUT"] = _str("EXPIRY_FANOUT", "off")
+    g["EXPIRY_QUEUE"] = _str("HAMTA_EXPIRY_QUEUE", f"hamta-{g['STAGE']}-expiry-slices")
+    g["EXPIRY_DLQ"] = _str("HAMTA_EXPIRY_DLQ", f"hamta-{g['STAGE']}-expiry-slices-dlq")
     # The enforcement job (enforce): its time budget, threads and first-run lookback as
     # the expiry job's; the safety rail: a run that would block more than this percent of
     # the pairs it judged blocks nothing (only runs judging at least RAIL_MIN_PAIRS pairs:
@@ -131,6 +138,9 @@ RECOVERY_LOCK_SECONDS: int
 EXPIRY_TIME_BUDGET_SECONDS: int
 EXPIRY_WORKERS: int
 EXPIRY_LOOKBACK_DAYS: int
+EXPIRY_FANOUT: str
+EXPIRY_QUEUE: str
+EXPIRY_DLQ: str
 ENFORCEMENT_TIME_BUDGET_SECONDS: int
 ENFORCEMENT_WORKERS: int
 ENFORCEMENT_LOOKBACK_DAYS: int
@@ -157,3 +167,5 @@ def check_startup() -> None:
         raise RuntimeError("CAPTCHA_MODE must be 'image' or 'off'")
     if CAPTCHA_MODE == "off" and STAGE == "prod":
         raise RuntimeError("CAPTCHA_MODE=off is refused on the prod stage")
+    if EXPIRY_FANOUT not in ("on", "off"):
+        raise RuntimeError("EXPIRY_FANOUT must be 'on' or 'off'")

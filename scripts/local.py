@@ -8,8 +8,8 @@ Starts moto server on Q (or uses the emulator at --aws-endpoint), creates every 
 provisions one operator, one registrar and one customs key, serves the Chalice app with chalice's own
 local server on P (stage `local`), prints every SMS the emulated SNS accepts, runs the
 expire_sims job every S seconds (enforce every --enforce-interval seconds), hands dumps
-dropped in the observations bucket to the bulk path's Lambdas (scripts/local_bulk.py),
-and prints `ready` once the API answers. Ctrl-C stops it.
+dropped in the observations bucket to the bulk path's Lambdas (scripts/local_bulk.py)
+and, with EXPIRY_FANOUT=on, the expiry job's slices to `expire_slice`, and prints `ready` once the API answers. Ctrl-C stops it.
 What is published on the topic `hamta-inbound-sms` reaches the `inbound_sms` handler.
 Settings (API.md "Settings") set in the caller's environment win over the stage's.
 """

@@ -22,7 +22,8 @@ simply carries on; the checkpoint only remembers the first day not yet finished.
 
 Here: the run and its two phases. The writes are in expiry_writes.py, the checkpoint in
 store/checkpoints.py, the thread pool and deadlines in chalicelib/jobs/ (shared with the
-enforcement job).
+enforcement job). Past one run's capacity (EXPIRY_FANOUT=on, the AWS stages) the run only
+coordinates, and workers do the same per-SIM code slice by slice: expiry_fanout.py.
 """
 from __future__ import annotations
 
@@ -104,10 +105,16 @@ def run(
     `now` is the instant SIMs are judged against (default: the clock). The run stops
     starting new work at `deadline` (clock time), at the latest after
     settings.EXPIRY_TIME_BUDGET_SECONDS, and, given the Lambda `context`, well before
-    the Lambda's own limit. Returns the Report as a dict.
+    the Lambda's own limit. Returns the Report as a dict. With EXPIRY_FANOUT=on it is
+    the coordinator instead (expiry_fanout.coordinate) and returns what that sent.
     """
-    started = time.monotonic()
     now = clock.now() if now is None else now
+    if settings.EXPIRY_FANOUT == "on":
+        # On AWS past one run's capacity: this run only hands the slices out (expiry_fanout.py).
+        from chalicelib.services import expiry_fanout
+
+        return expiry_fanout.coordinate(now, deadline, context)
+    started = time.monotonic()
     stop_at = runtime.stop_time(settings.EXPIRY_TIME_BUDGET_SECONDS, deadline, context)
     report = Report()
     runtime.warm_connections([SimModel, DeviceModel, CheckpointItem])
@@ -125,16 +132,35 @@ def run(
 # ---- the expiry part: SIMs whose expires_at passed ---------------------------------------
 
 
-def _expire(pool: WorkPool, now: float, stop_at: float, report: Report) -> None:
+def first_day(now: float) -> str:
+    """The checkpoint's day: the first day not yet finished (first run: the lookback)."""
     checkpoint = checkpoints.read(JOB_KEY)
-    today = sim_records.expiry_day(now)
     if checkpoint.cursor:
-        day = checkpoint.cursor
-    else:
-        lookback = settings.EXPIRY_LOOKBACK_DAYS
-        day = sim_records.expiry_day(now - lookback * 86400)
+        return checkpoint.cursor
+    return sim_records.expiry_day(now - settings.EXPIRY_LOOKBACK_DAYS * 86400)
+
+
+def day_is_final(day: str, now: float) -> bool:
+    """No SIM can still reach this day's slices of by_expiry (the index caught up)."""
+    return runtime.day_end(day) + DAY_GRACE_SECONDS <= now
+
+
+def expiry_slice(day: str, shard: int, now: float, limit: int | None = None) -> Any:
+    """The SIMs of one (day, shard) slice of by_expiry that are due at `now`."""
+    return SimModel.by_expiry.query(
+        expiry_slot_key(day, shard), SimModel.expires_at <= now - SETTLE_SECONDS, limit=limit
+    )
+
+
+def cleanup_slice(shard: int, limit: int | None = None) -> Any:
+    """The SIMs of one shard of by_cleanup (ownerships the operator feed ended)."""
+    return SimModel.by_cleanup.query(str(shard), limit=limit)
+
+
+def _expire(pool: WorkPool, now: float, stop_at: float, report: Report) -> None:
+    today = sim_records.expiry_day(now)
+    day = first_day(now)
     report.next_day = day
-    cutoff = now - SETTLE_SECONDS
     blocked = False  # a day left unfinished: the checkpoint must not move past it
     while day <= today:
         if clock.now() >= stop_at:
@@ -142,9 +168,7 @@ def _expire(pool: WorkPool, now: float, stop_at: float, report: Report) -> None:
             return
         outcome = Outcome()
         for shard in range(EXPIRY_SHARDS):
-            sims = SimModel.by_expiry.query(
-                expiry_slot_key(day, shard), SimModel.expires_at <= cutoff
-            )
+            sims = expiry_slice(day, shard, now)
             if not pool.feed(sims, lambda sim: _expire_one(sim, now, stop_at, report, outcome), stop_at):
                 outcome.unfinished = True
                 break
@@ -154,8 +178,7 @@ def _expire(pool: WorkPool, now: float, stop_at: float, report: Report) -> None:
             return
         if outcome.failed:
             report.finished = False
-        final = runtime.day_end(day) + DAY_GRACE_SECONDS <= now
-        if outcome.failed or not final:
+        if outcome.failed or not day_is_final(day, now):
             blocked = True
         if not blocked:
             following = runtime.next_day(day)
@@ -208,7 +231,7 @@ def _due(sim: SimModel, now: float) -> bool:
 def _cleanup(pool: WorkPool, now: float, stop_at: float, report: Report) -> None:
     outcome = Outcome()
     for shard in range(CLEANUP_SHARDS):
-        sims = SimModel.by_cleanup.query(str(shard))
+        sims = cleanup_slice(shard)
         if not pool.feed(sims, lambda sim: _tidy_one(sim, now, stop_at, report, outcome), stop_at):
             outcome.unfinished = True
             break

@@ -1,4 +1,5 @@
-"""Where each scheduled job stopped (a CheckpointItem "job#<name>" in the challenges table)."""
+"""Where each scheduled job stopped (a CheckpointItem "job#<name>" in the challenges table),
+units of work done (a dump's chunks) and units handed out (the expiry job's slices)."""
 from __future__ import annotations
 
 from typing import Any
@@ -63,3 +64,23 @@ def mark_done(key: str, until: float) -> None:
     """Remember a unit of work as done until `until` (then DynamoDB TTL removes the mark)."""
     CheckpointItem(key, cursor="done", expires_at=until, ttl=int(until) + 86400,
                    updated_at=clock.now()).save()
+
+
+def hold(key: str, until: float) -> None:
+    """Remember a unit of work as handed out until `until` (a lease; TTL removes it later)."""
+    CheckpointItem(key, cursor="held", expires_at=until, ttl=int(until) + 86400,
+                   updated_at=clock.now()).save()
+
+
+def is_held(key: str) -> bool:
+    """A unit of work is handed out and its lease has not run out."""
+    try:
+        item = CheckpointItem.get(key, consistent_read=True)
+    except DoesNotExist:
+        return False
+    return item.cursor == "held" and item.expires_at is not None and item.expires_at > clock.now()
+
+
+def release(key: str) -> None:
+    """End a lease early (the work is done, or left for the next hand-out)."""
+    CheckpointItem(key).delete()
