@@ -13,6 +13,7 @@ import pytest
 
 from bench.calls import count_calls
 from chalicelib import bulk, clock, settings
+from chalicelib.jobs import runtime
 from chalicelib.jobs.pool import Outcome
 from chalicelib.services import expiry, expiry_fanout, sim_records
 from chalicelib.store.base import plain_map
@@ -365,7 +366,7 @@ def test_a_day_not_yet_final_keeps_the_checkpoint_even_when_empty(running, set_e
 
     assert report["slices_sent"] == 0 and report["days_done"] == 0
     assert CheckpointItem.get(expiry.JOB_KEY).cursor == yesterday
-    clock.advance(expiry.DAY_GRACE_SECONDS)
+    clock.advance(runtime.DAY_GRACE_SECONDS)
     assert invoke(running)["days_done"] == 1
 
 

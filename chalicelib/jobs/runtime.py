@@ -8,6 +8,10 @@ from chalicelib import clock, settings
 from chalicelib.store import connections
 from chalicelib.store.connections import transaction_connection
 
+# A day's slice of a job's index is final, and the job's checkpoint moves past it, only
+# this long after the day ended: a write made just before midnight may reach an index
+# (eventually consistent) a little late.
+DAY_GRACE_SECONDS = 3600
 # Stop this long (at most a fifth of what is left) before the Lambda's own limit.
 LAMBDA_MARGIN_SECONDS = 60
 
@@ -50,6 +54,11 @@ def day_end(day: str) -> float:
     """The epoch second a UTC day "YYYY-MM-DD" ends."""
     start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=timezone.utc)
     return (start + timedelta(days=1)).timestamp()
+
+
+def day_is_final(day: str, now: float) -> bool:
+    """No item can still reach this UTC day's index slices (the index has caught up)."""
+    return day_end(day) + DAY_GRACE_SECONDS <= now
 
 
 def next_day(day: str) -> str:

@@ -26,15 +26,15 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
 from aws_lambda_powertools import Logger
-from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException, UpdateError
 
 from chalicelib import clock, log, settings
 from chalicelib.jobs import runtime
+from chalicelib.jobs.report import AWS_ERRORS, RunReport
 from chalicelib.jobs.pool import Outcome, WorkPool
 from chalicelib.services import observations, sim_records
 from chalicelib.store import checkpoints, enforcement_log
@@ -62,16 +62,14 @@ from chalicelib.store.sims import SimModel
 logger = Logger(service=log.SERVICE, child=True)
 
 JOB_KEY = checkpoints.job_key("enforce")
-DAY_GRACE_SECONDS = 3600  # a day's slice is final this long after it ended (index lag)
 BATCH = 100  # pairs judged per BatchGet
 # A transaction takes 100 actions: per pair its update and its log entry, and the head.
 BLOCKS_PER_TRANSACTION = 40
 ATTEMPTS = 5
-_AWS_ERRORS = (PynamoDBException, ClientError, BotoCoreError)
 
 
 @dataclass
-class Report:
+class Report(RunReport):
     """What one run did; logged, and returned by the Lambda."""
 
     judged: int = 0  # pending pairs whose grace had passed
@@ -86,15 +84,6 @@ class Report:
     next_day: str | None = None
     finished: bool = True
     seconds: float = 0.0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def add(self, **counts: int) -> None:
-        with self._lock:
-            for name, value in counts.items():
-                setattr(self, name, getattr(self, name) + value)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "_lock"}
 
 
 @dataclass
@@ -148,7 +137,7 @@ def _judge(pool: WorkPool, checkpoint: CheckpointItem, now: float, stop_at: floa
         def judge(batch: list[ObservationModel], outcome: Outcome = outcome) -> None:
             try:
                 found = _judge_batch(batch, now, report)
-            except _AWS_ERRORS as error:
+            except AWS_ERRORS as error:
                 outcome.failed = True
                 report.add(failures=len(batch))
                 logger.warning("enforce left pairs for the next run", extra={"why": type(error).__name__})
@@ -169,7 +158,7 @@ def _judge(pool: WorkPool, checkpoint: CheckpointItem, now: float, stop_at: floa
             break
         if outcome.failed:
             report.finished = False
-        days.append((day, not outcome.failed and runtime.day_end(day) + DAY_GRACE_SECONDS <= now))
+        days.append((day, not outcome.failed and runtime.day_is_final(day, now)))
         day = runtime.next_day(day)
     return blocks, days
 
@@ -209,7 +198,7 @@ def _put_right(pool: WorkPool, pairs: list[ObservationModel], now: float, stop_a
         try:
             if _set_ok(pair, now):
                 report.add(put_right=1)
-        except _AWS_ERRORS:
+        except AWS_ERRORS:
             report.add(failures=1)
 
     if not pool.feed(pairs, settle, stop_at):
@@ -302,7 +291,7 @@ def _block(blocks: list, now: float, stop_at: float, report: Report) -> bool:
         chunk = blocks[start : start + BLOCKS_PER_TRANSACTION]
         try:
             _write_moves(chunk, now, BLOCKED, report)
-        except _AWS_ERRORS as error:
+        except AWS_ERRORS as error:
             done = False
             report.add(failures=len(chunk))
             report.finished = False
@@ -402,7 +391,7 @@ def _unblock(pool: WorkPool, now: float, stop_at: float, report: Report) -> None
             for start in range(0, len(fixed), BLOCKS_PER_TRANSACTION):
                 with lock:
                     _write_moves(fixed[start : start + BLOCKS_PER_TRANSACTION], now, CLEARED, report)
-        except _AWS_ERRORS as error:
+        except AWS_ERRORS as error:
             report.add(failures=len(batch))
             report.finished = False
             logger.warning("enforce left unblocks for the next run", extra={"why": type(error).__name__})

@@ -27,18 +27,17 @@ coordinates, and workers do the same per-SIM code slice by slice: expiry_fanout.
 """
 from __future__ import annotations
 
-import threading
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from aws_lambda_powertools import Logger
-from botocore.exceptions import BotoCoreError, ClientError
-from pynamodb.exceptions import DoesNotExist, PynamoDBException
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import clock, log, settings
 from chalicelib.identifiers import mask_msisdn
 from chalicelib.jobs import runtime
+from chalicelib.jobs.report import AWS_ERRORS, RunReport
 from chalicelib.jobs.pool import Outcome, WorkPool
 from chalicelib.services import expiry_writes, sim_records
 from chalicelib.store import checkpoints
@@ -61,17 +60,11 @@ JOB_KEY = checkpoints.job_key("expire_sims")
 # Expire a SIM only once its expiry is this old: a device activated just before the
 # expiry must have reached the by_sim index (eventually consistent) before we read it.
 SETTLE_SECONDS = 60
-# A day's slice is final, and the checkpoint moves past it, only this long after the day
-# ended: a write made just before midnight may reach the by_expiry index a little late.
-DAY_GRACE_SECONDS = 3600
 ATTEMPTS = 3
-# Failures worth counting and leaving for the next run (throttling after botocore's own
-# retries, a lost race three times); anything else is a bug and aborts the run loudly.
-_AWS_ERRORS = (PynamoDBException, ClientError, BotoCoreError)
 
 
 @dataclass
-class Report:
+class Report(RunReport):
     """What one run did; logged, and returned by the Lambda."""
 
     expired: int = 0  # SIMs this run marked expired
@@ -84,15 +77,6 @@ class Report:
     next_day: str | None = None  # the checkpoint: first day not yet finished
     finished: bool = True  # False: stopped by the deadline or failures; the next run goes on
     seconds: float = 0.0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def add(self, **counts: int) -> None:
-        with self._lock:
-            for name, value in counts.items():
-                setattr(self, name, getattr(self, name) + value)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "_lock"}
 
 
 def run(
@@ -140,11 +124,6 @@ def first_day(now: float) -> str:
     return sim_records.expiry_day(now - settings.EXPIRY_LOOKBACK_DAYS * 86400)
 
 
-def day_is_final(day: str, now: float) -> bool:
-    """No SIM can still reach this day's slices of by_expiry (the index caught up)."""
-    return runtime.day_end(day) + DAY_GRACE_SECONDS <= now
-
-
 def expiry_slice(day: str, shard: int, now: float, limit: int | None = None) -> Any:
     """The SIMs of one (day, shard) slice of by_expiry that are due at `now`."""
     return SimModel.by_expiry.query(
@@ -178,7 +157,7 @@ def _expire(pool: WorkPool, now: float, stop_at: float, report: Report) -> None:
             return
         if outcome.failed:
             report.finished = False
-        if outcome.failed or not day_is_final(day, now):
+        if outcome.failed or not runtime.day_is_final(day, now):
             blocked = True
         if not blocked:
             following = runtime.next_day(day)
@@ -302,7 +281,7 @@ def _carry_out(
             report.add(**{step.tally: 1}, **counts)
             return
         _failed(report, outcome, f"{what}: lost the race", sim.msisdn)
-    except _AWS_ERRORS as error:
+    except AWS_ERRORS as error:
         _failed(report, outcome, f"{what}: {type(error).__name__}", sim.msisdn)
 
 

@@ -9,7 +9,7 @@ shard of `by_cleanup`.
    checkpoint's day to today, and every cleanup shard, with one Query of Limit=1, and puts
    one message per slice that has work on the EXPIRY_QUEUE (SendMessageBatch, 10 a call).
    It moves the checkpoint past a day only when all that day's slices were found empty
-   and the day is final (expiry.day_is_final). It writes no SIM and no device.
+   and the day is final (runtime.day_is_final). It writes no SIM and no device.
 2. `work_slice` (the `expire_slice` Lambda, one message a delivery, many in parallel) runs
    expiry._expire_one / _tidy_one over its slice with the same WorkPool and a deadline from
    the Lambda context. When the deadline comes first it puts its slice back on the queue:
@@ -117,7 +117,7 @@ def coordinate(now: float, deadline: float | None = None, context: Any = None) -
                 _hand_out({"slice": EXPIRY, "day": day, "shard": shard}, messages, report, now)
                 busy += 1
         report["expiry_slices"] += busy
-        if busy or not expiry.day_is_final(day, now):
+        if busy or not runtime.day_is_final(day, now):
             blocked = True
         if not blocked:
             following = runtime.next_day(day)
