@@ -7,6 +7,7 @@ concurrent requests cannot both slip under a limit. Keys: "login#<national_id>",
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
@@ -49,23 +50,11 @@ def reserve(key: str, budget: int, lock_seconds: int) -> None:
     counts = CounterItem.failures.does_not_exist() | (
         (CounterItem.expires_at > now) & (CounterItem.failures < budget) & not_locked
     )
+    stale = CounterItem.expires_at.does_not_exist() | (CounterItem.expires_at <= now)
+    opening = [CounterItem.failures.set(1), CounterItem.locked_until.remove(), *common]
     for _ in range(3):
-        try:
-            item.update(actions=[CounterItem.failures.add(1), *common], condition=counts)
+        if _count_or_open(item, [CounterItem.failures.add(1), *common], counts, opening, stale):
             break
-        except UpdateError as error:
-            if not condition_failed(error):
-                raise
-        try:
-            # Stale: this attempt opens a new window.
-            item.update(
-                actions=[CounterItem.failures.set(1), CounterItem.locked_until.remove(), *common],
-                condition=CounterItem.expires_at.does_not_exist() | (CounterItem.expires_at <= now),
-            )
-            break
-        except UpdateError as error:
-            if not condition_failed(error):
-                raise
         current = read(key)
         if current is not None and (current.expires_at or 0) > now and (
             int(current.failures or 0) >= budget
@@ -106,35 +95,34 @@ def give_back(key: str) -> None:
 def hit_window(key: str, limit: int, window_seconds: int) -> None:
     """Count one request in a fixed window; past `limit` in it, 429 until the window ends."""
     now = clock.now()
-    item = CounterItem(key)
-    try:
-        item.update(
-            actions=[CounterItem.count.add(1)],
-            condition=(CounterItem.window_start > now - window_seconds) & (CounterItem.count < limit),
-        )
+    opening = [
+        CounterItem.window_start.set(now),
+        CounterItem.count.set(1),
+        CounterItem.expires_at.set(now + window_seconds),
+        CounterItem.ttl.set(int(now + window_seconds) + 3600),
+    ]
+    live = (CounterItem.window_start > now - window_seconds) & (CounterItem.count < limit)
+    stale = CounterItem.window_start.does_not_exist() | (CounterItem.window_start <= now - window_seconds)
+    if _count_or_open(CounterItem(key), [CounterItem.count.add(1)], live, opening, stale):
         return
-    except UpdateError as error:
-        if not condition_failed(error):
-            raise
-    try:
-        item.update(
-            actions=[
-                CounterItem.window_start.set(now),
-                CounterItem.count.set(1),
-                CounterItem.expires_at.set(now + window_seconds),
-                CounterItem.ttl.set(int(now + window_seconds) + 3600),
-            ],
-            condition=CounterItem.window_start.does_not_exist()
-            | (CounterItem.window_start <= now - window_seconds),
-        )
-    except UpdateError as error:
-        if not condition_failed(error):
-            raise
-        current = read(key)
-        start = current.window_start if current and current.window_start else now
-        raise HamtaError(
-            "rate_limited", retry_after=max(1, math.ceil(start + window_seconds - now))
-        ) from None
+    current = read(key)
+    start = current.window_start if current and current.window_start else now
+    raise HamtaError("rate_limited", retry_after=max(1, math.ceil(start + window_seconds - now)))
+
+
+def _count_or_open(item: CounterItem, count: list, live: Any, opening: list, stale: Any) -> bool:
+    """Count in the live window (`count` under `live`) or, the window being stale, open a
+    new one with this request in it (`opening` under `stale`): one call in the usual case,
+    two when a window ends. False when neither condition held (full, or a racing request
+    opened the window between the two writes)."""
+    for actions, condition in ((count, live), (opening, stale)):
+        try:
+            item.update(actions=actions, condition=condition)
+            return True
+        except UpdateError as error:
+            if not condition_failed(error):
+                raise
+    return False
 
 
 # The SMS circuit breaker (README "SMS spend"): every SMS of the service counts on the
