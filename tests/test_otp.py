@@ -451,8 +451,8 @@ def test_raising_the_daily_cap_counts_the_sends_made_under_the_old_one(api, set_
 
 
 def test_lowering_the_daily_cap_then_raising_it_again(api, set_env):
-    """Sends made under a larger cap count against a smaller one; slots a smaller cap
-    left untouched hold only sends older than a day, so raising it again counts right."""
+    """Sends made under a larger cap count against a smaller one, and raising it again
+    counts every send of the last 24 h, whatever cap they were made under."""
     resend = settings.OTP_RESEND_SECONDS
     msisdn = ids.msisdn()
     set_env(OTP_MAX_SENDS_PER_DAY=3)
@@ -472,6 +472,36 @@ def test_lowering_the_daily_cap_then_raising_it_again(api, set_env):
         clock.advance(resend)
     assert request_otp(api, msisdn)[1]["error"]["code"] == "rate_limited"
     assert len(messages_to(msisdn)) == 7
+
+
+def test_the_window_stays_exact_and_bounded_over_many_days(api, set_env):
+    """The send times are tidied now and then (older than a day dropped): the cap holds
+    every day, and the item does not grow with the number's history."""
+    from chalicelib.services import otp
+    from chalicelib.store.challenges import OtpItem
+
+    set_env(OTP_MAX_SENDS_PER_DAY=2, OTP_RESEND_SECONDS=60)
+    msisdn = ids.msisdn()
+    for _ in range(15):
+        for _ in range(2):
+            assert request_otp(api, msisdn)[0] == 202
+            clock.advance(60)
+        assert request_otp(api, msisdn)[1]["error"]["code"] == "rate_limited"
+        clock.advance(24 * 3600)
+    assert len(messages_to(msisdn)) == 30
+    stored = OtpItem.get("otp#" + msisdn, consistent_read=True)
+    assert len(stored.sent) <= 2 + otp.TIDY_SLACK
+    assert verify(api, msisdn, latest_code(msisdn))[0] == 401  # expired a day ago
+    assert request_otp(api, msisdn)[0] == 202
+    assert verify(api, msisdn, latest_code(msisdn))[0] == 200
+
+
+def test_a_huge_daily_cap_costs_nothing_more(api, set_env):
+    set_env(OTP_MAX_SENDS_PER_DAY=100000, OTP_RESEND_SECONDS=0)
+    msisdn = ids.msisdn()
+    for _ in range(25):
+        assert request_otp(api, msisdn)[0] == 202
+    assert verify(api, msisdn, latest_code(msisdn))[0] == 200
 
 
 def _old_shape_item(msisdn: str, sends: list[float], code: str, attempts: int = 0):

@@ -1,14 +1,14 @@
 """SMS codes (رمز عبور موقت) that prove possession of a SIM: send with limits, verify once.
 
 One OtpItem per number ("otp#<msisdn>") holds the live code (as an HMAC), its attempts,
-and the send window as a shift register of send times (store/challenges.py). Sending is
-one conditional write that checks the resend timer and the daily cap, shifts the window,
-keeps the code it replaces and stores the new one (with the SMS breaker's count, one
-TransactWriteItems), then the SNS publish: three calls with the captcha. If SNS refuses,
-one more write puts the kept code and window back (conditioned on our send), so the
-failed send neither starts the resend timer nor kills the older code. Verifying is two
-conditional updates (DESIGN.md): count the attempt while it may still be tried, then
-mark it used; only the writer of the second gets to open a session.
+and the send window, its send times newest first (store/challenges.py). Sending is one
+conditional write that checks the resend timer and the daily cap, puts its time in front
+of the window, keeps the code it replaces and stores the new one (with the SMS breaker's
+count: one TransactWriteItems), then the SNS publish: three calls with the captcha. If SNS
+refuses, one more write puts the kept code back and takes its time out (conditioned on
+our send), so the failed send neither starts the resend timer nor kills the older code.
+Verifying is two conditional updates (DESIGN.md): count the attempt while it may still be
+tried, then mark it used; only the writer of the second gets to open a session.
 """
 from __future__ import annotations
 
@@ -17,13 +17,14 @@ import secrets
 
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.condition import size
 
 from chalicelib import clock, keys, log, settings, sms
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_msisdn
 from chalicelib.services import limits
 from chalicelib.store.base import condition_failed, lost_race, transact_write
-from chalicelib.store.challenges import OtpItem, sent_slot
+from chalicelib.store.challenges import OtpItem
 
 logger = Logger(service=log.SERVICE, child=True)
 
@@ -31,6 +32,9 @@ LOGIN = "login"
 ADD_SIM = "add_sim"
 CODE_DIGITS = 6
 DAY = 24 * 3600
+# The window list is tidied (sends older than a day dropped) once it holds this many more
+# than the cap: one extra write every TIDY_SLACK sends at most, and a bounded item.
+TIDY_SLACK = 16
 
 # What a send keeps of the code it replaces, and the "none" it keeps for an absence.
 _KEPT = (
@@ -66,20 +70,21 @@ def send_code(msisdn: str, purpose: str, subject: str | None = None) -> dict:
 
     429 otp_resend_too_soon inside OTP_RESEND_SECONDS of the last send, 429 rate_limited
     past OTP_MAX_SENDS_PER_DAY in a rolling 24 h, 503 sms_unavailable if SNS refuses (or
-    the SMS breaker is open). Two AWS calls: the write, the publish.
+    the SMS breaker is open). Two AWS calls: the write, the publish (two more now and
+    then, to tidy the window first).
     """
     now = clock.now()
-    window = settings.OTP_MAX_SENDS_PER_DAY  # N, the register's length for this write
-    if window <= 0:
+    cap = settings.OTP_MAX_SENDS_PER_DAY
+    if cap <= 0:
         raise HamtaError("rate_limited", retry_after=DAY)
     code = new_code()
     send_id = secrets.token_hex(8)
     ttl = settings.OTP_TTL_SECONDS
     for _ in range(3):
-        old_shape = _write_send(msisdn, purpose, subject, code, send_id, now, window)
-        if old_shape is None:
+        untidy = _write_send(msisdn, purpose, subject, code, send_id, now, cap)
+        if untidy is None:
             break
-        _upgrade(msisdn, old_shape)  # once per number, then the send again
+        _tidy(msisdn, untidy, now)  # now and then, then the send again
     else:
         raise HamtaError("otp_resend_too_soon", retry_after=max(1, settings.OTP_RESEND_SECONDS))
 
@@ -87,21 +92,18 @@ def send_code(msisdn: str, purpose: str, subject: str | None = None) -> dict:
     try:
         sms.send_sms(msisdn, text)
     except sms.SmsUnavailable:
-        _undo_send(msisdn, send_id, window)
+        _undo_send(msisdn, send_id)
         raise HamtaError("sms_unavailable") from None
     logger.info("otp sent", extra={"to": mask_msisdn(msisdn), "purpose": purpose})
     return {"msisdn": msisdn, "expires_in": ttl, "resend_in": settings.OTP_RESEND_SECONDS}
 
 
-def _write_send(msisdn, purpose, subject, code, send_id, now, window) -> dict | None:
+def _write_send(msisdn, purpose, subject, code, send_id, now, cap) -> dict | None:
     """The send's one write. Returns None when written, or the stored item (raw) when it
-    is in the old shape and must be upgraded first; raises the refusals."""
+    must be tidied first (old shape, or a window list grown long); raises the refusals."""
     actions = [kept.set(live | none) for kept, live, none in _KEPT]
-    # The register shifts by one, oldest first (each slot is read before it is written,
-    # whether DynamoDB evaluates SET left to right or all against the old item).
-    actions += [sent_slot(k).set(sent_slot(k - 1) | 0) for k in range(window, 1, -1)]
     actions += [
-        sent_slot(1).set(now),
+        OtpItem.sent.set((OtpItem.sent | []).prepend([now])),
         OtpItem.code_hmac.set(_code_hmac(msisdn, purpose, subject, code)),
         OtpItem.purpose.set(purpose),
         OtpItem.subject.set(subject or ""),
@@ -111,10 +113,12 @@ def _write_send(msisdn, purpose, subject, code, send_id, now, window) -> dict | 
         OtpItem.send_id.set(send_id),
         OtpItem.ttl.set(int(now + max(DAY, settings.OTP_TTL_SECONDS)) + 3600),
     ]
+    newest, nth = OtpItem.sent[0], OtpItem.sent[cap - 1]
     may_send = (
-        (sent_slot(1).does_not_exist() | (sent_slot(1) <= now - settings.OTP_RESEND_SECONDS))
-        & (sent_slot(window).does_not_exist() | (sent_slot(window) <= now - DAY))
-        & OtpItem.sends.does_not_exist()  # an old-shape window is upgraded first
+        (newest.does_not_exist() | (newest <= now - settings.OTP_RESEND_SECONDS))
+        & (nth.does_not_exist() | (nth <= now - DAY))  # fewer than `cap` in 24 h
+        & (OtpItem.sent.does_not_exist() | (size(OtpItem.sent) < cap + TIDY_SLACK))
+        & OtpItem.sends.does_not_exist()  # an old-shape window is moved to `sent` first
     )
     breaker = limits.sms_breaker_write()
     try:
@@ -128,9 +132,10 @@ def _write_send(msisdn, purpose, subject, code, send_id, now, window) -> dict | 
         reasons = getattr(error, "cancellation_reasons", None) or []
         ours = reasons[0] if reasons else None
         if ours is not None and ours.code == "ConditionalCheckFailed" and ours.raw_item:
-            if "sends" in ours.raw_item:
-                return ours.raw_item
-            raise _refusal(ours.raw_item, now, window) from None
+            refusal = _refusal(OtpItem.from_raw_data(ours.raw_item), now, cap)
+            if refusal is not None:
+                raise refusal from None
+            return ours.raw_item
         if len(reasons) > 1 and reasons[1] is not None and reasons[1].code == "ConditionalCheckFailed":
             raise limits.sms_breaker_open() from None
         if not lost_race(error):
@@ -142,53 +147,63 @@ def _write_send(msisdn, purpose, subject, code, send_id, now, window) -> dict | 
     return None
 
 
-def _slot_time(raw: dict, k: int) -> float:
-    value = raw.get(f"s{k}", {}).get("N")
-    return float(value) if value is not None else 0.0
+def _send_times(item: OtpItem) -> list[float]:
+    """Newest first, in either shape."""
+    if item.sends is not None or item.last_sent_at is not None:
+        times = {float(t) for t in (item.sends or [])}
+        if item.last_sent_at is not None:
+            times.add(float(item.last_sent_at))
+        return sorted(times, reverse=True)
+    return [float(t) for t in (item.sent or [])]
 
 
-def _refusal(raw: dict, now: float, window: int) -> HamtaError:
-    """Which limit refused the send, from the item as the write saw it."""
-    last = _slot_time(raw, 1)
-    if last > now - settings.OTP_RESEND_SECONDS:
+def _refusal(item: OtpItem, now: float, cap: int) -> HamtaError | None:
+    """Which limit refuses a send, from the item as the write's condition saw it; None
+    when none does (the item only needs tidying)."""
+    times = _send_times(item)
+    if times and times[0] > now - settings.OTP_RESEND_SECONDS:
         return HamtaError(
             "otp_resend_too_soon",
-            retry_after=max(1, math.ceil(last + settings.OTP_RESEND_SECONDS - now)),
+            retry_after=max(1, math.ceil(times[0] + settings.OTP_RESEND_SECONDS - now)),
         )
-    # The N-th newest send inside the last 24 h: the cap frees when it turns 24 h old.
-    oldest_counted = _slot_time(raw, window)
-    return HamtaError("rate_limited", retry_after=max(1, math.ceil(oldest_counted + DAY - now)))
+    if len(times) >= cap and times[cap - 1] > now - DAY:
+        # The cap-th newest send frees a place when it turns 24 h old.
+        return HamtaError("rate_limited", retry_after=max(1, math.ceil(times[cap - 1] + DAY - now)))
+    return None
 
 
-def _upgrade(msisdn: str, raw: dict) -> None:
-    """Turn an old-shape window (a list of send times, read before each write) into the
-    shift register, keeping the live code as it is. Conditioned on the revision seen; a
+def _tidy(msisdn: str, raw: dict, now: float) -> None:
+    """Rewrite the send window as `sent`, keeping only the last 24 h: once for an item in
+    the old shape, and whenever `sent` has grown TIDY_SLACK past the cap (older sends
+    count for nothing). The live code stays as it is. Conditioned on the item as read; a
     racing writer's change stands (the send then tries again on what it wrote)."""
-    old = OtpItem.from_raw_data(raw)
-    times = {float(t) for t in (old.sends or [])}
-    if old.last_sent_at is not None:
-        times.add(float(old.last_sent_at))
-    actions = [sent_slot(k).set(t) for k, t in enumerate(sorted(times, reverse=True), start=1)]
-    actions += [OtpItem.sends.remove(), OtpItem.last_sent_at.remove(), OtpItem.revision.remove()]
-    seen = OtpItem.sends.exists() & (
-        OtpItem.revision == old.revision if old.revision is not None
-        else OtpItem.revision.does_not_exist()
-    )
+    item = OtpItem.from_raw_data(raw)
+    recent = [t for t in _send_times(item) if t > now - DAY]
+    actions = [
+        OtpItem.sent.set(recent),
+        OtpItem.sends.remove(),
+        OtpItem.last_sent_at.remove(),
+        OtpItem.revision.remove(),
+    ]
+    if item.sends is not None:
+        as_read = OtpItem.revision == item.revision if item.revision is not None else OtpItem.sends.exists()
+    else:
+        # The same send last, and no undo since (an undo takes one time out).
+        as_read = (size(OtpItem.sent) == len(item.sent or [])) & (
+            OtpItem.send_id == item.send_id if item.send_id else OtpItem.send_id.does_not_exist()
+        )
     try:
-        OtpItem(_key(msisdn)).update(actions=actions, condition=seen)
+        OtpItem(_key(msisdn)).update(actions=actions, condition=as_read)
     except UpdateError as error:
         if not condition_failed(error):
             raise
 
 
-def _undo_send(msisdn: str, send_id: str, window: int) -> None:
+def _undo_send(msisdn: str, send_id: str) -> None:
     """Undo a send whose SMS never left: the kept code back as it was (its attempts, its
-    use), the register shifted back, unless another send wrote since (then theirs stands)."""
-    actions = [live.set(kept) for kept, live, _ in _KEPT]
-    actions += [sent_slot(k).set(sent_slot(k + 1)) for k in range(1, window)]
-    # What the send shifted out of sN was older than 24 h (else it was refused): it
-    # counts for nothing, and 0 says the same.
-    actions.append(sent_slot(window).set(0))
+    use) and its time out of the window, unless another send wrote since (then theirs
+    stands)."""
+    actions = [live.set(kept) for kept, live, _ in _KEPT] + [OtpItem.sent[0].remove()]
     try:
         OtpItem(_key(msisdn)).update(actions=actions, condition=OtpItem.send_id == send_id)
     except UpdateError as error:

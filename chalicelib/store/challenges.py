@@ -12,7 +12,6 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
-from pynamodb.expressions.operand import Path
 from pynamodb.models import Model
 
 from chalicelib.store.base import table_meta
@@ -45,13 +44,12 @@ class OtpItem(ChallengeModel):
     One item per number, so a newer code replaces the older one, and the resend timer
     and daily cap hold across every purpose (login, adding a SIM to a cartable).
 
-    The send window is a shift register of send times, `s1` (the last send) .. `sN` (N =
-    OTP_MAX_SENDS_PER_DAY when written; see `sent_slot`): a send shifts it by one, so one
-    conditional write checks the timer (`s1`) and the cap (`sN` older than 24 h) without
-    reading it. The code it replaced is kept in `prev_*`, so a send whose SMS never left
-    is undone without a read (what it shifted out of sN was older than 24 h, so nothing
-    is lost). 0 (or "") stands for "none" in what a send copies: DynamoDB's SET cannot
-    copy an absence.
+    `sent` holds the send times newest first: a send puts its time in front, so one
+    conditional write checks the timer (`sent[0]`) and the cap (`sent[N-1]`, N =
+    OTP_MAX_SENDS_PER_DAY, older than 24 h) without reading the item, whatever N is.
+    The code a send replaced is kept in `prev_*`, so a send whose SMS never left is
+    undone without a read. 0 (or "") stands for "none" in what a send copies: DynamoDB's
+    SET cannot copy an absence.
     """
 
     code_hmac = UnicodeAttribute(null=True)
@@ -59,6 +57,7 @@ class OtpItem(ChallengeModel):
     subject = UnicodeAttribute(null=True)  # the national ID adding the SIM, for add_sim
     attempts = NumberAttribute(default=0)
     used_at = NumberAttribute(null=True)  # absent or 0: not used
+    sent = ListAttribute(of=NumberAttribute, null=True)  # send times, newest first
     send_id = UnicodeAttribute(null=True)  # which send wrote the live code (for the undo)
     prev_code_hmac = UnicodeAttribute(null=True)
     prev_purpose = UnicodeAttribute(null=True)
@@ -66,16 +65,11 @@ class OtpItem(ChallengeModel):
     prev_attempts = NumberAttribute(null=True)
     prev_used_at = NumberAttribute(null=True)
     prev_expires_at = NumberAttribute(null=True)
-    # The old shape (before the shift register): read once, to turn it into the new one.
-    sends = ListAttribute(of=NumberAttribute, null=True)  # send times in the last 24 h
+    # The old shape (send times oldest first, read before each write): read once, to
+    # turn it into `sent`.
+    sends = ListAttribute(of=NumberAttribute, null=True)
     last_sent_at = NumberAttribute(null=True)
     revision = NumberAttribute(null=True)
-
-
-def sent_slot(k: int) -> Path:
-    """The k-th newest send time of an OtpItem's window (k = 1..N): "s<k>". Not declared
-    attributes, as N is a setting."""
-    return Path(f"s{k}")
 
 
 class SessionItem(ChallengeModel):
