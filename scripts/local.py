@@ -85,29 +85,81 @@ def create_tables() -> None:
 
 
 class SmsPrinter(threading.Thread):
-    """Prints each SMS the emulated SNS accepted (moto's /moto-api/data.json)."""
+    """Prints each SMS the emulated SNS accepted.
 
-    def __init__(self, endpoint: str, stop: threading.Event) -> None:
+    The moto server this process started is read in place (its SNS backend, only the new
+    messages). Another emulator (--aws-endpoint) is read through moto's
+    /moto-api/data.json, which serialises every model moto tracks and grows with every
+    call made: one dump at a time, never abandoned half way (a dump given up after 5 s used
+    to keep running in the emulator while the next one started, until dumps filled its
+    CPU and the API's requests stalled), and the next one only after four times as long as
+    the last took, so the printer takes at most a fifth of the emulator's time."""
+
+    def __init__(self, endpoint: str, stop: threading.Event, in_process: bool = False) -> None:
         super().__init__(daemon=True, name="sms-printer")
         self.url = endpoint.rstrip("/") + "/moto-api/data.json"
         self.stop = stop
+        self.in_process = in_process
         self.seen: set[str] = set()
 
-    def poll(self) -> None:
-        with urllib.request.urlopen(self.url, timeout=5) as response:
+    def messages(self) -> list[tuple[str, str, str]]:
+        """(message id, number, text) of every SMS so far."""
+        if self.in_process:
+            from moto.sns.models import sns_backends
+
+            region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+            return [
+                (message_id, number, text)
+                for account in list(sns_backends.keys())
+                for message_id, (number, text) in list(sns_backends[account][region].sms_messages.items())
+            ]
+        with urllib.request.urlopen(self.url, timeout=300) as response:
             data = json.load(response)
-        for sms in data.get("sns", {}).get("SMS", []):
-            if sms.get("message_id") in self.seen:
+        return [(sms.get("message_id"), sms.get("phone_number"), sms.get("message"))
+                for sms in data.get("sns", {}).get("SMS", [])]
+
+    def poll(self) -> None:
+        for message_id, number, text in self.messages():
+            if message_id in self.seen:
                 continue
-            self.seen.add(sms.get("message_id"))
-            say(f"SMS to {sms.get('phone_number')}: {sms.get('message')}")
+            self.seen.add(message_id)
+            say(f"SMS to {number}: {text}")
 
     def run(self) -> None:
-        while not self.stop.wait(0.5):
+        pause = 0.5
+        while not self.stop.wait(pause):
+            started = time.monotonic()
             try:
                 self.poll()
             except (OSError, ValueError):
                 pass  # the emulator has no moto-api (LocalStack) or is stopping
+            pause = max(0.5, 4 * (time.monotonic() - started))
+
+
+def untracked_dynamodb_instances() -> None:
+    """Stop the in-process moto from keeping every DynamoDB object it ever made.
+
+    moto keeps each model instance it creates, forever, for its dashboard and data.json,
+    and a DynamoDB transaction deep-copies every table it touches (its rollback backup):
+    the kept items grow with requests times table size (about 100 per OTP request with a
+    few hundred items in the challenges table). data.json, where the SMS are read, then
+    took seconds after a few hundred requests, more after every one, and the memory never
+    came back. DynamoDB's instances are no longer kept (their rows in data.json were those
+    dead copies anyway, not the tables' contents); SNS's SMS and everything else still are.
+    """
+    from moto.core.common_models import BaseModel
+
+    if getattr(BaseModel.__new__, "_hamta_untracked", False):
+        return
+
+    def new(cls, *args, **kwargs):  # type: ignore[no-untyped-def]
+        instance = super(BaseModel, cls).__new__(cls)
+        if not cls.__module__.startswith("moto.dynamodb."):
+            cls.instances_tracked.append(instance)
+        return instance
+
+    new._hamta_untracked = True  # type: ignore[attr-defined]
+    BaseModel.__new__ = staticmethod(new)  # type: ignore[method-assign,assignment]
 
 
 class CleanupJob(threading.Thread):
@@ -343,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
         from moto.server import ThreadedMotoServer
 
         atomic_moto_writes()
+        untracked_dynamodb_instances()
         moto = ThreadedMotoServer(ip_address="127.0.0.1", port=args.aws_port, verbose=False)
         moto.start()
     prepare_environment(endpoint)
@@ -365,7 +418,7 @@ def main(argv: list[str] | None = None) -> int:
             from scripts import demo
 
             demo.load_and_print(say, f"http://127.0.0.1:{args.port}", operator_key, registrar_key)
-        SmsPrinter(endpoint, stop).start()
+        SmsPrinter(endpoint, stop, in_process=moto is not None).start()
         if args.cleanup_interval > 0:
             CleanupJob(args.cleanup_interval, stop).start()
         if args.enforce_interval > 0:

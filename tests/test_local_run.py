@@ -230,3 +230,26 @@ def test_an_attempt_budget_holds_over_http_on_the_local_run(run):
     codes = [body["error"]["code"] for _, body in answers]
     assert set(codes) <= {"invalid_credentials", "rate_limited"}, codes
     assert len([c for c in codes if c == "invalid_credentials"]) <= 5, codes
+
+
+def test_the_emulators_dump_does_not_grow_with_dynamodb_calls(run):
+    """moto keeps every object it makes for /moto-api/data.json, and each DynamoDB
+    transaction copies the whole table: kept, those copies made data.json (where the SMS
+    are read) slower after every request until the local run stalled (bench/latency.py
+    with 200 requests). The local run keeps none of DynamoDB's; the SMS are all there."""
+    local = run()
+    msisdn = ids.msisdn()
+
+    def sign_in_attempt() -> None:
+        captcha = local.call("POST", "/captcha")[1]["captcha_id"]
+        local.call("POST", "/auth/otp", {"msisdn": msisdn, "captcha_id": captcha,
+                                         "captcha_answer": "0"})
+
+    sign_in_attempt()  # the number's items exist; later sends are refused (resend timer)
+    before = requests.get(local.aws + "/moto-api/data.json", timeout=30).content
+    for _ in range(15):
+        sign_in_attempt()
+    after = requests.get(local.aws + "/moto-api/data.json", timeout=30).content
+    assert len(after) == len(before)
+    emulated = json.loads(after)["sns"]["SMS"]
+    assert [sms["phone_number"] for sms in emulated] == ["+98" + msisdn[1:]]

@@ -1,12 +1,14 @@
 """SMS codes (رمز عبور موقت) that prove possession of a SIM: send with limits, verify once.
 
 One OtpItem per number ("otp#<msisdn>") holds the live code (as an HMAC), its attempts,
-and the send window (send times in the last 24 h, the last send, a revision). Sending is
-read -> write conditioned on the revision read -> SNS publish; if SNS refuses, the item
-read is put back (conditioned on our revision), so the failed send neither starts the
-resend timer nor kills the older code. Verifying is two conditional updates (DESIGN.md):
-count the attempt while it may still be tried, then mark it used; only the writer of the
-second gets to open a session.
+and the send window, its send times newest first (store/challenges.py). Sending is one
+conditional write that checks the resend timer and the daily cap, puts its time in front
+of the window, keeps the code it replaces and stores the new one (with the SMS breaker's
+count: one TransactWriteItems), then the SNS publish: three calls with the captcha. If SNS
+refuses, one more write puts the kept code back and takes its time out (conditioned on
+our send), so the failed send neither starts the resend timer nor kills the older code.
+Verifying is two conditional updates (DESIGN.md): count the attempt while it may still be
+tried, then mark it used; only the writer of the second gets to open a session.
 """
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ import math
 import secrets
 
 from aws_lambda_powertools import Logger
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.condition import size
 
 from chalicelib import clock, keys, log, settings, sms
 from chalicelib.errors import HamtaError
@@ -29,6 +32,19 @@ LOGIN = "login"
 ADD_SIM = "add_sim"
 CODE_DIGITS = 6
 DAY = 24 * 3600
+# The window list is tidied (sends older than a day dropped) once it holds this many more
+# than the cap: one extra write every TIDY_SLACK sends at most, and a bounded item.
+TIDY_SLACK = 16
+
+# What a send keeps of the code it replaces, and the "none" it keeps for an absence.
+_KEPT = (
+    (OtpItem.prev_code_hmac, OtpItem.code_hmac, ""),
+    (OtpItem.prev_purpose, OtpItem.purpose, ""),
+    (OtpItem.prev_subject, OtpItem.subject, ""),
+    (OtpItem.prev_attempts, OtpItem.attempts, 0),
+    (OtpItem.prev_used_at, OtpItem.used_at, 0),
+    (OtpItem.prev_expires_at, OtpItem.expires_at, 0),
+)
 
 
 def _key(msisdn: str) -> str:
@@ -44,88 +60,153 @@ def new_code() -> str:
     return "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
 
 
-def _read(msisdn: str) -> OtpItem | None:
-    try:
-        return OtpItem.get(_key(msisdn), consistent_read=True)
-    except DoesNotExist:
-        return None
+def _unused():
+    # 0 is what an undone send puts back for "never used" (SET cannot restore an absence).
+    return OtpItem.used_at.does_not_exist() | (OtpItem.used_at == 0)
 
 
 def send_code(msisdn: str, purpose: str, subject: str | None = None) -> dict:
     """Send a new code to `msisdn`; return {msisdn, expires_in, resend_in}.
 
     429 otp_resend_too_soon inside OTP_RESEND_SECONDS of the last send, 429 rate_limited
-    past OTP_MAX_SENDS_PER_DAY in a rolling 24 h, 503 sms_unavailable if SNS refuses.
+    past OTP_MAX_SENDS_PER_DAY in a rolling 24 h, 503 sms_unavailable if SNS refuses (or
+    the SMS breaker is open). Two AWS calls: the write, the publish (two more now and
+    then, to tidy the window first).
     """
     now = clock.now()
-    previous = _read(msisdn)
-    sends = [float(t) for t in (previous.sends or [])] if previous else []
-    sends = [t for t in sends if t > now - DAY]
-    last = previous.last_sent_at if previous else None
-    if last is not None and now - last < settings.OTP_RESEND_SECONDS:
-        raise HamtaError(
-            "otp_resend_too_soon",
-            retry_after=max(1, math.ceil(last + settings.OTP_RESEND_SECONDS - now)),
-        )
-    if len(sends) >= settings.OTP_MAX_SENDS_PER_DAY:
-        raise HamtaError("rate_limited", retry_after=max(1, math.ceil(min(sends) + DAY - now)))
-
+    cap = settings.OTP_MAX_SENDS_PER_DAY
+    if cap <= 0:
+        raise HamtaError("rate_limited", retry_after=DAY)
     code = new_code()
-    revision = int(previous.revision or 0) + 1 if previous else 1
+    send_id = secrets.token_hex(8)
     ttl = settings.OTP_TTL_SECONDS
-    item = OtpItem(
-        pk=_key(msisdn),
-        code_hmac=_code_hmac(msisdn, purpose, subject, code),
-        purpose=purpose,
-        subject=subject,
-        attempts=0,
-        expires_at=now + ttl,
-        sends=sends + [now],
-        last_sent_at=now,
-        revision=revision,
-        ttl=int(now + DAY) + 3600,
-    )
-    if previous is None:
-        written_if = OtpItem.pk.does_not_exist()
+    for _ in range(3):
+        untidy = _write_send(msisdn, purpose, subject, code, send_id, now, cap)
+        if untidy is None:
+            break
+        _tidy(msisdn, untidy, now)  # now and then, then the send again
     else:
-        written_if = OtpItem.revision == int(previous.revision or 0)
-    breaker = limits.sms_breaker_write()
-    try:
-        # One call: the code and the send window, and the service-wide SMS count.
-        with transact_write() as tx:
-            tx.save(item, condition=written_if)
-            if breaker is not None:
-                tx.update(breaker[0], actions=breaker[1], condition=breaker[2])
-    except TransactWriteError as error:
-        reasons = getattr(error, "cancellation_reasons", None) or []
-        if len(reasons) > 1 and reasons[1] is not None and reasons[1].code == "ConditionalCheckFailed":
-            raise limits.sms_breaker_open() from None
-        if not lost_race(error):
-            raise
-        # A racing request sent a code between our read and write: it won.
-        raise HamtaError(
-            "otp_resend_too_soon", retry_after=max(1, settings.OTP_RESEND_SECONDS)
-        ) from None
+        raise HamtaError("otp_resend_too_soon", retry_after=max(1, settings.OTP_RESEND_SECONDS))
 
     text = sms.add_sim_text(code) if purpose == ADD_SIM else sms.otp_text(code)
     try:
         sms.send_sms(msisdn, text)
     except sms.SmsUnavailable:
-        _restore(msisdn, previous, revision)
+        _undo_send(msisdn, send_id)
         raise HamtaError("sms_unavailable") from None
     logger.info("otp sent", extra={"to": mask_msisdn(msisdn), "purpose": purpose})
     return {"msisdn": msisdn, "expires_in": ttl, "resend_in": settings.OTP_RESEND_SECONDS}
 
 
-def _restore(msisdn: str, previous: OtpItem | None, our_revision: int) -> None:
-    """Undo a send whose SMS never left: put back what was there, unless someone wrote
-    since (then theirs stands)."""
+def _write_send(msisdn, purpose, subject, code, send_id, now, cap) -> dict | None:
+    """The send's one write. Returns None when written, or the stored item (raw) when it
+    must be tidied first (old shape, or a window list grown long); raises the refusals."""
+    actions = [kept.set(live | none) for kept, live, none in _KEPT]
+    actions += [
+        OtpItem.sent.set((OtpItem.sent | []).prepend([now])),
+        OtpItem.code_hmac.set(_code_hmac(msisdn, purpose, subject, code)),
+        OtpItem.purpose.set(purpose),
+        OtpItem.subject.set(subject or ""),
+        OtpItem.attempts.set(0),
+        OtpItem.used_at.remove(),
+        OtpItem.expires_at.set(now + settings.OTP_TTL_SECONDS),
+        OtpItem.send_id.set(send_id),
+        OtpItem.ttl.set(int(now + max(DAY, settings.OTP_TTL_SECONDS)) + 3600),
+    ]
+    newest, nth = OtpItem.sent[0], OtpItem.sent[cap - 1]
+    may_send = (
+        (newest.does_not_exist() | (newest <= now - settings.OTP_RESEND_SECONDS))
+        & (nth.does_not_exist() | (nth <= now - DAY))  # fewer than `cap` in 24 h
+        & (OtpItem.sent.does_not_exist() | (size(OtpItem.sent) < cap + TIDY_SLACK))
+        & OtpItem.sends.does_not_exist()  # an old-shape window is moved to `sent` first
+    )
+    breaker = limits.sms_breaker_write()
     try:
-        if previous is None:
-            OtpItem(pk=_key(msisdn)).delete(condition=OtpItem.revision == our_revision)
-        else:
-            previous.save(condition=OtpItem.revision == our_revision)
-    except (PutError, DeleteError) as error:
+        # One call: the code and the send window, and the service-wide SMS count.
+        with transact_write() as tx:
+            tx.update(OtpItem(_key(msisdn)), actions=actions, condition=may_send,
+                      return_values="ALL_OLD")
+            if breaker is not None:
+                tx.update(breaker[0], actions=breaker[1], condition=breaker[2])
+    except TransactWriteError as error:
+        reasons = getattr(error, "cancellation_reasons", None) or []
+        ours = reasons[0] if reasons else None
+        if ours is not None and ours.code == "ConditionalCheckFailed" and ours.raw_item:
+            refusal = _refusal(OtpItem.from_raw_data(ours.raw_item), now, cap)
+            if refusal is not None:
+                raise refusal from None
+            return ours.raw_item
+        if len(reasons) > 1 and reasons[1] is not None and reasons[1].code == "ConditionalCheckFailed":
+            raise limits.sms_breaker_open() from None
+        if not lost_race(error):
+            raise
+        # A racing send wrote the item at the same moment (TransactionConflict): it won.
+        raise HamtaError(
+            "otp_resend_too_soon", retry_after=max(1, settings.OTP_RESEND_SECONDS)
+        ) from None
+    return None
+
+
+def _send_times(item: OtpItem) -> list[float]:
+    """Newest first, in either shape."""
+    if item.sends is not None or item.last_sent_at is not None:
+        times = {float(t) for t in (item.sends or [])}
+        if item.last_sent_at is not None:
+            times.add(float(item.last_sent_at))
+        return sorted(times, reverse=True)
+    return [float(t) for t in (item.sent or [])]
+
+
+def _refusal(item: OtpItem, now: float, cap: int) -> HamtaError | None:
+    """Which limit refuses a send, from the item as the write's condition saw it; None
+    when none does (the item only needs tidying)."""
+    times = _send_times(item)
+    if times and times[0] > now - settings.OTP_RESEND_SECONDS:
+        return HamtaError(
+            "otp_resend_too_soon",
+            retry_after=max(1, math.ceil(times[0] + settings.OTP_RESEND_SECONDS - now)),
+        )
+    if len(times) >= cap and times[cap - 1] > now - DAY:
+        # The cap-th newest send frees a place when it turns 24 h old.
+        return HamtaError("rate_limited", retry_after=max(1, math.ceil(times[cap - 1] + DAY - now)))
+    return None
+
+
+def _tidy(msisdn: str, raw: dict, now: float) -> None:
+    """Rewrite the send window as `sent`, keeping only the last 24 h: once for an item in
+    the old shape, and whenever `sent` has grown TIDY_SLACK past the cap (older sends
+    count for nothing). The live code stays as it is. Conditioned on the item as read; a
+    racing writer's change stands (the send then tries again on what it wrote)."""
+    item = OtpItem.from_raw_data(raw)
+    recent = [t for t in _send_times(item) if t > now - DAY]
+    actions = [
+        OtpItem.sent.set(recent),
+        OtpItem.sends.remove(),
+        OtpItem.last_sent_at.remove(),
+        OtpItem.revision.remove(),
+    ]
+    if item.sends is not None:
+        as_read = OtpItem.revision == item.revision if item.revision is not None else OtpItem.sends.exists()
+    else:
+        # The same send last, and no undo since (an undo takes one time out).
+        as_read = (size(OtpItem.sent) == len(item.sent or [])) & (
+            OtpItem.send_id == item.send_id if item.send_id else OtpItem.send_id.does_not_exist()
+        )
+    try:
+        OtpItem(_key(msisdn)).update(actions=actions, condition=as_read)
+    except UpdateError as error:
+        if not condition_failed(error):
+            raise
+
+
+def _undo_send(msisdn: str, send_id: str) -> None:
+    """Undo a send whose SMS never left: the kept code back as it was (its attempts, its
+    use) and its time out of the window, unless another send wrote since (then theirs
+    stands)."""
+    actions = [live.set(kept) for kept, live, _ in _KEPT] + [OtpItem.sent[0].remove()]
+    try:
+        OtpItem(_key(msisdn)).update(actions=actions, condition=OtpItem.send_id == send_id)
+    except UpdateError as error:
         if not condition_failed(error):
             raise
 
@@ -154,7 +235,7 @@ def check_code(msisdn: str, code: str, purpose: str, subject: str | None = None)
     item = OtpItem(pk=_key(msisdn))
     may_try = (
         OtpItem.code_hmac.exists()
-        & OtpItem.used_at.does_not_exist()
+        & _unused()
         & (OtpItem.expires_at > now)
         & (OtpItem.attempts < settings.OTP_MAX_ATTEMPTS)
         & (OtpItem.purpose == purpose)
@@ -175,5 +256,5 @@ def check_code(msisdn: str, code: str, purpose: str, subject: str | None = None)
     return (
         item,
         [OtpItem.used_at.set(now)],
-        OtpItem.used_at.does_not_exist() & (OtpItem.code_hmac == expected) & (OtpItem.expires_at > now),
+        _unused() & (OtpItem.code_hmac == expected) & (OtpItem.expires_at > now),
     )

@@ -43,16 +43,33 @@ class OtpItem(ChallengeModel):
 
     One item per number, so a newer code replaces the older one, and the resend timer
     and daily cap hold across every purpose (login, adding a SIM to a cartable).
+
+    `sent` holds the send times newest first: a send puts its time in front, so one
+    conditional write checks the timer (`sent[0]`) and the cap (`sent[N-1]`, N =
+    OTP_MAX_SENDS_PER_DAY, older than 24 h) without reading the item, whatever N is.
+    The code a send replaced is kept in `prev_*`, so a send whose SMS never left is
+    undone without a read. 0 (or "") stands for "none" in what a send copies: DynamoDB's
+    SET cannot copy an absence.
     """
 
     code_hmac = UnicodeAttribute(null=True)
     purpose = UnicodeAttribute(null=True)  # "login" | "add_sim"
     subject = UnicodeAttribute(null=True)  # the national ID adding the SIM, for add_sim
     attempts = NumberAttribute(default=0)
-    used_at = NumberAttribute(null=True)
-    sends = ListAttribute(of=NumberAttribute, default=list)  # send times in the last 24 h
+    used_at = NumberAttribute(null=True)  # absent or 0: not used
+    sent = ListAttribute(of=NumberAttribute, null=True)  # send times, newest first
+    send_id = UnicodeAttribute(null=True)  # which send wrote the live code (for the undo)
+    prev_code_hmac = UnicodeAttribute(null=True)
+    prev_purpose = UnicodeAttribute(null=True)
+    prev_subject = UnicodeAttribute(null=True)
+    prev_attempts = NumberAttribute(null=True)
+    prev_used_at = NumberAttribute(null=True)
+    prev_expires_at = NumberAttribute(null=True)
+    # The old shape (send times oldest first, read before each write): read once, to
+    # turn it into `sent`.
+    sends = ListAttribute(of=NumberAttribute, null=True)
     last_sent_at = NumberAttribute(null=True)
-    revision = NumberAttribute(default=0)  # optimistic concurrency for the send window
+    revision = NumberAttribute(null=True)
 
 
 class SessionItem(ChallengeModel):
