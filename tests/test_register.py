@@ -156,3 +156,48 @@ def test_a_failed_transaction_leaves_nothing(api, monkeypatch):
     monkeypatch.undo()
     assert login(api, nid)[0] == 401
     assert register(api, token, nid)[0] == 201
+
+
+def nid_devices(api, nid):
+    status, data, _ = api.get("/devices", token=nid_login(api, nid))
+    assert status == 200, data
+    return [d["imeis"][0] for d in data["devices"]]
+
+
+def test_a_sim_with_more_devices_than_one_transaction_holds_brings_them_all(api):
+    """98 devices fit in the join's transaction with the person and the SIM; the rest follow."""
+    msisdn, nid, token = new_sim_cartable(api)
+    imeis = [activate(api, token)[1] for _ in range(101)]
+    assert register(api, token, nid)[0] == 201
+    assert sorted(nid_devices(api, nid)) == sorted(imeis)
+
+
+def test_the_rest_follow_in_transactions_of_their_own_and_a_fault_between_loses_none(api, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    from chalicelib.services import cartable_sims
+    from tests.flows import add_sim
+
+    # The same code at a smaller scale: 2 devices join with the SIM, then 2 a transaction.
+    monkeypatch.setattr(cartable_sims, "MAX_DEVICES_PER_JOIN", 2)
+    monkeypatch.setattr(cartable_sims, "MAX_DEVICES_PER_TRANSACTION", 2)
+    msisdn, nid, token = new_sim_cartable(api)
+    imeis = [activate(api, token)[1] for _ in range(7)]
+    real = cartable_sims.transact_write
+    opened = []
+
+    def second_one_throttled():
+        opened.append(1)
+        if len(opened) == 3:  # the join, one more transaction, then DynamoDB refuses
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow"}},
+                              "TransactWriteItems")
+        return real()
+
+    monkeypatch.setattr(cartable_sims, "transact_write", second_one_throttled)
+    assert register(api, token, nid)[0] == 201  # the cartable exists, with its SIM
+    assert sorted(nid_devices(api, nid)) == sorted(imeis[:4])
+    status, data, _ = api.get("/devices", token=token)  # the rest: still in the SIM cartable
+    assert sorted(d["imeis"][0] for d in data["devices"]) == sorted(imeis)
+
+    add_sim(api, nid_login(api, nid), msisdn)  # adding the SIM again brings them in
+    assert sorted(nid_devices(api, nid)) == sorted(imeis)

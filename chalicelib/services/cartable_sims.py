@@ -4,13 +4,19 @@ A SIM counts for the cartable only during the ownership it was added in (person.
 {msisdn: {"ownership", "added_at"}}); its status there is that ownership's status. A SIM
 joins in ONE TransactWrite: the person (version-checked, created if new), the SIM's
 cartable link (version-checked) and owner_nid on every device of the SIM cartable
-(msisdn, ownership) (version-checked), so a racing move makes it fail whole.
+(msisdn, ownership) (version-checked), so a racing move makes it fail whole. A SIM with
+more devices than one transaction holds (98: a shop's SIM, not a person's) joins with its
+first 98; the rest follow in transactions of 100, each device conditioned on still being
+on the SIM. A fault between them leaves those devices in the SIM cartable, where the SIM
+session still sees them, and adding the SIM again (POST /sims/verify) brings them in.
 """
 from __future__ import annotations
 
-from pynamodb.exceptions import TransactWriteError
+from aws_lambda_powertools import Logger
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
-from chalicelib import clock, settings
+from chalicelib import clock, log, settings
 from chalicelib.errors import HamtaError
 from chalicelib.services import sim_records
 from chalicelib.store.base import (
@@ -24,8 +30,12 @@ from chalicelib.store.devices import DeviceModel, sim_key
 from chalicelib.store.people import PersonModel
 from chalicelib.store.sims import SimModel
 
-# A TransactWrite holds at most 100 items: the person and the SIM leave room for 98.
+logger = Logger(service=log.SERVICE, child=True)
+
+# A TransactWrite holds at most 100 items: the person and the SIM leave room for 98 devices;
+# the devices of a SIM that holds more join in further transactions of 100 (`_adopt_rest`).
 MAX_DEVICES_PER_JOIN = 98
+MAX_DEVICES_PER_TRANSACTION = 100
 DAY = 24 * 3600
 
 
@@ -93,8 +103,7 @@ def join(person: PersonModel, sim: SimModel, *, create: bool = False) -> None:
     # Devices already in a national-ID cartable stay where they are (never pull one out
     # of somebody else's; ours need no write).
     devices = [d for d in DeviceModel.by_sim.query(key) if not d.owner_nid]
-    if len(devices) > MAX_DEVICES_PER_JOIN:
-        raise HamtaError("internal_error")  # beyond one transaction; not a real holder's SIM
+    devices, rest = devices[:MAX_DEVICES_PER_JOIN], devices[MAX_DEVICES_PER_JOIN:]
     try:
         with transact_write() as t:
             if create:
@@ -116,6 +125,41 @@ def join(person: PersonModel, sim: SimModel, *, create: bool = False) -> None:
         if lost_race(error):
             raise RaceLost() from error
         raise
+    if rest:
+        try:
+            _adopt_rest(nid, key, rest)
+        except (PynamoDBException, BotoCoreError, ClientError, HamtaError) as error:
+            # The SIM has joined: its devices not yet moved stay in the SIM cartable (seen
+            # there, lost nowhere) until the SIM is added again. Not worth a failed request.
+            logger.warning("devices left to adopt", extra={"error": type(error).__name__, "left": len(rest)})
+
+
+def _adopt_rest(nid: str, key: str, devices: list[DeviceModel] | None = None) -> None:
+    """owner_nid on the devices of SIM cartable `key` still without one, 100 a transaction.
+
+    Each device is conditioned on still being on the SIM and in no other cartable (ours
+    again is harmless: the index may lag behind the join's own writes). A lost race reads
+    the SIM cartable again (retry_on_race)."""
+    first = [devices] if devices is not None else []
+
+    def attempt() -> None:
+        pending = first.pop() if first else [d for d in DeviceModel.by_sim.query(key) if not d.owner_nid]
+        for start in range(0, len(pending), MAX_DEVICES_PER_TRANSACTION):
+            try:
+                with transact_write() as t:
+                    for device in pending[start:start + MAX_DEVICES_PER_TRANSACTION]:
+                        t.update(
+                            device,
+                            actions=[DeviceModel.owner_nid.set(nid)],
+                            condition=(DeviceModel.sim_key == key)
+                            & (DeviceModel.owner_nid.does_not_exist() | (DeviceModel.owner_nid == nid)),
+                        )
+            except TransactWriteError as error:
+                if lost_race(error):
+                    raise RaceLost() from error
+                raise
+
+    retry_on_race(attempt)
 
 
 def remove(person: PersonModel, msisdn: str) -> None:
@@ -222,6 +266,8 @@ def verify_add(person: PersonModel, msisdn: str, code: str) -> dict:
             raise HamtaError("sim_not_owned")
         if not is_active_in(current, sim):
             join(current, sim)
+        else:  # already in: bring in any device a fault left behind (_adopt_rest)
+            _adopt_rest(current.national_id, sim_key(sim.msisdn, int(sim.ownership)))
         return {"msisdn": msisdn, "status": sim_records.ACTIVE}
 
     return retry_on_race(attempt)
