@@ -11,7 +11,6 @@ one line per route on stderr; exits non-zero when a route is over its budget.
 """
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import sys
@@ -19,7 +18,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from bench.calls import RouteCalls, prepare_environment, report  # noqa: E402
+from bench.calls import app_bench, prepare_environment, report  # noqa: E402
 
 prepare_environment(CAPTCHA_MODE="image")
 
@@ -51,23 +50,18 @@ def argon2_figures(rounds: int = 7) -> dict:
 
 
 def main() -> None:
-    from chalice.test import Client
-    from moto import mock_aws
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.sns.models import sns_backends
 
-    with mock_aws():
-        from chalicelib import captcha, clock, settings
-        from chalicelib.identifiers import to_e164
-        from chalicelib.services import partners
-        from chalicelib.store import tables
-        from tests.ids import national_id
+    def answers_its_own_captchas():
+        from chalicelib import captcha
 
-        tables.configure()
-        tables.create_tables()
-        partners.provision_key("operator", "bench-operator")
-        captcha.new_answer = lambda: ANSWER  # the bench answers its own captchas
-        import app as app_module
+        captcha.new_answer = lambda: ANSWER
+
+    with app_bench(("operator",), setup=answers_its_own_captchas) as routes:
+        from chalicelib import clock, settings
+        from chalicelib.identifiers import to_e164
+        from tests.ids import national_id
 
         def latest_secret(msisdn: str) -> str:
             import re
@@ -76,55 +70,52 @@ def main() -> None:
                      .sms_messages.values() if n == to_e164(msisdn)]
             return re.findall(r"[A-Za-z0-9]{6,}", texts[-1])[0]
 
-        with Client(app_module.app, stage_name="local") as client:
-            routes = RouteCalls(client)
-            call, measure, results = routes.call, routes.measure, routes.results
+        call, measure, results = routes.call, routes.measure, routes.results
 
-            def new_captcha() -> str:
-                return call("POST", "/captcha")[1]["captcha_id"]
+        def new_captcha() -> str:
+            return call("POST", "/captcha")[1]["captcha_id"]
 
-            nid, msisdn = national_id(), "09120000011"
-            assert call("PUT", f"/operator/sims/{msisdn}", {"national_id": nid, "status": "active"},
-                        token="bench-operator")[0] == 200
+        nid, msisdn = national_id(), "09120000011"
+        routes.operator(msisdn, nid)
 
-            measure("POST /captcha", None, "POST", "/captcha", want=201)
-            measure("POST /auth/otp", OTP_BUDGET, "POST", "/auth/otp",
-                    {"msisdn": msisdn, "captcha_id": new_captcha(), "captcha_answer": ANSWER},
-                    want=202)
-            sim_token = measure("POST /auth/otp/verify", VERIFY_BUDGET, "POST", "/auth/otp/verify",
-                                {"msisdn": msisdn, "code": latest_secret(msisdn)}, want=200)["token"]
-            clock.advance(settings.OTP_RESEND_SECONDS)
-            measure("POST /auth/otp (second send: window item exists)", OTP_BUDGET, "POST", "/auth/otp",
-                    {"msisdn": msisdn, "captcha_id": new_captcha(), "captcha_answer": ANSWER},
-                    want=202)
-            measure("POST /auth/otp/verify (wrong code)", None, "POST", "/auth/otp/verify",
-                    {"msisdn": msisdn, "code": "000000" if latest_secret(msisdn) != "000000"
-                     else "111111"}, want=401)
-            unknown = "09120000012"
-            call("POST", "/auth/otp", {"msisdn": unknown, "captcha_id": new_captcha(),
-                                       "captcha_answer": ANSWER})
-            measure("POST /auth/otp/verify (number the operator never named)", VERIFY_BUDGET, "POST",
-                    "/auth/otp/verify", {"msisdn": unknown, "code": latest_secret(unknown)},
-                    want=200)
-            measure("POST /auth/register", None, "POST", "/auth/register",
-                    {"national_id": nid, "birth_date": "1370/05/12", "password": PASSWORD},
-                    sim_token, 201)
-            nid_token = measure("POST /auth/login", LOGIN_BUDGET, "POST", "/auth/login",
-                                {"national_id": nid, "password": PASSWORD,
-                                 "captcha_id": new_captcha(), "captcha_answer": ANSWER},
-                                want=200)["token"]
-            measure("POST /auth/login (wrong password)", LOGIN_BUDGET, "POST", "/auth/login",
-                    {"national_id": nid, "password": "wrong-Pass-1",
-                     "captcha_id": new_captcha(), "captcha_answer": ANSWER}, want=401)
-            measure("POST /auth/login (unknown national ID)", LOGIN_BUDGET, "POST", "/auth/login",
-                    {"national_id": national_id(), "password": "wrong-Pass-1",
-                     "captcha_id": new_captcha(), "captcha_answer": ANSWER}, want=401)
-            measure("GET /me (national ID)", None, "GET", "/me", token=nid_token, want=200)
-            measure("PUT /me/password", None, "PUT", "/me/password",
-                    {"old_password": PASSWORD, "new_password": "bench-New-pass-2"}, nid_token, 204)
-            measure("POST /auth/password/forgot (sent)", None, "POST", "/auth/password/forgot",
-                    {"national_id": nid, "msisdn": msisdn, "birth_date": "1991-08-03",
-                     "channel": "sms"}, want=202)
+        measure("POST /captcha", None, "POST", "/captcha", want=201)
+        measure("POST /auth/otp", OTP_BUDGET, "POST", "/auth/otp",
+                {"msisdn": msisdn, "captcha_id": new_captcha(), "captcha_answer": ANSWER},
+                want=202)
+        sim_token = measure("POST /auth/otp/verify", VERIFY_BUDGET, "POST", "/auth/otp/verify",
+                            {"msisdn": msisdn, "code": latest_secret(msisdn)}, want=200)["token"]
+        clock.advance(settings.OTP_RESEND_SECONDS)
+        measure("POST /auth/otp (second send: window item exists)", OTP_BUDGET, "POST", "/auth/otp",
+                {"msisdn": msisdn, "captcha_id": new_captcha(), "captcha_answer": ANSWER},
+                want=202)
+        measure("POST /auth/otp/verify (wrong code)", None, "POST", "/auth/otp/verify",
+                {"msisdn": msisdn, "code": "000000" if latest_secret(msisdn) != "000000"
+                 else "111111"}, want=401)
+        unknown = "09120000012"
+        call("POST", "/auth/otp", {"msisdn": unknown, "captcha_id": new_captcha(),
+                                   "captcha_answer": ANSWER})
+        measure("POST /auth/otp/verify (number the operator never named)", VERIFY_BUDGET, "POST",
+                "/auth/otp/verify", {"msisdn": unknown, "code": latest_secret(unknown)},
+                want=200)
+        measure("POST /auth/register", None, "POST", "/auth/register",
+                {"national_id": nid, "birth_date": "1370/05/12", "password": PASSWORD},
+                sim_token, 201)
+        nid_token = measure("POST /auth/login", LOGIN_BUDGET, "POST", "/auth/login",
+                            {"national_id": nid, "password": PASSWORD,
+                             "captcha_id": new_captcha(), "captcha_answer": ANSWER},
+                            want=200)["token"]
+        measure("POST /auth/login (wrong password)", LOGIN_BUDGET, "POST", "/auth/login",
+                {"national_id": nid, "password": "wrong-Pass-1",
+                 "captcha_id": new_captcha(), "captcha_answer": ANSWER}, want=401)
+        measure("POST /auth/login (unknown national ID)", LOGIN_BUDGET, "POST", "/auth/login",
+                {"national_id": national_id(), "password": "wrong-Pass-1",
+                 "captcha_id": new_captcha(), "captcha_answer": ANSWER}, want=401)
+        measure("GET /me (national ID)", None, "GET", "/me", token=nid_token, want=200)
+        measure("PUT /me/password", None, "PUT", "/me/password",
+                {"old_password": PASSWORD, "new_password": "bench-New-pass-2"}, nid_token, 204)
+        measure("POST /auth/password/forgot (sent)", None, "POST", "/auth/password/forgot",
+                {"national_id": nid, "msisdn": msisdn, "birth_date": "1991-08-03",
+                 "channel": "sms"}, want=202)
 
     report(results, {"argon2id": argon2_figures()})
 
