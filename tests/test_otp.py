@@ -288,19 +288,24 @@ def test_sim_session_dies_when_the_number_changes_hands(api):
     assert api.get("/me", token=token)[0] == 401
 
 
-def test_racing_verifies_give_one_session(server, monkeypatch):
+@pytest.mark.parametrize("path", ["verify_code", "sim_login: named SIM", "sim_login: unnamed SIM"])
+def test_racing_verifies_give_one_session(server, monkeypatch, path):
     """Racers verifying one right code at the same moment, threads against a moto server:
     every one passes step 1 (its attempt counts) before any reaches step 2, so step 2's
-    condition alone decides: exactly one session, the rest 401 otp_invalid."""
+    condition alone decides: exactly one session, the rest 401 otp_invalid. The login's
+    step 2 is a transaction with the session (and the SIM): the code's refusal must still
+    read as otp_invalid there, not as a race to retry (503)."""
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
     from chalicelib import keys, sms
     from chalicelib.errors import HamtaError
-    from chalicelib.services import otp
+    from chalicelib.services import accounts, otp, sim_records
 
     racers = 4
     msisdn = ids.msisdn()
+    if path == "sim_login: named SIM":
+        sim_records.operator_update(msisdn, ids.national_id(), sim_records.ACTIVE, None)
     sent = []
     monkeypatch.setattr(sms, "send_sms", lambda number, text: sent.append(text))
     otp.send_code(msisdn, otp.LOGIN)
@@ -320,7 +325,10 @@ def test_racing_verifies_give_one_session(server, monkeypatch):
 
     def verify() -> str:
         try:
-            otp.verify_code(msisdn, code, otp.LOGIN)
+            if path == "verify_code":
+                otp.verify_code(msisdn, code, otp.LOGIN)
+            else:
+                accounts.sim_login(msisdn, code)
             return "session"
         except HamtaError as error:
             return error.code
@@ -578,3 +586,29 @@ def test_an_old_shape_item_with_a_failed_send_keeps_its_code(api, monkeypatch, s
     assert request_otp(api, msisdn)[0] == 503
     monkeypatch.undo()
     assert verify(api, msisdn, "246810")[0] == 200
+
+
+def test_a_send_meeting_another_write_on_its_code_at_that_moment_still_sends(api, monkeypatch):
+    """DynamoDB cancels a transaction that meets another write on the same item at the same
+    moment (TransactionConflict: here a verify's count on the number's code). Nothing was
+    written, so the send writes again: one SMS, 202, not a 429 for a send that never left."""
+    from botocore.exceptions import ClientError
+    from botocore.client import BaseClient
+
+    msisdn = ids.msisdn()
+    real = BaseClient._make_api_call
+    conflicts = []
+
+    def first_one_conflicts(self, operation, params):
+        if operation == "TransactWriteItems" and not conflicts:
+            conflicts.append(operation)
+            raise ClientError({"Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                               "CancellationReasons": [{"Code": "TransactionConflict"}]}, operation)
+        return real(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", first_one_conflicts)
+    status, data, _ = request_otp(api, msisdn)
+    assert status == 202, data
+    assert conflicts and len(messages_to(msisdn)) == 1
+    status, data, _ = api.post("/auth/otp/verify", {"msisdn": msisdn, "code": latest_code(msisdn)})
+    assert status == 200, data

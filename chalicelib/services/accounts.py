@@ -144,8 +144,10 @@ def sim_login(msisdn: str, code: str) -> tuple[str, int]:
                 else:  # the session is bound to the SIM as read
                     tx.condition_check(SimModel, msisdn, condition=(SimModel.ownership == int(sim.ownership)))
         except TransactWriteError as error:
+            # PynamoDB sends condition checks, deletes, puts, then updates: the code's
+            # update, the one update here, is the last item, whatever else the transaction holds.
             reasons = getattr(error, "cancellation_reasons", None) or []
-            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+            if reasons and reasons[-1] is not None and reasons[-1].code == "ConditionalCheckFailed":
                 raise HamtaError("otp_invalid") from None
             if lost_race(error):
                 raise RaceLost() from error  # the SIM moved meanwhile: read it again

@@ -148,11 +148,14 @@ def _adopt_rest(nid: str, key: str, devices: list[DeviceModel] | None = None) ->
             try:
                 with transact_write() as t:
                     for device in pending[start:start + MAX_DEVICES_PER_TRANSACTION]:
+                        # No version condition: a lagging index may hand back a device
+                        # the join just wrote; this condition alone says it is still ours.
                         t.update(
                             device,
                             actions=[DeviceModel.owner_nid.set(nid)],
                             condition=(DeviceModel.sim_key == key)
                             & (DeviceModel.owner_nid.does_not_exist() | (DeviceModel.owner_nid == nid)),
+                            add_version_condition=False,
                         )
             except TransactWriteError as error:
                 if lost_race(error):

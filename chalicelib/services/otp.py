@@ -81,7 +81,10 @@ def send_code(msisdn: str, purpose: str, subject: str | None = None) -> dict:
     send_id = secrets.token_hex(8)
     ttl = settings.OTP_TTL_SECONDS
     for _ in range(3):
-        untidy = _write_send(msisdn, purpose, subject, code, send_id, now, cap)
+        try:
+            untidy = _write_send(msisdn, purpose, subject, code, send_id, now, cap)
+        except _Collided:
+            continue
         if untidy is None:
             break
         _tidy(msisdn, untidy, now)  # now and then, then the send again
@@ -140,11 +143,15 @@ def _write_send(msisdn, purpose, subject, code, send_id, now, cap) -> dict | Non
             raise limits.sms_breaker_open() from None
         if not lost_race(error):
             raise
-        # A racing send wrote the item at the same moment (TransactionConflict): it won.
-        raise HamtaError(
-            "otp_resend_too_soon", retry_after=max(1, settings.OTP_RESEND_SECONDS)
-        ) from None
+        # TransactionConflict: a racing send, or a verify's count on the same item, wrote
+        # it at that moment. Nothing was written: write again, judged on what is there then
+        # (a racing send that won makes it a plain 429 with its true Retry-After).
+        raise _Collided() from None
     return None
+
+
+class _Collided(Exception):
+    """The send's write met another write on the OTP item at the same moment."""
 
 
 def _send_times(item: OtpItem) -> list[float]:
