@@ -612,3 +612,19 @@ def test_a_send_meeting_another_write_on_its_code_at_that_moment_still_sends(api
     assert conflicts and len(messages_to(msisdn)) == 1
     status, data, _ = api.post("/auth/otp/verify", {"msisdn": msisdn, "code": latest_code(msisdn)})
     assert status == 200, data
+
+
+def test_a_cap_past_the_window_keeps_the_item_bounded_and_counts_as_no_cap(api, set_env, monkeypatch):
+    """The window keeps at most WINDOW_MAX send times, so a number's item never nears
+    DynamoDB's 400 KB limit; a cap set above that (a test stage turning it off) refuses
+    nothing. (WINDOW_MAX is 1000; the same code at a smaller scale here.)"""
+    from chalicelib.services import otp
+    from chalicelib.store.challenges import OtpItem
+
+    monkeypatch.setattr(otp, "WINDOW_MAX", 4)
+    set_env(OTP_MAX_SENDS_PER_DAY=50, OTP_RESEND_SECONDS=0)
+    msisdn = ids.msisdn()
+    for _ in range(60):
+        assert request_otp(api, msisdn)[0] == 202
+    assert len(OtpItem.get("otp#" + msisdn, consistent_read=True).sent) <= 4 + otp.TIDY_SLACK
+    assert verify(api, msisdn, latest_code(msisdn))[0] == 200

@@ -35,6 +35,9 @@ DAY = 24 * 3600
 # The window list is tidied (sends older than a day dropped) once it holds this many more
 # than the cap: one extra write every TIDY_SLACK sends at most, and a bounded item.
 TIDY_SLACK = 16
+# The window keeps at most this many send times (~12 bytes each, far below DynamoDB's
+# 400 KB item): a cap set higher (a test stage switching it off) counts as no cap.
+WINDOW_MAX = 1000
 
 # What a send keeps of the code it replaces, and the "none" it keeps for an absence.
 _KEPT = (
@@ -120,7 +123,7 @@ def _write_send(msisdn, purpose, subject, code, send_id, now, cap) -> dict | Non
     may_send = (
         (newest.does_not_exist() | (newest <= now - settings.OTP_RESEND_SECONDS))
         & (nth.does_not_exist() | (nth <= now - DAY))  # fewer than `cap` in 24 h
-        & (OtpItem.sent.does_not_exist() | (size(OtpItem.sent) < cap + TIDY_SLACK))
+        & (OtpItem.sent.does_not_exist() | (size(OtpItem.sent) < min(cap, WINDOW_MAX) + TIDY_SLACK))
         & OtpItem.sends.does_not_exist()  # an old-shape window is moved to `sent` first
     )
     breaker = limits.sms_breaker_write()
@@ -180,12 +183,13 @@ def _refusal(item: OtpItem, now: float, cap: int) -> HamtaError | None:
 
 
 def _tidy(msisdn: str, raw: dict, now: float) -> None:
-    """Rewrite the send window as `sent`, keeping only the last 24 h: once for an item in
-    the old shape, and whenever `sent` has grown TIDY_SLACK past the cap (older sends
-    count for nothing). The live code stays as it is. Conditioned on the item as read; a
-    racing writer's change stands (the send then tries again on what it wrote)."""
+    """Rewrite the send window as `sent`, keeping only the last 24 h (and at most the
+    newest WINDOW_MAX): once for an item in the old shape, and whenever `sent` has grown
+    TIDY_SLACK past the cap (older sends count for nothing). The live code stays as it is.
+    Conditioned on the item as read; a racing writer's change stands (the send then tries
+    again on what it wrote)."""
     item = OtpItem.from_raw_data(raw)
-    recent = [t for t in _send_times(item) if t > now - DAY]
+    recent = [t for t in _send_times(item) if t > now - DAY][:WINDOW_MAX]
     actions = [
         OtpItem.sent.set(recent),
         OtpItem.sends.remove(),
