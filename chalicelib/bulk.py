@@ -39,26 +39,34 @@ def queue_url(name: str) -> str:
 
 
 def send_all(queue: str, bodies: list[str]) -> int:
-    """Put every body on the queue (its URL), 10 a SendMessageBatch; returns the calls made.
-
-    Entries SQS could not take (its fault) are sent again; a refusal of ours (SenderFault),
-    or a queue that keeps failing, raises, and the caller's run fails whole."""
-    sqs = client("sqs")
+    """Put every body on the queue (its URL), 10 a SendMessageBatch; returns the calls made."""
     calls = 0
     for start in range(0, len(bodies), SEND_BATCH):
-        pending = [{"Id": str(start + i), "MessageBody": body}
+        entries = [{"Id": str(start + i), "MessageBody": body}
                    for i, body in enumerate(bodies[start:start + SEND_BATCH])]
-        for _ in range(5):
-            if not pending:
-                break
-            calls += 1
-            failed = sqs.send_message_batch(QueueUrl=queue, Entries=pending).get("Failed", [])
-            if any(f.get("SenderFault") for f in failed):
-                raise RuntimeError(f"SQS refused messages: {failed}")
-            again = {f["Id"] for f in failed}
-            pending = [e for e in pending if e["Id"] in again]
-        if pending:
-            raise RuntimeError(f"SQS did not take {len(pending)} messages")
+        calls += send_batch(queue, entries, "messages")
+    return calls
+
+
+def send_batch(queue: str, entries: list[dict], what: str) -> int:
+    """One SendMessageBatch of `entries` ({"Id", "MessageBody"}); returns the calls made.
+
+    Entries SQS could not take (its fault) are sent again; a refusal of ours (SenderFault),
+    or a queue that keeps failing, raises RuntimeError naming `what`, and the caller's run
+    fails whole (its event is retried; what was sent is found done by the workers)."""
+    sqs = client("sqs")
+    pending, calls = entries, 0
+    for _ in range(5):
+        if not pending:
+            break
+        calls += 1
+        failed = sqs.send_message_batch(QueueUrl=queue, Entries=pending).get("Failed", [])
+        if any(f.get("SenderFault") for f in failed):
+            raise RuntimeError(f"SQS refused {what}: {failed}")
+        again = {f["Id"] for f in failed}
+        pending = [e for e in pending if e["Id"] in again]
+    if pending:
+        raise RuntimeError(f"SQS did not take {len(pending)} {what}")
     return calls
 
 

@@ -67,7 +67,7 @@ def chunk_message(dump: str, etag: str, number: int, first_row: int, lines: list
 
 def split(bucket: str, key: str) -> dict[str, Any]:
     """Stream one dump from S3 into chunk messages on the queue; {"chunks", "rows"}."""
-    s3, sqs = bulk.client("s3"), bulk.client("sqs")
+    s3 = bulk.client("s3")
     dump = s3.get_object(Bucket=bucket, Key=key)
     etag = dump["ETag"].strip('"')
     queue = bulk.queue_url(settings.OBSERVATIONS_QUEUE)
@@ -76,21 +76,11 @@ def split(bucket: str, key: str) -> dict[str, Any]:
     rows = chunks = 0
 
     def flush() -> None:
-        # Entries SQS could not take (its fault) are sent again; a refusal of ours, or a
-        # queue that keeps failing, fails the split, and S3's event is retried (chunks
-        # already sent are found done by the workers' ledger).
+        # A failed send fails the split and S3's event is retried (chunks already sent
+        # are found done by the workers' ledger).
         nonlocal pending, size
-        for _ in range(5):
-            if not pending:
-                break
-            failed = sqs.send_message_batch(QueueUrl=queue, Entries=pending).get("Failed", [])
-            if any(f.get("SenderFault") for f in failed):
-                raise RuntimeError(f"SQS refused chunks of {key}: {failed}")
-            again = {f["Id"] for f in failed}
-            pending = [e for e in pending if e["Id"] in again]
-        if pending:
-            raise RuntimeError(f"SQS did not take chunks of {key}")
-        size = 0
+        bulk.send_batch(queue, pending, f"chunks of {key}")
+        pending, size = [], 0
 
     for number, lines in enumerate(_chunks(_lines(dump["Body"]), settings.OBSERVATION_CHUNK_ROWS)):
         body = chunk_message(f"s3://{bucket}/{key}", etag, number, rows, lines)
