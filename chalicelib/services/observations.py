@@ -24,9 +24,8 @@ its claim back, so a later sighting (or the enforcement job, for warnings) sends
 from __future__ import annotations
 
 import math
-import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from aws_lambda_powertools import Logger
@@ -35,6 +34,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from chalicelib import clock, identifiers, log, settings, sms
 from chalicelib.errors import HamtaError
 from chalicelib.jobs import runtime
+from chalicelib.jobs.report import RunReport
 from chalicelib.services import cartable_sims, sim_records
 from chalicelib.store.base import condition_failed
 from chalicelib.store.devices import DeviceModel, sim_key
@@ -190,22 +190,13 @@ def tell(numbers: list[str], text: str) -> int:
 
 
 @dataclass
-class Tally:
+class Tally(RunReport):
     rows: int = 0
     new_pairs: int = 0
     warned: int = 0
     warnings_failed: int = 0
     blocked_seen_told: int = 0
     duplicates_flagged: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def add(self, **counts: int) -> None:
-        with self._lock:
-            for name, value in counts.items():
-                setattr(self, name, getattr(self, name) + value)
-
-    def as_dict(self) -> dict[str, int]:
-        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
 
 def _run_all(tasks: list[Callable[[], None]]) -> None:
