@@ -5,7 +5,7 @@ from chalice import Chalice, Rate
 
 from chalicelib import settings
 from chalicelib.log import lambda_handler
-from chalicelib.routes import auth, devices, inquiry, menu, page, partners, registry, sims, ussd
+from chalicelib.routes import auth, connections, devices, inquiry, menu, page, partners, registry, sims, ussd
 from chalicelib.routes import enforcement as enforcement_routes
 
 settings.check_startup()
@@ -13,7 +13,7 @@ settings.check_startup()
 app = Chalice(app_name="hamta")
 app.api.cors = True
 
-for area in (auth, sims, devices, partners, inquiry, menu, registry, ussd, page):
+for area in (auth, sims, connections, devices, partners, inquiry, menu, registry, ussd, page):
     app.register_blueprint(area.bp)
 app.register_blueprint(enforcement_routes.bp)
 

@@ -1,7 +1,8 @@
 """AWS calls per device route, counted at botocore's one door (BaseClient._make_api_call).
 
 Issue 16's budgets: GET /devices at most 2 (the session and one Query); activate / transfer /
-recover at most 4 with one transaction (a refusal that moves nothing, and history, have no
+recover at most 4 with one transaction, a sale from a SIM session with its password at most 5
+(issue 20; the notice to the one SIM of the cartable included) (a refusal that moves nothing, and history, have no
 budget: "budget" null). Runs every route through chalice's test client against in-process
 moto, for a SIM session and a national-ID session, and prints one JSON object:
 {"routes": {"<case>": {"calls": n, "ops": [...], "budget": b, "ok": bool}, ...}}; one line
@@ -22,6 +23,8 @@ prepare_environment()
 
 
 LIST_BUDGET, MOVE_BUDGET = 2, 4
+# A sale from a SIM session carries the national-ID cartable's password (issue 20).
+PASSWORD_BUDGET = 5
 # By a second IMEI the alias item is read before the guess can be reserved on the phone's
 # main IMEI (one budget for both).
 SECOND_IMEI_BUDGET = 4
@@ -54,15 +57,30 @@ def main() -> None:
                 {"imei": other, "activation_code": wrong}, seller, 404)
         assert call("POST", "/devices/activate", {"imei": other, "activation_code": code_other}, seller)[0] == 201
         measure("sim: GET /devices (3 devices)", LIST_BUDGET, "GET", "/devices", token=seller, want=200)
-        measure("sim: POST /devices/{imei}/transfer", MOVE_BUDGET, "POST",
-                f"/devices/{single}/transfer", token=seller, want=201)
+        # A SIM in no national-ID cartable may not sell (API.md "Acts that cannot be undone").
+        measure("sim: POST /devices/{imei}/transfer (no national-ID cartable)", None, "POST",
+                f"/devices/{single}/transfer", {"password": "bench-Pass-1"}, seller, 409)
+        # A SIM of a one-SIM national-ID cartable sells with its password: the attempt is
+        # reserved (one UpdateItem) and the person read before the comparison.
+        nid_e = national_id()
+        operator("09120000008", nid_e)
+        linked = sim_session("09120000008")
+        assert call("POST", "/auth/register", {"national_id": nid_e, "birth_date": "1370/05/12",
+                                               "password": "bench-Pass-1"}, linked)[0] == 201
+        sold = imei(11)
+        assert call("POST", "/devices/activate", {"imei": sold, "activation_code": register(sold)},
+                    linked)[0] == 201
+        measure("sim: POST /devices/{imei}/transfer (password)", PASSWORD_BUDGET, "POST",
+                f"/devices/{sold}/transfer", {"password": "bench-Pass-1"}, linked, 201)
+        measure("sim: POST /devices/{imei}/transfer (already on sale)", PASSWORD_BUDGET, "POST",
+                f"/devices/{sold}/transfer", {"password": "bench-Pass-1"}, linked, 201)
         measure("sim: DELETE /devices/{imei}/transfer", MOVE_BUDGET, "DELETE",
-                f"/devices/{single}/transfer", token=seller, want=204)
-        offer = call("POST", f"/devices/{single}/transfer", token=seller)[1]
+                f"/devices/{sold}/transfer", token=linked, want=204)
+        offer = call("POST", f"/devices/{sold}/transfer", {"password": "bench-Pass-1"}, linked)[1]
         measure("sim: POST /devices/activate (buying an offered device)", MOVE_BUDGET, "POST",
-                "/devices/activate", {"imei": single, "activation_code": offer["activation_code"]},
+                "/devices/activate", {"imei": sold, "activation_code": offer["activation_code"]},
                 buyer, 201)
-        measure("sim: GET /devices/{imei}/history", None, "GET", f"/devices/{single}/history",
+        measure("sim: GET /devices/{imei}/history", None, "GET", f"/devices/{sold}/history",
                 token=buyer, want=200)
 
         # The seller's number changes hands: its devices await recovery; the seller
@@ -98,8 +116,9 @@ def main() -> None:
         measure("nid: POST /devices/activate (second IMEI)", SECOND_IMEI_BUDGET, "POST", "/devices/activate",
                 {"imei": third2, "activation_code": codes[3]}, nid_token, 201)
         measure("nid: GET /devices (3 devices)", LIST_BUDGET, "GET", "/devices", token=nid_token, want=200)
-        measure("nid: POST /devices/{imei}/transfer", MOVE_BUDGET, "POST", f"/devices/{first}/transfer",
-                token=nid_token, want=201)
+        # Both SIMs are told (one Publish each): 4 for a one-SIM cartable (bench/menu_calls.py).
+        measure("nid: POST /devices/{imei}/transfer (two SIMs told)", MOVE_BUDGET + 1, "POST",
+                f"/devices/{first}/transfer", token=nid_token, want=201)
         # nid_d's SIM outside the cartable had a device; the number expires; the
         # national-ID cartable takes the device back.
         operator("09120000007", nid_d)

@@ -1,7 +1,8 @@
 """AWS calls per route of the guide's menu (issue 12), counted at botocore's one door.
 
 Issue 16's budget: 4 for block, unblock, repair, traveller registration and GET /transfers (SMS
-included: one Publish per active SIM told, so the national-ID cases use a one-SIM
+included; issue 20: 5 for a repair from a SIM session with its password, 2 for GET
+/me/connections, 3 for a dispute: one Publish per active SIM told, so the national-ID cases use a one-SIM
 cartable; each further SIM adds one Publish). Runs every route through chalice's test
 client against in-process moto and prints one JSON object:
 {"routes": {"<case>": {"calls": n, "ops": [...], "budget": b, "ok": bool}, ...}}; one line
@@ -21,6 +22,8 @@ from bench.calls import app_bench, prepare_environment, report  # noqa: E402
 prepare_environment()
 
 BUDGET = 4
+PASSWORD_BUDGET = 5  # a sale or repair from a SIM session re-enters the password (issue 20)
+CONNECTIONS_BUDGET, DISPUTE_BUDGET = 2, 3
 
 
 def main() -> dict:
@@ -59,23 +62,46 @@ def main() -> dict:
         measure("sim: POST /devices/{imei}/block (second IMEI)", BUDGET, "POST",
                 f"/devices/{dual2}/block", {"reason": "lost"}, seller, 200)
 
+        # Repairs need the password: a SIM of a one-SIM national-ID cartable (issue 20), its
+        # attempt reserved (one UpdateItem) before the comparison. Onto registered parts.
+        nid_r = national_id()
+        operator("09130000006", nid_r)
+        fixer = sim_session("09130000006")
+        assert call("POST", "/auth/register", {"national_id": nid_r, "birth_date": "1370/05/12",
+                                               "password": "bench-Pass-1"}, fixer)[0] == 201
+
+        def part(n, tac, brand="Apple", model="iPhone X"):
+            board = imei(n, tac)
+            status, data = call("POST", "/registrar/devices", {"imei": board, "source": "repair_part",
+                                "brand": brand, "model": model}, "bench-registrar")
+            assert status == 201, data
+            return board
+
         single = imei(1, "35670800")
-        owned(seller, single)
-        measure("sim: POST /devices/{imei}/repair", BUDGET, "POST", f"/devices/{single}/repair",
-                {"new_imei": imei(2, "35670800")}, seller, 200)
+        owned(fixer, single)
+        measure("sim: POST /devices/{imei}/repair (password)", PASSWORD_BUDGET, "POST",
+                f"/devices/{single}/repair", {"new_imei": part(2, "35670800"), "password": "bench-Pass-1"},
+                fixer, 200)
         two, two2 = imei(1, "35670900"), imei(2, "35670900")
-        owned(seller, two, two2, brand="Samsung", model="Galaxy A54")
-        measure("sim: POST /devices/{imei}/repair (dual IMEI, by the second)", BUDGET, "POST",
-                f"/devices/{two2}/repair",
-                {"new_imei": imei(3, "35670900"), "new_imei2": imei(4, "35670900")}, seller, 200)
+        owned(fixer, two, two2, brand="Samsung", model="Galaxy A54")
+        measure("sim: POST /devices/{imei}/repair (dual IMEI, by the second, password)", PASSWORD_BUDGET,
+                "POST", f"/devices/{two2}/repair",
+                {"new_imei": part(3, "35670900", "Samsung", "Galaxy A54"),
+                 "new_imei2": part(4, "35670900", "Samsung", "Galaxy A54"), "password": "bench-Pass-1"},
+                fixer, 200)
+        kept = imei(6, "35670800")
+        owned(fixer, kept)
+        measure("sim: POST /devices/{imei}/repair (not a part, nothing burned)", None, "POST",
+                f"/devices/{kept}/repair", {"new_imei": imei(5, "35670800"), "password": "bench-Pass-1"},
+                fixer, 409)
 
         for n in range(3):  # a record with a few rows
             sold = imei(10 + n, "35670700")
-            owned(seller, sold)
-            offer = call("POST", f"/devices/{sold}/transfer", token=seller)[1]
+            owned(fixer, sold)
+            offer = call("POST", f"/devices/{sold}/transfer", {"password": "bench-Pass-1"}, fixer)[1]
             assert call("POST", "/devices/activate",
                         {"imei": sold, "activation_code": offer["activation_code"]}, buyer)[0] == 201
-        measure("sim: GET /transfers (3 sales)", BUDGET, "GET", "/transfers", token=seller, want=200)
+        measure("sim: GET /transfers (3 sales)", BUDGET, "GET", "/transfers", token=fixer, want=200)
         measure("sim: GET /transfers (3 purchases)", BUDGET, "GET", "/transfers", token=buyer, want=200)
 
         # A national-ID cartable with one SIM (made directly: this counts menu routes).
@@ -88,6 +114,25 @@ def main() -> dict:
         nid_token = sessions.open_session(sessions.NATIONAL_ID, national_id=nid_c, epoch=0)[0]
         mine = imei(20, "35670700")
         owned(nid_token, mine)
+        measure("nid: POST /devices/{imei}/transfer", BUDGET, "POST", f"/devices/{mine}/transfer",
+                None, nid_token, 201)
+        measure("nid: DELETE /devices/{imei}/transfer", BUDGET, "DELETE", f"/devices/{mine}/transfer",
+                None, nid_token, 204)
+        fixed = imei(21, "35670800")
+        owned(nid_token, fixed)
+        measure("nid: POST /devices/{imei}/repair", BUDGET, "POST", f"/devices/{fixed}/repair",
+                {"new_imei": part(22, "35670800")}, nid_token, 200)
+        # SIMs in your name: the session and one Query; a dispute: the session (with the SIM's
+        # record), the feed's head, one transaction.
+        operator("09130000005", nid_c)
+        measure("nid: GET /me/connections", CONNECTIONS_BUDGET, "GET", "/me/connections",
+                token=nid_token, want=200)
+        measure("nid: POST /me/connections/{msisdn}/dispute", DISPUTE_BUDGET, "POST",
+                "/me/connections/09130000005/dispute", None, nid_token, 202)
+        measure("nid: POST /me/connections/{msisdn}/dispute (again)", DISPUTE_BUDGET, "POST",
+                "/me/connections/09130000005/dispute", None, nid_token, 202)
+        measure("operator: GET /operator/disputes", CONNECTIONS_BUDGET, "GET", "/operator/disputes",
+                token="bench-operator", want=200)
         measure("nid: POST /devices/{imei}/block", BUDGET, "POST", f"/devices/{mine}/block",
                 {"reason": "lost"}, nid_token, 200)
         # The floor is 5: the password's attempt is reserved (one UpdateItem) before it is

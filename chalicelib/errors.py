@@ -118,6 +118,22 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
         "شناسه دستگاه (IMEI) جدید متعلق به دستگاه دیگری است.",
         "The new IMEI already belongs to a device.",
     ),
+    # Acts that cannot be undone (issue 20): the password, repair parts, the reset hold.
+    "password_required": (
+        409,
+        "برای فروش یا ثبت تعمیر، ابتدا کارتابل کد ملی تشکیل دهید و رمز عبور تعیین کنید.",
+        "A sale or a repair needs the Hamta password: create a national-ID cartable first.",
+    ),
+    "not_a_repair_part": (
+        409,
+        "شناسه جدید (IMEI) به عنوان قطعه تعمیراتی ثبت نشده است یا قبلاً استفاده شده است.",
+        "The new IMEI is not a registered, unused repair part.",
+    ),
+    "reset_hold": (
+        409,
+        "پس از بازیابی رمز عبور، فروش و ثبت تعمیر تا {retry_after} ثانیه دیگر ممکن نیست.",
+        "After a password reset, sales and repairs are held for {retry_after} more seconds.",
+    ),
     "registration_window_closed": (
         409,
         "مهلت ثبت مسافری برای این تاریخ ورود به پایان رسیده است یا تاریخ ورود در آینده است.",

@@ -56,6 +56,9 @@ def reload() -> None:
     g["ENFORCEMENT_GRACE_SECONDS"] = _int("ENFORCEMENT_GRACE_SECONDS", 2592000)
     g["DUPLICATE_MAX_SIMS"] = _int("DUPLICATE_MAX_SIMS", 5)
     g["SIM_ADDS_PER_DAY"] = _int("SIM_ADDS_PER_DAY", 5)
+    g["REPAIRS_PER_DEVICE_PER_YEAR"] = _int("REPAIRS_PER_DEVICE_PER_YEAR", 2)
+    g["RESET_HOLD_SECONDS"] = _int("RESET_HOLD_SECONDS", 259200)
+    g["MAX_SIMS_PER_PERSON"] = _int("MAX_SIMS_PER_PERSON", 10)
 
     # Ours, beyond API.md.
     # Public IMEI inquiry: requests per client address per window (DynamoDB counter

@@ -270,6 +270,15 @@ def partner(request: Any, role: str) -> str:
     return partner_with(request, role)[0]
 
 
+def partner_identity(request: Any, role: str) -> str:
+    """Who a partner is, for what it registers: its name, or for a key provisioned without
+    one (named after its role) the key itself, so two unnamed registrars stay apart."""
+    name = partner(request, role)
+    if name != role:
+        return name
+    return "key#" + keys.token_hash(bearer(request) or "")[:32]
+
+
 def partner_with(request: Any, role: str, also: list | None = None) -> tuple[str, dict]:
     """`partner`, with `also` [(model, keys)] the route will read fetched with the key in
     one BatchGetItem: (holder name, {model: [items]})."""

@@ -83,8 +83,11 @@ def secret_in(text: str) -> str:
 
 
 def latest_code(msisdn: str) -> str:
-    """The code (or temporary password) of the newest SMS to that number."""
-    texts = messages_to(msisdn)
+    """The code (or temporary password) of the newest SMS to that number that is not a
+    notice to the cartable's SIMs (those carry no code)."""
+    from chalicelib.services.notices import is_notice
+
+    texts = [text for text in messages_to(msisdn) if not is_notice(text)]
     assert texts, f"no SMS to {msisdn}"
     return secret_in(texts[-1])
 
@@ -162,6 +165,35 @@ def new_nid_cartable(api, password: str = PASSWORD) -> tuple[str, str, str]:
     msisdn, national_id, sim_token = new_sim_cartable(api)
     register_cartable(api, sim_token, national_id, password=password)
     return national_id, msisdn, nid_login(api, national_id, password)
+
+
+# A sale or a repair from a SIM session carries the national-ID cartable's password
+# (API.md "Acts that cannot be undone"); a national-ID session's is ignored.
+SALE = {"password": PASSWORD}
+
+
+def linked_sim_cartable(api, password: str = PASSWORD) -> tuple[str, str, str]:
+    """A SIM session whose SIM is in a national-ID cartable, so it may sell with the
+    password: (msisdn, national_id, SIM token)."""
+    msisdn, national_id, sim_token = new_sim_cartable(api)
+    register_cartable(api, sim_token, national_id, password=password)
+    return msisdn, national_id, sim_token
+
+
+def offer_sale(api, token: str, imei: str, password: str = PASSWORD) -> dict:
+    """POST /devices/{imei}/transfer that must succeed (201): {activation_code, expires_at}."""
+    status, data, _ = api.post(f"/devices/{imei}/transfer", {"password": password}, token=token)
+    assert status == 201, data
+    return data
+
+
+def register_part(api, imei: str, brand: str = "Samsung", model: str = "Galaxy A54") -> None:
+    """A registrar registers a repair part's IMEI (API.md "Partners"): 201 {}."""
+    from tests.conftest import REGISTRAR_KEY
+
+    body = {"imei": imei, "source": "repair_part", "brand": brand, "model": model}
+    status, data, _ = api.post("/registrar/devices", body, token=REGISTRAR_KEY)
+    assert (status, data) == (201, {}), data
 
 
 def add_sim(api, nid_token: str, msisdn: str) -> dict:

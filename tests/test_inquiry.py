@@ -12,7 +12,7 @@ def test_registered_and_unknown(api):
     status, data, headers = api.get(f"/imei/{imei2}")
     assert status == 200 and headers["Content-Type"] == "application/json"
     assert data == {"imei": imei2, "status": "registered", "brand": "Samsung",
-                    "model": "Galaxy A54", "source": "import"}
+                    "model": "Galaxy A54", "source": "import", "activated": False}
     unknown = ids.imei()
     assert api.get(f"/imei/{unknown}")[1] == {"imei": unknown, "status": "not_registered"}
 
@@ -23,7 +23,7 @@ def test_nothing_about_the_owner(api):
     token = sim_login(api, msisdn)
     api.post("/devices/activate", {"imei": imei, "activation_code": code}, token=token)
     data = api.get(f"/imei/{imei}")[1]
-    assert set(data) == {"imei", "status", "brand", "model", "source"}
+    assert set(data) == {"imei", "status", "brand", "model", "source", "activated"}
     assert msisdn[-4:] not in str(data) and code not in str(data)
 
 
@@ -39,3 +39,17 @@ def test_limited_per_client_address(api, set_env):
     assert api.get("/imei/123")[0] == 429
     clock.advance(61)
     assert api.get(f"/imei/{ids.imei()}")[0] == 200
+
+
+def test_activated_says_whether_the_device_is_in_a_cartable_today(api):
+    from tests import flows
+
+    imei = ids.imei()
+    code = api.register_device(imei)
+    assert api.get(f"/imei/{imei}")[1]["activated"] is False
+    msisdn, nid, token = flows.new_sim_cartable(api)
+    flows.activate(api, token, imei, code)
+    assert api.get(f"/imei/{imei}")[1]["activated"] is True
+    api.operator_sim(msisdn, nid, status="expired")  # its SIM cartable is empty at once
+    assert api.get(f"/imei/{imei}")[1]["activated"] is False
+    assert "activated" not in api.get(f"/imei/{ids.imei()}")[1]

@@ -51,8 +51,12 @@ def activate_device() -> object:
 
 @web.route(bp, "/devices/{imei}/transfer", methods=["POST"])
 def offer_device(imei: str) -> object:
-    who = web.caller(bp.current_request)
-    return web.json_response(transfer.offer(who, parse_imei(imei)), 201)
+    request = bp.current_request
+    who = web.caller(request, also=devices.prefetch(imei))
+    data = web.body(request, optional={"password": str})
+    offer = transfer.offer(who, parse_imei(imei), data.get("password"))
+    return web.json_response({"activation_code": offer["activation_code"],
+                              "expires_at": offer["expires_at"]}, 201)
 
 
 @web.route(bp, "/devices/{imei}/transfer", methods=["DELETE"])

@@ -37,9 +37,10 @@ def unblock_device(imei: str) -> object:
 def repair_device(imei: str) -> object:
     request = bp.current_request
     who = web.caller(request, also=blocking.prefetch(imei))
-    data = web.body(request, required={"new_imei": str}, optional={"new_imei2": str})
+    data = web.body(request, required={"new_imei": str}, optional={"new_imei2": str, "password": str})
     old, new = parse_imei(imei), parse_imei(data["new_imei"])
-    device = repair.repair(who, old, new, web.optional(parse_imei, data.get("new_imei2")))
+    new2 = web.optional(parse_imei, data.get("new_imei2"))
+    device = repair.repair(who, old, new, new2, data.get("password"))
     return web.json_response({"device": device})
 
 

@@ -53,7 +53,7 @@ def _instant(value: str) -> float:
 @web.route(bp, "/registrar/devices", methods=["POST"])
 def post_registrar_device() -> object:
     request = bp.current_request
-    name = web.partner(request, "registrar")
+    partner = web.partner_identity(request, "registrar")
     data = web.body(
         request,
         required={"imei": str, "source": str},
@@ -61,10 +61,12 @@ def post_registrar_device() -> object:
     )
     imei = identifiers.parse_imei(data["imei"])
     imei2 = identifiers.parse_imei(data["imei2"]) if data.get("imei2") else None
-    for name in ("brand", "model"):
-        if data.get(name) is not None and len(data[name]) > 100:
-            raise HamtaError("invalid_request", field=name)
+    for field in ("brand", "model"):
+        if data.get(field) is not None and len(data[field]) > 100:
+            raise HamtaError("invalid_request", field=field)
     code = registrar.register_device(
-        imei, imei2, data.get("brand"), data.get("model"), data["source"], registrar=name
+        imei, imei2, data.get("brand"), data.get("model"), data["source"], registrar=partner
     )
+    if code is None:
+        return web.json_response({}, 201)  # a repair part: no code, it is never activated
     return web.json_response({"activation_code": code, "imei": imei}, 201)

@@ -10,18 +10,17 @@ from __future__ import annotations
 from datetime import date
 
 from aws_lambda_powertools import Logger
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from chalicelib import clock, log, passwords, settings
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_national_id
-from chalicelib.services import cartable_sims, limits, otp, sessions, sim_records
+from chalicelib.services import cartable_sims, limits, notices, otp, sessions, sim_records
 # The login counter's key is the callers' too (a password re-entered to unblock counts on it).
 from chalicelib.services.callers import login_key as _login_key
 from chalicelib.services.sessions import Caller
 from chalicelib.store.base import (
     RaceLost,
-    condition_failed,
     lost_race,
     retry_on_race,
     transact_write,
@@ -59,6 +58,8 @@ def register(caller: Caller, national_id: str, birth_date: date, password: str) 
         sim = first.pop() if first else sim_records.get_sim(caller.msisdn)
         if sim is None or sim.national_id != national_id or not sim_records.is_live(sim):
             raise HamtaError("sim_not_owned")
+        if sim.disputed_by:
+            raise HamtaError("sim_not_owned")  # disputed: it joins no cartable for now
         if int(sim.ownership) != caller.ownership:
             raise HamtaError("unauthorized")  # the number changed hands meanwhile
         if get_person(national_id) is not None:
@@ -177,8 +178,10 @@ def _store_login(counter_key: str, session) -> None:  # session: SessionItem
 def _spend_temp_password(person: PersonModel) -> bool:
     """The first login with this temporary password wins it; any later one is refused.
 
-    One conditional put of a marker named after the temporary password (its deadline
-    tells one issue from the next), so two logins at once cannot both open a session.
+    One transaction: a conditional put of a marker named after the temporary password (its
+    deadline tells one issue from the next), so two logins at once cannot both open a
+    session, and the reset hold on the person (API.md "Acts that cannot be undone": it
+    starts when the temporary password is first used). Every SIM is told.
     """
     expires_at = float(person.temp_password_expires_at or 0)
     marker = CounterItem(
@@ -186,12 +189,30 @@ def _spend_temp_password(person: PersonModel) -> bool:
         expires_at=expires_at,
         ttl=int(expires_at) + 3600,
     )
-    try:
-        marker.save(condition=CounterItem.pk.does_not_exist())
-    except PutError as error:
-        if not condition_failed(error):
+    hold_until = clock.now() + settings.RESET_HOLD_SECONDS
+
+    def attempt() -> bool:
+        try:
+            with transact_write() as tx:
+                tx.save(marker, condition=CounterItem.pk.does_not_exist())
+                tx.update(
+                    PersonModel(person.national_id),
+                    actions=[PersonModel.reset_hold_until.set(hold_until)],
+                    condition=PersonModel.national_id.exists(),
+                    add_version_condition=False,
+                )
+        except TransactWriteError as error:
+            reasons = getattr(error, "cancellation_reasons", None) or []
+            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+                return False  # the marker (puts come before updates): spent already
+            if lost_race(error):
+                raise RaceLost() from error
             raise
+        return True
+
+    if not retry_on_race(attempt):
         return False
+    notices.tell(cartable_sims.active_sims(person), notices.reset_used_text(hold_until))
     return True
 
 
@@ -248,6 +269,7 @@ def change_password(caller: Caller, old_password: str, new_password: str) -> Non
 
     retry_on_race(attempt)
     logger.info("password changed", extra={"national_id": mask_national_id(person.national_id)})
+    notices.tell(cartable_sims.active_sims(person), notices.password_changed_text())
 
 
 _UNREAD = object()
@@ -256,41 +278,38 @@ _UNREAD = object()
 def confirm_password(
     caller: Caller, password: object, counter: object = _UNREAD, clear: bool = True
 ) -> None:
-    """The national-ID cartable's password re-entered for a sensitive act (unblocking a
-    device): wrong ones count toward the login lock like failed logins, and a locked ID
-    answers 429 whatever was typed. `counter`: the "login#<nid>" item (or None) if the
-    caller read it already. `clear=False`: the caller deletes the login counter itself, in
-    the transaction of what the password allows (one call fewer)."""
-    key = _login_key(caller.national_id)
+    """The national-ID session's own password re-entered (unblocking a device): `counter`
+    is the "login#<nid>" item (or None) if the caller read it already, so a locked ID
+    answers 429 whatever was typed; then `check_password` on the person it holds."""
     if counter is not _UNREAD:
         limits.raise_if_locked(counter)  # type: ignore[arg-type]
     if not isinstance(password, str) or not password:
         raise HamtaError("invalid_credentials")  # nothing typed: no guess to count
-    _check_length(password)
-    # Reserved before the comparison, as at login: N wrong passwords fired at once get at
-    # most LOGIN_MAX_FAILURES of them checked, the rest 429 unchecked.
-    limits.reserve(key, settings.LOGIN_MAX_FAILURES, settings.LOGIN_LOCK_SECONDS)
-    if not passwords.verify_password(caller.person.password_hash, password):
-        raise HamtaError("invalid_credentials")  # the reserved attempt stays counted
-    if clear:
-        limits.reset(key)
+    check_password(caller.national_id, password, person=caller.person, clear=clear)
 
 
 def check_password(
-    national_id: str, password: str, also: list | None = None, clear: bool = True
+    national_id: str,
+    password: str,
+    also: list | None = None,
+    clear: bool = True,
+    person: PersonModel | None = None,
 ) -> tuple[PersonModel, dict]:
-    """The cartable's password re-entered outside a login (a sale by USSD): (the person,
-    {model: [items]} of `also` read with it in one call), or 401 invalid_credentials
-    counted toward the same login lock as POST /auth/login (429 while it holds). As at
-    login the attempt is reserved before the password is compared. A temporary password
-    only lets its holder choose a new one: refused. `clear=False`: the caller clears the
-    reserved attempt itself (`login_key`), in the transaction of what the password allows.
+    """THE password check of the acts that need it re-entered (sale, repair, USSD sale,
+    unblock): (the person, {model: [items]} of `also` read with it in one call), or 401
+    invalid_credentials counted toward the same login lock as POST /auth/login (429 while
+    it holds). As at login the attempt is reserved before the password is compared. A
+    temporary password only lets its holder choose a new one: refused. `person`: already
+    read (nothing more is read). `clear=False`: the caller clears the reserved attempt
+    itself (`login_key`), in the transaction of what the password allows.
     """
     _check_length(password)
     key = _login_key(national_id)
     limits.reserve(key, settings.LOGIN_MAX_FAILURES, settings.LOGIN_LOCK_SECONDS)
-    found = read_together([(PersonModel, [national_id]), *(also or [])])
-    person = (found.pop(PersonModel, None) or [None])[0]
+    found: dict = {}
+    if person is None:
+        found = read_together([(PersonModel, [national_id]), *(also or [])])
+        person = (found.pop(PersonModel, None) or [None])[0]
     if person is None:
         passwords.dummy_verify()
         ok = False
@@ -300,6 +319,7 @@ def check_password(
         raise HamtaError("invalid_credentials")  # the reserved attempt stays counted
     if clear:
         limits.reset(key)
+    assert person is not None
     return person, found
 
 

@@ -13,7 +13,7 @@ from aws_lambda_powertools import Logger
 
 from chalicelib import clock, keys, log, settings
 from chalicelib.errors import HamtaError
-from chalicelib.services import blocking, devices, limits, transfer_records
+from chalicelib.services import blocking, devices, limits, notices, transfer_records
 from chalicelib.services.sessions import Caller
 from chalicelib.store.base import retry_on_race
 from chalicelib.store.devices import DeviceModel, find_device
@@ -78,14 +78,18 @@ def _move(device: DeviceModel, target: devices.Target, key: str) -> None:
     now = clock.now()
     sale = device.state == devices.TRANSFER_PENDING
     seller = device.msisdn
+    told = list(device.notify_numbers or [])  # the seller's SIMs told of the offer
     records = transfer_records.for_sale(device, target, now) if sale else []
     devices.place(device, target)
     device.state = devices.ACTIVE
     # The code used stays the device's code; a sale's code is spent with the offer.
     device.offer_expires_at = None
     device.prior_code = None
+    device.notify_numbers = None
     if sale:
         event = new_event(device.imei, "transferred", now, msisdn=target.msisdn, counterparty=seller)
     else:
         event = new_event(device.imei, "activated", now, msisdn=target.msisdn)
     devices.commit_move(device, [event, *records], key)
+    if sale:  # the seller's SIMs: the phone has left their cartable for good
+        notices.tell(told, notices.sold_text(device.brand, device.model))

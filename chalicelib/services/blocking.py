@@ -19,8 +19,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import clock, identifiers, log, sms
 from chalicelib.errors import HamtaError
-from chalicelib.identifiers import mask_msisdn
-from chalicelib.services import accounts, cartable_sims, devices, sim_records
+from chalicelib.services import accounts, cartable_sims, devices, notices, sim_records
 from chalicelib.services.sessions import Caller, read_with
 from chalicelib.store import enforcement_log
 from chalicelib.store.base import RaceLost, lost_race, retry_on_race, transact_write
@@ -99,6 +98,7 @@ def commit(
     updates: list[tuple[DeviceModel, list, object]] = (),
     head: Any = enforcement_log.UNREAD,
     deletes: list = (),
+    checks: list = (),
 ) -> None:
     """Items (saves, and updates whose condition stands in for a version, deletes) and log
     entries in one TransactWriteItems; RaceLost if anything moved (the device, an IMEI,
@@ -111,6 +111,8 @@ def commit(
                 tx.update(item, actions=actions, condition=condition, add_version_condition=False)
             for item in deletes:
                 tx.delete(item)
+            for model, key, condition in checks:
+                tx.condition_check(model, key, condition=condition)
             enforcement_log.add_to(tx, entries, head=head)
     except TransactWriteError as error:
         if lost_race(error):
@@ -138,6 +140,7 @@ def block(caller: Caller, imei: str, reason: object) -> dict:
             device.activation_code = device.prior_code or device.activation_code
             device.prior_code = None
             device.offer_expires_at = None
+            device.notify_numbers = None
         device.state = devices.BLOCKED
         device.block_reason = str(reason)
         device.blocked_from = caller.kind
@@ -213,8 +216,4 @@ def cartable_active_sims(caller: Caller, device: DeviceModel, sims: dict[str, Si
 
 
 def _tell_cartable(caller: Caller, device: DeviceModel, sims: dict[str, SimModel], text: str) -> None:
-    for number in cartable_active_sims(caller, device, sims):
-        try:
-            sms.send_sms(number, text)
-        except sms.SmsUnavailable:
-            logger.warning("block notice not sent", extra={"to": mask_msisdn(number)})
+    notices.tell(cartable_active_sims(caller, device, sims), text)  # never raises

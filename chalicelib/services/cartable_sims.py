@@ -18,7 +18,7 @@ from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
 from chalicelib import clock, log, settings
 from chalicelib.errors import HamtaError
-from chalicelib.services import sim_records
+from chalicelib.services import notices, sim_records
 from chalicelib.store.base import (
     RaceLost,
     lost_race,
@@ -77,6 +77,16 @@ def list_sims(person: PersonModel, sims: dict[str, SimModel] | None = None) -> l
 
 def active_numbers(person: PersonModel, sims: dict[str, SimModel] | None = None) -> list[str]:
     return [row["msisdn"] for row in list_sims(person, sims) if row["status"] == sim_records.ACTIVE]
+
+
+def active_sims(person: PersonModel, known: dict[str, SimModel] | None = None) -> list[str]:
+    """The active SIMs of the cartable (who a notice goes to); the SIM records not in
+    `known` are read in one BatchGetItem (none when all are held: a one-SIM cartable)."""
+    known = dict(known or {})
+    missing = [n for n in entries(person) if n not in known]
+    if missing:
+        known.update({sim.msisdn: sim for sim in SimModel.batch_get(missing)})
+    return active_numbers(person, known)
 
 
 def is_active_in(person: PersonModel, sim: SimModel) -> bool:
@@ -231,7 +241,12 @@ def request_add(person: PersonModel, msisdn: str) -> dict:
 
     _require_an_active_sim(person)
     sim = sim_records.get_sim(msisdn)
-    if sim is None or sim.national_id != person.national_id or not sim_records.is_live(sim):
+    if (
+        sim is None
+        or sim.national_id != person.national_id
+        or not sim_records.is_live(sim)
+        or sim.disputed_by  # disputed: no SMS until the operator's record changes
+    ):
         return {
             "msisdn": msisdn,
             "expires_in": settings.OTP_TTL_SECONDS,
@@ -261,6 +276,7 @@ def verify_add(person: PersonModel, msisdn: str, code: str) -> dict:
     otp.verify_code(msisdn, code, otp.ADD_SIM, subject=person.national_id)
     _require_an_active_sim(person)
     read = [person]
+    joined: list[PersonModel] = []
 
     def attempt() -> dict:
         current = read.pop() if read else PersonModel.get(person.national_id, consistent_read=True)
@@ -268,9 +284,15 @@ def verify_add(person: PersonModel, msisdn: str, code: str) -> dict:
         if sim is None or sim.national_id != current.national_id or not sim_records.is_live(sim):
             raise HamtaError("sim_not_owned")
         if not is_active_in(current, sim):
+            if sim.disputed_by:
+                raise HamtaError("sim_not_owned")  # disputed: the operator has yet to answer
             join(current, sim)
+            joined.append(current)
         else:  # already in: bring in any device a fault left behind (_adopt_rest)
             _adopt_rest(current.national_id, sim_key(sim.msisdn, int(sim.ownership)))
         return {"msisdn": msisdn, "status": sim_records.ACTIVE}
 
-    return retry_on_race(attempt)
+    added = retry_on_race(attempt)
+    if joined:  # every active SIM, the joining one included (API.md "Every SIM is told")
+        notices.tell(active_sims(joined[-1]), notices.sim_joined_text())
+    return added

@@ -160,13 +160,15 @@ def commit_move(
     events: list[HistoryModel],
     guard_key: str | None = None,
     condition=None,
+    checks: list[tuple] = (),
 ) -> None:
     """Write a device's move (or change) as one TransactWriteItems.
 
     Conditioned on the version read (PynamoDB adds it) and on `condition`; with
     `guard_key` (an attempt counter the caller reserved a guess on before checking it,
     limits.reserve), the counter is cleared in the same transaction, so a success costs
-    no extra call. The device moved meanwhile: RaceLost.
+    no extra call. `checks`: (model, key, condition) that must hold too (a reset hold).
+    The device moved meanwhile, or a check failed: RaceLost.
     """
     try:
         with transact_write() as tx:
@@ -176,6 +178,8 @@ def commit_move(
                 tx.save(event, condition=HistoryModel.event_key.does_not_exist())
             if guard_key:
                 tx.delete(CounterItem(guard_key))
+            for model, key, check in checks:
+                tx.condition_check(model, key, condition=check)
     except TransactWriteError as error:
         if lost_race(error):
             raise RaceLost() from None

@@ -12,7 +12,7 @@ from pynamodb.exceptions import PutError, UpdateError
 from chalicelib import clock, log, passwords, settings, sms
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_national_id
-from chalicelib.services import cartable_sims, limits, sim_records
+from chalicelib.services import cartable_sims, limits, notices, sim_records
 from chalicelib.services.accounts import get_person
 from chalicelib.store.base import RaceLost, condition_failed, retry_on_race
 from chalicelib.store.people import PersonModel
@@ -111,10 +111,16 @@ def _join_sim(national_id: str, msisdn: str, birth_date: date) -> bool:
         plan = _forgot_plan(national_id, msisdn, birth_date)
         if plan is None or not plan[2]:
             return False
-        cartable_sims.join(plan[0], plan[1])
+        person = plan[0]
+        # The hold starts at once when a reset adds a SIM, in the join's own transaction.
+        person.reset_hold_until = clock.now() + settings.RESET_HOLD_SECONDS
+        cartable_sims.join(person, plan[1])
         return True
 
-    return retry_on_race(attempt)
+    joined = retry_on_race(attempt)
+    if joined:
+        notices.tell([msisdn], notices.sim_joined_text())  # the only active SIM now
+    return joined
 
 
 def _take_back_temp_password(national_id: str, temp_hash: str) -> None:
@@ -145,6 +151,8 @@ def _forgot_plan(
         return None
     if cartable_sims.is_active_in(person, sim):
         return person, sim, False
+    if sim.disputed_by:
+        return None  # a disputed SIM joins no cartable until its operator record changes
     # A new SIM joins only a cartable that has no active SIM left.
     if cartable_sims.active_numbers(person):
         return None

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from chalicelib import identifiers, settings
-from chalicelib.services import limits, models_table
+from chalicelib.services import limits, models_table, sim_records
 from chalicelib.store.devices import find_device
 
 
@@ -32,7 +32,26 @@ def lookup(imei: str) -> dict:
         answer.update(_tac_names(imei))  # registered without names: the TAC may know them
     if device.source:
         answer["source"] = device.source
+    if answer["status"] in ("registered", "blocked"):
+        answer["activated"] = _in_a_cartable(device)
     return answer
+
+
+def _in_a_cartable(device) -> bool:
+    """Is the device in a cartable today (وضعیت شناسه دستگاه)? A national-ID cartable's, or
+    a SIM cartable's while that SIM ownership lives (one read: the job may not have run)."""
+    if device.state not in ("active", "transfer_pending", "blocked") or device.awaiting_recovery:
+        return False
+    if device.owner_nid:
+        return True
+    if not device.sim_key or not device.msisdn:
+        return False
+    sim = sim_records.get_sim(device.msisdn)
+    return (
+        sim is not None
+        and sim_records.is_live(sim)
+        and int(sim.ownership) == int(device.ownership or -1)
+    )
 
 
 # A replaced IMEI (a repaired phone's old one) stays replaced for ever.

@@ -49,16 +49,19 @@ def describe(imei: str) -> dict | None:
 
 
 def fill_registration(
-    imei: str, imei2: str | None, brand: str | None, model: str | None
+    imei: str, imei2: str | None, brand: str | None, model: str | None, one_by_one: bool = False
 ) -> tuple[str | None, str | None]:
     """The brand and model a registration records, checked against the TAC's row.
 
     Left out, they come from the TAC. When the TAC is known, the IMEI count must fit its
-    SIM slots (400 imei_count_mismatch). An unknown TAC registers as given.
+    SIM slots (400 imei_count_mismatch), except for repair parts (`one_by_one`: each IMEI
+    of a dual board is a part of its own). An unknown TAC registers as given.
     """
     known = describe(imei)
     if known is None:
         return brand, model
+    if one_by_one:
+        return brand or known["brand"], model or known["model"]
     if (known["sim_slots"] == 1 and imei2) or (known["sim_slots"] == 2 and not imei2):
         raise HamtaError("imei_count_mismatch")
     return brand or known["brand"], model or known["model"]

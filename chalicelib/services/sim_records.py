@@ -104,7 +104,7 @@ def _apply(
     now: float,
 ) -> SimModel:
     if sim is None:
-        sim = SimModel(msisdn, ownership=1)
+        sim = SimModel(msisdn, ownership=1, owned_since=now)
         holders = {"1": {"national_id": national_id, "ended": None, "ended_at": None}}
     else:
         holders = plain_map(sim.holders)
@@ -124,12 +124,17 @@ def _apply(
             # had already expired stays "expired" (_end keeps the first ending).
             _end(sim, entry, current, TRANSFERRED, now)
             sim.ownership = current + 1
+            sim.owned_since = now
             holders[str(current + 1)] = {"national_id": national_id, "ended": None, "ended_at": None}
         elif status == EXPIRED:
             _end(sim, entry, current, EXPIRED, now)
         else:
             # The first record of a number someone already signed in with, or a renewal.
             entry["national_id"] = national_id
+    if sim.owned_since is None:
+        sim.owned_since = now  # a record from before owned_since, or an unheld number
+    # The operator's record changed: a dispute of it has had its answer (API.md).
+    sim.disputed_by = None
     sim.national_id = national_id
     sim.status = status
     sim.expires_at = expires_at

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Callable
 
 import jdatetime
@@ -20,10 +20,10 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException
 
-from chalicelib import log, sms
+from chalicelib import clock, log, sms
 from chalicelib.errors import MESSAGES, HamtaError
 from chalicelib.identifiers import mask_msisdn, normalize_digits, parse_code, parse_imei, parse_msisdn
-from chalicelib.services import accounts, activation, devices, inquiry, limits, sim_records, transfer
+from chalicelib.services import activation, devices, inquiry, sim_records, transfer
 from chalicelib.services.callers import SimCartable
 from chalicelib.services.sessions import index_read
 from chalicelib.store.batch_read import read_together
@@ -57,7 +57,9 @@ ACTIVATION_REFUSALS = {"not_found": "شناسه دستگاه یا کد فعال�
 SALE_REFUSALS = {
     "invalid_credentials": "رمز عبور کارتابل کد ملی اشتباه است.",
     "not_found": WRONG_ROW,
+    "password_required": NEEDS_NID_CARTABLE,
 }
+HELD_UNTIL = "پس از بازیابی رمز عبور، فروش تا {until} ممکن نیست."
 
 
 @dataclass
@@ -155,21 +157,15 @@ def _sale(msisdn: str, fields: list[str]) -> Reply:
     if len(fields) == 1:
         return Reply(ASK_PASSWORD, False)
     assert caller is not None
-    imei = row["imeis"][0]
-    # The device comes with the person, in one call; the offer takes it from the caller.
-    _, found = accounts.check_password(national_id, fields[1], also=[(DeviceModel, [imei])], clear=False)
-    caller = replace(caller, read=index_read([(DeviceModel, [imei])], found))
-    key = accounts.login_key(national_id)
-    try:  # the right password's attempt is cleared in the offer's transaction
-        offer = transfer.offer(caller, imei, guard_key=key)
-    except HamtaError:
-        limits.reset(key)  # refused for another reason: the password was still right
-        raise
+    # The web sale's rules (services/transfer.py): THE password check, the reset hold; a
+    # device already on sale answers its code and nothing is sent again.
+    offer = transfer.offer(caller, row["imeis"][0], fields[1], tell_self=False)
     text = sms.sale_code_text(offer["activation_code"], _jalali(offer["expires_at"]))
-    try:
-        sms.send_sms(msisdn, text)
-    except sms.SmsUnavailable:
-        pass  # the reply itself carries the code; send_sms has logged the failure
+    if not offer["replayed"]:
+        try:
+            sms.send_sms(msisdn, text)
+        except sms.SmsUnavailable:
+            pass  # the reply itself carries the code; send_sms has logged the failure
     # The reply names the device too (the SMS keeps the code its only ASCII word).
     return Reply(f"{row['imeis'][0]} {sms.device_name(row['brand'], row['model'], 20)}\n{text}", True)
 
@@ -243,6 +239,8 @@ def _jalali(iso_instant: str) -> str:
 def _refusal(error: HamtaError, overrides: dict[str, str]) -> str:
     if error.code == "rate_limited" and error.retry_after:
         return WAIT_MINUTES.format(minutes=max(1, math.ceil(error.retry_after / 60)))
+    if error.code == "reset_hold" and error.retry_after:
+        return HELD_UNTIL.format(until=sms.jalali_time(clock.now() + error.retry_after))
     return overrides.get(error.code) or MESSAGES[error.code][1]
 
 

@@ -122,6 +122,18 @@ class CheckpointItem(ChallengeModel):
     approved_until = NumberAttribute(null=True)
 
 
+class DisputeItem(ChallengeModel):
+    """pk "dispute#<seq, 12 digits>": a person's word that a SIM in their name is not theirs,
+    in the order operators read them; pk "disputes#head" holds the last `seq` given. Each
+    dispute moves the head by one in its own transaction, so the sequence has no gaps and
+    a cursor (a seq) always reads the same entries. No `ttl`: kept."""
+
+    seq = NumberAttribute(null=True)
+    msisdn = UnicodeAttribute(null=True)
+    national_id = UnicodeAttribute(null=True)
+    at = NumberAttribute(null=True)
+
+
 ITEM_MODELS: list[type[Model]] = [
     CaptchaItem,
     OtpItem,
@@ -130,4 +142,5 @@ ITEM_MODELS: list[type[Model]] = [
     PartnerKeyItem,
     CheckpointItem,
     RegistrationItem,
+    DisputeItem,
 ]

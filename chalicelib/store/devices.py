@@ -54,9 +54,10 @@ class DeviceModel(Model):
     imei2 = UnicodeAttribute(null=True)
     brand = UnicodeAttribute(null=True)
     model = UnicodeAttribute(null=True)
-    source = UnicodeAttribute(null=True)  # import | manufacture | passenger
+    source = UnicodeAttribute(null=True)  # import | manufacture | passenger | repair_part
     registered_at = NumberAttribute(null=True)  # when the registrar registered it
     # unclaimed (registrar's, in no cartable) | active | transfer_pending | blocked | replaced
+    # | part (a repair part: no code, claimed only by a repair)
     state = UnicodeAttribute(null=True)
     activation_code = UnicodeAttribute(null=True)
     offer_expires_at = NumberAttribute(null=True)  # a sale's code dies then
@@ -77,6 +78,12 @@ class DeviceModel(Model):
     # under which its earlier history events stay.
     replaced_by = UnicodeAttribute(null=True)
     former_imeis = ListAttribute(of=UnicodeAttribute, null=True)
+    # The device's first IMEI: its marker always points at the IMEI the device has now,
+    # so any old IMEI finds the device in two hops however many repairs back.
+    chain_root = UnicodeAttribute(null=True)
+    repairs_at = ListAttribute(of=NumberAttribute, null=True)  # when it was repaired (the yearly cap)
+    # The SIMs told of a sale's offer, told again when the sale completes.
+    notify_numbers = ListAttribute(of=UnicodeAttribute, null=True)
     version = VersionAttribute()
 
     by_sim = BySimIndex()

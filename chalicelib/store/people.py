@@ -28,5 +28,8 @@ class PersonModel(Model):
     sims = MapAttribute(default=dict)
     # Bumped to end every session of the cartable at once (password change or reset).
     session_epoch = NumberAttribute(default=0)
+    # No sale and no repair before this time: set by a forgot-password reset's own
+    # transaction (its temporary password's first login, or the SIM it added).
+    reset_hold_until = NumberAttribute(null=True)
     created_at = NumberAttribute()
     version = VersionAttribute()

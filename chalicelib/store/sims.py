@@ -12,18 +12,24 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from chalicelib.store.base import table_meta
 
+# What the by_holder index carries besides its keys (GET /me/connections).
+HOLDER_FIELDS = [
+    "status", "expires_at", "ownership", "owned_since", "cartable_nid", "cartable_ownership", "disputed_by",
+]
+
 
 class ByHolderIndex(GlobalSecondaryIndex):
-    """SIMs the operator says a national ID holds."""
+    """SIMs the operator says a national ID holds (SIMs in your name): one Query lists
+    them with what the list shows, so no SIM item is read after it."""
 
     class Meta:
         index_name = "by_holder"
-        projection = KeysOnlyProjection()
+        projection = IncludeProjection(HOLDER_FIELDS)
 
     national_id = UnicodeAttribute(hash_key=True)
     msisdn = UnicodeAttribute(range_key=True)
@@ -104,6 +110,10 @@ class SimModel(Model):
     # Bumped to end every SIM-login session of the number at once (its national-ID
     # cartable's password change, DELETE /me/sessions, the SIM leaving the cartable).
     session_epoch = NumberAttribute(null=True)
+    owned_since = NumberAttribute(null=True)  # when the current ownership began
+    # The national ID that said this SIM is not theirs: it joins no cartable until the
+    # operator's record for it changes (operator_update clears it).
+    disputed_by = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
     by_holder = ByHolderIndex()

@@ -1,0 +1,42 @@
+"""Routes of SIMs in your name (API.md "SIMs in your name"): the list, a dispute, the operators' feed of disputes."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib import web
+from chalicelib.errors import HamtaError
+from chalicelib.identifiers import parse_msisdn
+from chalicelib.lazy import lazy
+
+bp = Blueprint(__name__)
+
+# Imported on first use (chalicelib/lazy.py): the cold start declares routes only.
+connections = lazy("chalicelib.services.connections")
+
+NID_ONLY = ("national_id",)  # sessions.NATIONAL_ID, without importing sessions
+
+
+@web.route(bp, "/me/connections", methods=["GET"])
+def list_connections() -> object:
+    who = web.caller(bp.current_request, kinds=NID_ONLY)
+    return web.json_response(connections.list_connections(who))
+
+
+@web.route(bp, "/me/connections/{msisdn}/dispute", methods=["POST"])
+def dispute_connection(msisdn: str) -> object:
+    request = bp.current_request
+    who = web.caller(request, kinds=NID_ONLY, also=connections.prefetch(msisdn))
+    web.body(request)  # no fields
+    number = parse_msisdn(msisdn)
+    connections.dispute(who, number)
+    return web.json_response({"msisdn": number}, 202)
+
+
+@web.route(bp, "/operator/disputes", methods=["GET"])
+def list_disputes() -> object:
+    request = bp.current_request
+    web.partner(request, "operator")
+    params = request.query_params or {}
+    if set(params) - {"since"}:
+        raise HamtaError("invalid_request")
+    return web.json_response(connections.feed(connections.parse_cursor(params.get("since"))))
