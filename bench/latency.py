@@ -254,7 +254,7 @@ def measure(api: Api, aws: str, n: int) -> dict[str, dict]:
     results["GET /devices (SIM, %d devices)" % n] = timed(lambda i: api("GET", "/devices", token=sim_token, want=200), n)
     results["GET /me"] = timed(lambda i: api("GET", "/me", token=sim_token, want=200), n)
     results["POST /devices/{imei}/transfer"] = timed(
-        lambda i: api("POST", f"/devices/{imeis[i]}/transfer", token=sim_token, want=201), n)
+        lambda i: api("POST", f"/devices/{imeis[i]}/transfer", {"password": PASSWORD}, sim_token, 201), n)
     results["GET /imei/{imei}"] = timed(lambda i: api("GET", f"/imei/{imeis[i]}", want=200), n)
 
     def ussd(text: str) -> None:

@@ -113,11 +113,6 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
         "شناسه جدید (IMEI) با مدل این دستگاه در جدول مدل‌های سامانه همخوانی ندارد.",
         "The new IMEI's TAC is not in the registry's model table with this device's brand and model.",
     ),
-    "imei_in_use": (
-        409,
-        "شناسه دستگاه (IMEI) جدید متعلق به دستگاه دیگری است.",
-        "The new IMEI already belongs to a device.",
-    ),
     # Acts that cannot be undone (issue 20): the password, repair parts, the reset hold.
     "password_required": (
         409,

@@ -117,7 +117,8 @@ def say_flows(say: Callable[[str], None], base_url: str, operator_key: str, regi
     say(f"  curl -s -X POST {base_url}/devices/activate {j} {auth} "
         f"-d '{{\"imei\": \"{main}\", \"activation_code\": \"{code}\"}}'")
     say(f"  curl -s {base_url}/devices {auth}")
-    say(f"  curl -s -X POST {base_url}/devices/{main}/transfer {auth}   # sale: a new code for the buyer")
+    say(f"  curl -s -X POST {base_url}/devices/{main}/transfer {j} {auth} -d '{{\"password\": \"{password}\"}}'"
+        "   # sale (once the SIM is in a national-ID cartable, below): a new code for the buyer")
     say(f"  curl -s -X DELETE {base_url}/devices/{main}/transfer {auth}  # withdraw the sale")
     say(f"  curl -s {base_url}/devices/{main}/history {auth}")
     say(f"  curl -s {base_url}/imei/{main}")

@@ -98,15 +98,15 @@ def test_nobody_else_can_block_or_unblock_it(api):
 
 
 def test_a_blocked_device_cannot_be_sold_activated_recovered_or_repaired(api):
-    msisdn, nid, token = flows.new_sim_cartable(api)
+    msisdn, nid, token = flows.linked_sim_cartable(api)
     imei, _, code = own_device(api, token)
     block(api, token, imei)
     # Its holder hears why.
-    status, data, _ = api.post(f"/devices/{imei}/transfer", token=token)
+    status, data, _ = api.post(f"/devices/{imei}/transfer", flows.SALE, token=token)
     assert (status, data["error"]["code"]) == (409, "device_blocked")
     status, data, _ = api.post("/devices/activate", {"imei": imei, "activation_code": code}, token=token)
     assert (status, data["error"]["code"]) == (409, "device_blocked")
-    status, data, _ = api.post(f"/devices/{imei}/repair", {"new_imei": ids.imei()}, token=token)
+    status, data, _ = api.post(f"/devices/{imei}/repair", {"new_imei": ids.imei(), **flows.SALE}, token=token)
     assert (status, data["error"]["code"]) == (409, "device_blocked")
     status, data, _ = api.post("/devices", {"imei": imei}, token=token)
     assert (status, data["error"]["code"]) == (409, "device_blocked")
@@ -133,7 +133,7 @@ def test_a_blocked_device_awaiting_recovery_is_not_recovered(api):
 
 
 def test_a_block_kills_a_live_sale(api):
-    _, _, seller = flows.new_sim_cartable(api)
+    _, _, seller = flows.new_nid_cartable(api)
     imei, _, code = own_device(api, seller)
     offer = api.post(f"/devices/{imei}/transfer", token=seller)[1]
     status, data, _ = block(api, seller, imei)
@@ -144,7 +144,7 @@ def test_a_block_kills_a_live_sale(api):
     )
     assert (status, data["error"]["code"]) == (404, "not_found")
     # Unblocked, it is simply active again: the dead sale does not come back.
-    assert unblock(api, seller, imei)[1]["device"]["status"] == "active"
+    assert unblock(api, seller, imei, flows.PASSWORD)[1]["device"]["status"] == "active"
     status, _, _ = api.post(
         "/devices/activate", {"imei": imei, "activation_code": offer["activation_code"]}, token=buyer
     )
@@ -164,10 +164,10 @@ def test_a_sim_cartable_unblocks_without_a_password(api):
         (imei, "unblock", "lost"), (imei2, "unblock", "lost"),
     ]
     assert len(texts_to(msisdn)) == before + 1
-    # Unblocked, it can be sold again.
-    assert api.post(f"/devices/{imei}/transfer", token=token)[0] == 201
+    # Unblocked, it is active again (a sale needs a national-ID cartable's password).
+    assert api.get("/devices", token=token)[1]["devices"][0]["status"] == "active"
     types = [e["type"] for e in api.get(f"/devices/{imei}/history", token=token)[1]["events"]]
-    assert types[-3:] == ["blocked", "unblocked", "transfer_offered"]
+    assert types[-2:] == ["blocked", "unblocked"]
 
 
 def test_a_national_id_cartable_unblocks_only_with_its_password(api, set_env):

@@ -227,7 +227,8 @@ def test_15_forgot_password_requests_at_once_send_at_most_the_cap(server, monkey
 def test_10_sale_offers_at_once_never_answer_500(server):
     """Issue 10 item 6: a lost race answers as the stale request it is, or 503 with
     Retry-After when retries run out; never internal_error."""
-    owner = sim_caller(ids.msisdn(), ids.national_id())
+    nid, _ = nid_cartable()
+    owner = sessions.resolve(accounts.login(nid, PASSWORD)["token"])  # a sale needs the password
     imei = ids.imei()
     activation.activate(owner, imei, registrar.register_device(imei, None, "Apple", "X", "import"))
 
@@ -245,9 +246,9 @@ def test_retries_that_run_out_answer_503_with_retry_after_and_change_nothing(api
     from botocore.client import BaseClient
     from botocore.exceptions import ClientError
 
-    from tests.flows import activate_new_device, new_sim_cartable
+    from tests.flows import activate_new_device, new_nid_cartable
 
-    _, _, token = new_sim_cartable(api)
+    _, _, token = new_nid_cartable(api)
     status, imei = activate_new_device(api, token)
     assert status == 201
     real = BaseClient._make_api_call

@@ -35,7 +35,7 @@ def ask(api, token, method, path, body, lang, **values):
 
 
 def sim_owner(api):
-    msisdn, _, token = flows.new_sim_cartable(api)
+    msisdn, _, token = flows.linked_sim_cartable(api)  # its SIM in a national-ID cartable: it may sell
     return msisdn, token
 
 
@@ -55,7 +55,7 @@ def test_someone_elses_device_answers_like_an_unknown_imei(api, owner_kind, stra
                                token=owner)
     assert status == 201, data
     # A sale in progress: the stranger does not get to see or cancel it either.
-    status, offer, _ = api.post(f"/devices/{imei}/transfer", token=owner)
+    status, offer, _ = api.post(f"/devices/{imei}/transfer", flows.SALE, token=owner)
     assert status == 201, offer
     _, stranger = stranger_kind(api)
     guess = "000000" if offer["activation_code"] != "000000" else "111111"

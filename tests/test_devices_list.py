@@ -54,10 +54,10 @@ def test_devices_in_registration_order_with_every_field(api):
 
 
 def test_a_sale_in_progress_shows_as_transfer_pending(api):
-    _, _, token = flows.new_sim_cartable(api)
+    _, _, token = flows.linked_sim_cartable(api)
     imei = ids.imei()
     activate(api, token, imei, api.register_device(imei))
-    status, offer, _ = api.post(f"/devices/{imei}/transfer", token=token)
+    status, offer, _ = api.post(f"/devices/{imei}/transfer", flows.SALE, token=token)
     assert status == 201, offer
 
     (device,) = devices_of(api, token)

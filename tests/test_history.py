@@ -21,13 +21,13 @@ def history(api, token, imei):
 
 
 def test_a_devices_life_in_order_with_iso_and_jalali_times(api):
-    seller_msisdn, _, seller = flows.new_sim_cartable(api)
+    seller_msisdn, _, seller = flows.linked_sim_cartable(api)
     buyer_msisdn, _, buyer = flows.new_sim_cartable(api)
     imei = ids.imei()
     activate(api, seller, imei, api.register_device(imei))
     for path_method in ("post", "delete", "post"):
         clock.advance(1)
-        status = getattr(api, path_method)(f"/devices/{imei}/transfer", token=seller)[0]
+        status = getattr(api, path_method)(f"/devices/{imei}/transfer", body=flows.SALE, token=seller)[0]
         assert status in (201, 204)
     sale_code = api.get("/devices", token=seller)[1]["devices"][0]["activation_code"]
     clock.advance(1)
@@ -57,12 +57,12 @@ def test_a_devices_life_in_order_with_iso_and_jalali_times(api):
 
 
 def test_only_the_current_owner_may_read_it(api):
-    _, _, seller = flows.new_sim_cartable(api)
+    _, _, seller = flows.linked_sim_cartable(api)
     _, _, buyer = flows.new_sim_cartable(api)
     imei = ids.imei()
     activate(api, seller, imei, api.register_device(imei))
     assert len(history(api, seller, imei)) == 2
-    status, offer, _ = api.post(f"/devices/{imei}/transfer", token=seller)
+    status, offer, _ = api.post(f"/devices/{imei}/transfer", flows.SALE, token=seller)
     activate(api, buyer, imei, offer["activation_code"])
 
     status, data, _ = api.get(f"/devices/{imei}/history", token=seller)

@@ -37,6 +37,8 @@ def test_every_call_of_the_menu_is_allowed(api, stage):
         assert api.call("DELETE", f"/devices/{imei}/block", body={"password": flows.PASSWORD},
                         token=token)[0] == 200
         new, new2 = (ids.luhn_complete("35111101" + f"{n:06d}") for n in (1, 2))
+        for board in (new, new2):
+            flows.register_part(api, board, "A", "B")
         assert api.post(f"/devices/{imei2}/repair", {"new_imei": new, "new_imei2": new2},
                         token=token)[0] == 200
         offer = api.post(f"/devices/{new}/transfer", token=token)[1]

@@ -26,15 +26,22 @@ def own(api, token, dual=False, brand="Samsung", model="Galaxy A54"):
 
 
 def repair(api, token, imei, new, new2=None):
-    body = {"new_imei": new}
+    """POST /devices/{imei}/repair with the password, each new IMEI that nobody registered
+    first registered as a repair part (its brand and model from its TAC)."""
+    body = {"new_imei": new, "password": flows.PASSWORD}
     if new2 is not None:
         body["new_imei2"] = new2
+    for typed in {new, new2} - {None}:
+        if api.get(f"/imei/{typed}")[1].get("status") == "not_registered":
+            status, data, _ = api.post("/registrar/devices", {"imei": typed, "source": "repair_part"},
+                                       token=REGISTRAR_KEY)
+            assert status == 201, data
     return api.post(f"/devices/{imei}/repair", body, token=token)
 
 
 def test_a_repair_keeps_the_device_under_its_new_imei(api):
     put_model(api, "35777701")
-    msisdn, _, token = flows.new_sim_cartable(api)
+    msisdn, _, token = flows.linked_sim_cartable(api)
     old, _, code = own(api, token)
     new = tac_imei("35777701")
 
@@ -57,12 +64,12 @@ def test_a_repair_keeps_the_device_under_its_new_imei(api):
     entries = enforcement_log.page(None)[0]
     assert [(e["imei"], e["action"], e["reason"]) for e in entries] == [(old, "block", "replaced")]
     # The device works on under its new IMEI: it can be offered for sale.
-    assert api.post(f"/devices/{new}/transfer", token=token)[0] == 201
+    assert api.post(f"/devices/{new}/transfer", flows.SALE, token=token)[0] == 201
 
 
 def test_a_dual_imei_phone_needs_both_new_imeis(api):
     put_model(api, "35777702", sim_slots=2)
-    _, _, token = flows.new_sim_cartable(api)
+    _, _, token = flows.linked_sim_cartable(api)
     old, old2, _ = own(api, token, dual=True)
     new, new2 = tac_imei("35777702"), tac_imei("35777702")
     status, data, _ = repair(api, token, old, new)
@@ -81,7 +88,7 @@ def test_a_dual_imei_phone_needs_both_new_imeis(api):
 
 def test_a_single_imei_phone_takes_one_new_imei(api):
     put_model(api, "35777703")
-    _, _, token = flows.new_sim_cartable(api)
+    _, _, token = flows.linked_sim_cartable(api)
     old, _, _ = own(api, token)
     status, data, _ = repair(api, token, old, tac_imei("35777703"), tac_imei("35777703"))
     assert (status, data["error"]["code"]) == (400, "invalid_request")
@@ -90,7 +97,7 @@ def test_a_single_imei_phone_takes_one_new_imei(api):
 def test_the_new_tac_must_be_the_same_model(api):
     put_model(api, "35777704", brand="Xiaomi", model="Redmi 13")
     put_model(api, "35777705", brand="Samsung", model="Galaxy S24")
-    _, _, token = flows.new_sim_cartable(api)
+    _, _, token = flows.linked_sim_cartable(api)
     old, _, _ = own(api, token)
     for new in (tac_imei("35777704"), tac_imei("35777705"), tac_imei("12121212")):
         status, data, _ = repair(api, token, old, new)
@@ -98,33 +105,33 @@ def test_the_new_tac_must_be_the_same_model(api):
     assert api.get(f"/imei/{old}")[1]["status"] == "registered"
 
 
-def test_a_new_imei_that_belongs_to_a_device_is_in_use(api):
+def test_a_new_imei_that_belongs_to_a_device_is_no_part(api):
     put_model(api, "35777706")
-    _, _, token = flows.new_sim_cartable(api)
+    _, _, token = flows.linked_sim_cartable(api)
     old, _, _ = own(api, token)
     taken = tac_imei("35777706")
     api.register_device(taken, brand="Samsung", model="Galaxy A54")
     status, data, _ = repair(api, token, old, taken)
-    assert (status, data["error"]["code"]) == (409, "imei_in_use")
+    assert (status, data["error"]["code"]) == (409, "not_a_repair_part")
     assert repair(api, token, old, old)[0] == 409
     assert enforcement_log.page(None)[0] == []
 
 
 def test_old_imeis_can_never_be_registered_activated_or_recovered(api):
     put_model(api, "35777707")
-    msisdn, nid, token = flows.new_sim_cartable(api)
+    msisdn, nid, token = flows.linked_sim_cartable(api)
     old, _, code = own(api, token)
     new = tac_imei("35777707")
     assert repair(api, token, old, new)[0] == 200
     status, data, _ = api.post("/registrar/devices", {"imei": old, "source": "import"}, token=REGISTRAR_KEY)
     assert (status, data["error"]["code"]) == (409, "already_registered")
-    _, _, other = flows.new_sim_cartable(api)
+    _, _, other = flows.linked_sim_cartable(api)
     status, data, _ = api.post("/devices/activate", {"imei": old, "activation_code": code}, token=other)
     assert (status, data["error"]["code"]) == (404, "not_found")
     status, data, _ = api.post("/devices", {"imei": old, "previous_msisdn": msisdn}, token=other)
     assert (status, data["error"]["code"]) == (404, "not_found")
     # Nor repaired onto again.
-    _, _, third = flows.new_sim_cartable(api)
+    _, _, third = flows.linked_sim_cartable(api)
     own_imei, _, _ = own(api, third)
     status, data, _ = repair(api, third, own_imei, old)
     assert status == 409
@@ -132,7 +139,7 @@ def test_old_imeis_can_never_be_registered_activated_or_recovered(api):
 
 def test_a_phone_repaired_twice_keeps_its_whole_history(api):
     put_model(api, "35777708")
-    _, _, token = flows.new_sim_cartable(api)
+    _, _, token = flows.linked_sim_cartable(api)
     first, _, _ = own(api, token)
     second, third = tac_imei("35777708"), tac_imei("35777708")
     assert repair(api, token, first, second)[0] == 200
@@ -145,8 +152,8 @@ def test_a_phone_repaired_twice_keeps_its_whole_history(api):
 
 def test_only_the_cartables_own_device_is_repaired(api):
     put_model(api, "35777709")
-    _, _, owner = flows.new_sim_cartable(api)
-    _, _, stranger = flows.new_sim_cartable(api)
+    _, _, owner = flows.linked_sim_cartable(api)
+    _, _, stranger = flows.linked_sim_cartable(api)
     old, _, _ = own(api, owner)
     for typed in (old, ids.imei()):
         status, data, _ = repair(api, stranger, typed, tac_imei("35777709"))
@@ -159,7 +166,7 @@ def test_only_the_cartables_own_device_is_repaired(api):
 
 @pytest.mark.parametrize("body", [{}, {"new_imei": 1}, {"new_imei": "123"}, {"new_imei": "x", "y": 1}])
 def test_bad_repair_requests(api, body):
-    _, _, token = flows.new_sim_cartable(api)
+    _, _, token = flows.linked_sim_cartable(api)
     old, _, _ = own(api, token)
     status, data, _ = api.post(f"/devices/{old}/repair", body, token=token)
     assert status == 400 and data["error"]["code"] in ("invalid_request", "invalid_imei")
@@ -167,7 +174,7 @@ def test_bad_repair_requests(api, body):
 
 def test_new_imeis_in_persian_digits(api):
     put_model(api, "35777710")
-    _, _, token = flows.new_sim_cartable(api)
+    _, _, token = flows.linked_sim_cartable(api)
     old, _, _ = own(api, token)
     new = tac_imei("35777710")
     persian = new.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))

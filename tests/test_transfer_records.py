@@ -15,7 +15,7 @@ def own(api, token, dual=False):
 
 
 def sell(api, seller, buyer, imei):
-    offer = api.post(f"/devices/{imei}/transfer", token=seller)[1]
+    offer = api.post(f"/devices/{imei}/transfer", flows.SALE, token=seller)[1]
     status, data, _ = api.post(
         "/devices/activate", {"imei": imei, "activation_code": offer["activation_code"]}, token=buyer
     )
@@ -29,7 +29,7 @@ def transfers(api, token):
 
 
 def test_the_seller_keeps_the_record_after_the_device_left(api):
-    seller_msisdn, _, seller = flows.new_sim_cartable(api)
+    seller_msisdn, _, seller = flows.linked_sim_cartable(api)
     buyer_msisdn, _, buyer = flows.new_sim_cartable(api)
     imei, imei2 = own(api, seller, dual=True)
     assert transfers(api, seller) == []
@@ -46,8 +46,8 @@ def test_the_seller_keeps_the_record_after_the_device_left(api):
 
 
 def test_newest_first_sales_and_purchases_alike(api):
-    _, _, first = flows.new_sim_cartable(api)
-    _, _, second = flows.new_sim_cartable(api)
+    _, _, first = flows.linked_sim_cartable(api)
+    _, _, second = flows.linked_sim_cartable(api)
     one, _ = own(api, first)
     two, _ = own(api, second)
     sell(api, first, second, one)
@@ -70,7 +70,7 @@ def test_a_national_id_cartable_keeps_its_record(api):
 
 
 def test_nobody_else_sees_it_and_a_new_holder_starts_empty(api):
-    seller_msisdn, _, seller = flows.new_sim_cartable(api)
+    seller_msisdn, _, seller = flows.linked_sim_cartable(api)
     _, _, buyer = flows.new_sim_cartable(api)
     _, _, stranger = flows.new_sim_cartable(api)
     imei, _ = own(api, seller)
@@ -82,8 +82,8 @@ def test_nobody_else_sees_it_and_a_new_holder_starts_empty(api):
 
 
 def test_a_withdrawn_offer_and_a_first_activation_are_no_transfers(api):
-    _, _, token = flows.new_sim_cartable(api)
+    _, _, token = flows.linked_sim_cartable(api)
     imei, _ = own(api, token)
-    api.post(f"/devices/{imei}/transfer", token=token)
+    api.post(f"/devices/{imei}/transfer", flows.SALE, token=token)
     api.delete(f"/devices/{imei}/transfer", token=token)
     assert transfers(api, token) == []

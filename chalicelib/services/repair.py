@@ -79,6 +79,8 @@ def history_items(device: DeviceModel) -> list[HistoryModel]:
     items = list(HistoryModel.query(device.imei, consistent_read=True))
     for old in device.former_imeis or []:
         items.extend(HistoryModel.query(old, consistent_read=True))
+    # A part's own registration is the board's past, not the phone's.
+    items = [i for i in items if not (i.type == "registered" and i.detail == registrar.REPAIR_PART)]
     return sorted(items, key=lambda item: item.event_key)
 
 
