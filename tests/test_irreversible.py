@@ -148,9 +148,10 @@ def test_after_a_reset_no_sale_and_no_repair_for_the_hold(api):
     # Cancelling a sale, blocking and unblocking stay open.
     assert api.delete(f"/devices/{pending}/transfer", token=token)[0] == 204
     assert api.post(f"/devices/{imei}/block", {"reason": "lost"}, token=token)[0] == 200
-    assert api.delete(f"/devices/{imei}/block", {"password": "a-New-pass-22"}, token=token)[0] == 200
+    assert api.call("DELETE", f"/devices/{imei}/block", body={"password": "a-New-pass-22"}, token=token)[0] == 200
 
     clock.advance(settings.RESET_HOLD_SECONDS + 1)
+    token = flows.nid_login(api, nid, "a-New-pass-22")  # the session has ended meanwhile
     assert sell(api, token, imei)[0] == 201
 
 
