@@ -97,14 +97,16 @@ def test_history_by_the_first_imei_after_many_repairs_costs_no_more_reads(api, s
     set_env(REPAIRS_PER_DEVICE_PER_YEAR=40)
     _, _, token = flows.new_nid_cartable(api)
     first = imei = activated_device(api, token)
+    chain = [first]
     for _ in range(25):  # past the old 20 hops, where history answered 404
         new = part(api)
         assert repair(api, token, imei, new)[0] == 200
         imei = new
+        chain.append(imei)
     events = api.get(f"/devices/{first}/history", token=token)[1]["events"]
     assert [e["type"] for e in events].count("repaired") == 25
-    middle = api.get(f"/devices/{imei}/history", token=token)[1]["events"]
-    assert middle == events
+    for typed in (chain[1], chain[12], imei):
+        assert api.get(f"/devices/{typed}/history", token=token)[1]["events"] == events
 
     reads = []
     real = device_store.find_device
@@ -114,8 +116,10 @@ def test_history_by_the_first_imei_after_many_repairs_costs_no_more_reads(api, s
         return real(typed, consistent)
 
     monkeypatch.setattr(repair_service, "find_device", counted)
-    assert repair_service.current_device(first).imei == imei
-    assert len(reads) <= 3
+    for typed in (first, chain[1]):  # the chain's first IMEI, and one 24 repairs back
+        reads.clear()
+        assert repair_service.current_device(typed).imei == imei
+        assert len(reads) <= 3
 
 
 def test_a_registrars_retry_gets_its_code_and_another_registrar_a_409(api):
