@@ -112,30 +112,34 @@ def find_device_for(caller: Caller, imei: str) -> DeviceModel | None:
 
 
 def read_device_and_sims(
-    caller: Caller, imei: str, also: tuple[str | None, ...] = ()
+    caller: Caller, imei: str, also: tuple[str | None, ...] = (), extra: list | None = None,
+    extra_found: dict | None = None,
 ) -> tuple[DeviceModel | None, dict[str, SimModel]]:
     """The device either IMEI names and the SIM records a move needs.
 
     The device item and the SIMs come in ONE BatchGetItem over both tables (strongly
     consistent). When the device was read with the session, the SIMs come in one call
     with the main IMEI's item if the IMEI named was a second IMEI's alias: activate and
-    recover stay at 4 calls by either IMEI.
+    recover stay at 4 calls by either IMEI. `extra` [(model, keys)] of other tables is read
+    in that same call, into `extra_found` {model: [items]}.
     """
     wanted, known = _sims_to_read(caller, also)
     prefetched = imei in caller.read.get(DeviceModel, {})
     if prefetched:
         item = (read_with(caller, [(DeviceModel, [imei])]).get(DeviceModel) or [None])[0]
         main = [item.main_imei] if item is not None and item.main_imei else []
-        found = read_together([(DeviceModel, main), (SimModel, sorted(wanted))])
+        found = read_together([(DeviceModel, main), (SimModel, sorted(wanted)), *(extra or [])])
         if main:
             item = (found.get(DeviceModel) or [None])[0]
     else:
-        found = read_together([(DeviceModel, [imei]), (SimModel, sorted(wanted))])
+        found = read_together([(DeviceModel, [imei]), (SimModel, sorted(wanted)), *(extra or [])])
         item = (found.get(DeviceModel) or [None])[0]
         if item is not None and item.main_imei:
             item = find_device(item.main_imei)
     for sim in found.get(SimModel, []):
         known[sim.msisdn] = sim
+    if extra_found is not None:
+        extra_found.update({model: found.get(model, []) for model, _ in extra or []})
     return item, known
 
 

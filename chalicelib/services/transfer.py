@@ -16,6 +16,7 @@ from chalicelib.services import devices, irreversible, notices, registrar
 from chalicelib.services.sessions import Caller
 from chalicelib.store.base import retry_on_race
 from chalicelib.store.history import new_event
+from chalicelib.store.people import PersonModel
 
 logger = Logger(service=log.SERVICE, child=True)
 
@@ -30,11 +31,15 @@ def offer(caller: Caller, imei: str, password: object = None, tell_self: bool = 
     step = irreversible.StepUp(caller, password)
 
     def attempt() -> dict:
-        # The device and a national-ID cartable's SIM records (who is told), in one call.
-        device, sims = devices.read_device_and_sims(caller, imei)
+        # The device, a national-ID cartable's SIM records (who is told) and a SIM
+        # session's national-ID person (whose password it re-enters), in one call.
+        linked = caller.linked_national_id()
+        extra = [(PersonModel, [linked])] if caller.person is None and linked else []
+        found: dict = {}
+        device, sims = devices.read_device_and_sims(caller, imei, extra=extra, extra_found=found)
         if device is None or not devices.in_cartable(caller, device):
             raise HamtaError("not_found")
-        clearance = step.clear()
+        clearance = step.clear((found.get(PersonModel) or [None])[0])
         try:
             if device.state == devices.BLOCKED:
                 raise HamtaError("device_blocked")
