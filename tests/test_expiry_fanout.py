@@ -34,6 +34,9 @@ from tests.test_expiry import (
     sim_expiring_in,
 )
 
+# The slices queue is SQS's: it must hold only this test's messages.
+pytestmark = pytest.mark.fresh_backend
+
 
 @pytest.fixture
 def driver(app):

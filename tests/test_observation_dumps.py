@@ -16,6 +16,9 @@ from tests import ids
 from tests.conftest import OPERATOR_KEY, sms_sent
 from tests.enforcement_flows import BLOCKED_SEEN, WARNING, activated_on_sim, block, observe, texts
 
+# The dump bucket and the chunk queues (S3, SQS) must hold only this test's objects.
+pytestmark = pytest.mark.fresh_backend
+
 GRACE = 30 * 86400
 
 
