@@ -92,10 +92,21 @@ def aws(_emulated_aws, request):
         from moto.core.base_backend import BackendDict
 
         BackendDict.reset()
+    if _pointed_elsewhere():  # a test changed the stage or endpoint, then configure()d
+        tables.configure()
     backend = _dynamodb()
     for name, table in _emulated_aws.items():
         backend.tables[name] = copy.deepcopy(table)
     yield
+
+
+def _pointed_elsewhere() -> bool:
+    from chalicelib.store.base import table_name
+
+    return any(
+        model.Meta.table_name != table_name(model.SHORT_NAME) or model.Meta.host != settings.AWS_ENDPOINT
+        for model in tables.iter_models_sharing_tables()
+    )
 
 
 @pytest.fixture
