@@ -92,7 +92,7 @@ def main() -> dict:
                 {"reason": "lost"}, nid_token, 200)
         # The floor is 5: the password's attempt is reserved (one UpdateItem) before it is
         # compared (API.md "Conventions"), and the cartable's SIMs are known only once the
-        # session's person is read (a second read). README "Measured".
+        # session's person is read (a second read). docs/measurements.md.
         measure("nid: DELETE /devices/{imei}/block (password)", BUDGET + 1, "DELETE",
                 f"/devices/{mine}/block", {"password": "bench-Pass-1"}, nid_token, 200)
         measure("nid: GET /transfers", BUDGET, "GET", "/transfers", token=nid_token, want=200)

@@ -5,7 +5,7 @@ rest answer as the spent budget does (429 rate_limited, or 401 otp_invalid for a
 without being checked. "Checked" is counted twice: by the answers (a 429 was refused
 before its guess was looked at) and by a counting wrapper around the function that
 compares the guess (it still does the real comparison). The figures printed here are the
-README's ("Attempt budgets under concurrency").
+ones of docs/measurements.md ("Attempt budgets under concurrency").
 """
 from __future__ import annotations
 

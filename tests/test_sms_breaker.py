@@ -1,4 +1,4 @@
-"""The service-wide SMS circuit breaker (issue 10 item 3; README "SMS spend")."""
+"""The service-wide SMS circuit breaker (issue 10 item 3; docs/measurements.md "SMS spend")."""
 from __future__ import annotations
 
 from chalicelib import clock
