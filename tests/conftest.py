@@ -58,7 +58,12 @@ def _fresh_settings(monkeypatch):
 
 @pytest.fixture
 def aws():
-    """In-process moto with every table created; yields nothing, just the emulated AWS."""
+    """In-process moto with every table created; yields nothing, just the emulated AWS.
+    Its writes are made atomic as DynamoDB's are: the jobs' and the SMS gate's
+    transactions run on threads, and moto copies whole tables inside a transaction."""
+    from scripts.local import atomic_moto_writes
+
+    atomic_moto_writes()
     with mock_aws():
         tables.configure()
         tables.create_tables()
