@@ -19,6 +19,7 @@ Every send, drop and refusal is counted as a CloudWatch metric (EMF) by class an
 from __future__ import annotations
 
 import math
+import os
 import random
 from typing import Callable, NamedTuple
 
@@ -275,7 +276,10 @@ def _deliver(msisdn: str, text: str) -> str | None:
 
 def _metric(name: str, klass: str, cause: str) -> None:
     """One EMF line: SmsSent / SmsDropped / SmsRefused by Stage, Class and Cause; a code not
-    sent also counts on CodesRefused (the alarm's metric, by Stage only)."""
+    sent also counts on CodesRefused (the alarm's metric, by Stage only). Powertools'
+    POWERTOOLS_METRICS_DISABLED=true silences them (the benches' stdout is their result)."""
+    if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() == "true":
+        return
     with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=METRICS_NAMESPACE) as metric:
         metric.add_dimension(name="Stage", value=settings.STAGE)
         metric.add_dimension(name="Class", value=klass)
