@@ -13,7 +13,8 @@ may take at most SMS_NOTICE_PERCENT of it, so codes always have room. On top of 
 Every count is ONE conditional write: the budget alone (a code), or the budget and the
 cap's counter in one TransactWriteItems (a notice), or riding in the caller's own
 transaction (a sign-in code, a traveller's code: no call of its own). The counters are
-sharded, window x shard, so that no item is hot at national scale (docs/sms.md).
+sharded, window x shard, so that no item is hot at national scale (docs/sms.md); a write
+that meets another transaction on its shard is tried again on another (retry_on_race).
 Every send, drop and refusal is counted as a CloudWatch metric (EMF) by class and cause.
 """
 from __future__ import annotations
@@ -30,7 +31,14 @@ from pynamodb.exceptions import PynamoDBException, TransactWriteError, UpdateErr
 from chalicelib import clock, log, settings, sms_providers
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_msisdn
-from chalicelib.store.base import condition_failed, failed_condition, transact_write
+from chalicelib.store.base import (
+    RaceLost,
+    condition_failed,
+    failed_condition,
+    lost_race,
+    retry_on_race,
+    transact_write,
+)
 from chalicelib.store.challenges import CounterItem
 
 logger = Logger(service=log.SERVICE, child=True)
@@ -50,6 +58,14 @@ METRICS_NAMESPACE = "Hamta"
 
 class Unavailable(Exception):
     """An answer to 7777 the provider did not take (the Lambda's retry tries again)."""
+
+
+class _Held(Exception):
+    """The gate holds a send back; `cause` names why."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(cause)
+        self.cause = cause
 
 
 class Write(NamedTuple):
@@ -164,15 +180,20 @@ def _give_back(writes: list[Write]) -> None:
 def send_code(msisdn: str, text: str) -> None:
     """A code: counted on the budget (one UpdateItem), then sent. 503 sms_unavailable with
     Retry-After when the budget is spent or the provider did not take it."""
-    write = budget_write(CODE)
-    if write is not None:
-        try:
-            write.item.update(actions=write.actions, condition=write.condition)
-        except UpdateError as error:
-            if not condition_failed(error):
+    def count() -> Write | None:
+        write = budget_write(CODE)  # a new shard each try
+        if write is not None:
+            try:
+                write.item.update(actions=write.actions, condition=write.condition)
+            except UpdateError as error:
+                if condition_failed(error):
+                    raise budget_refusal() from None
+                if lost_race(error):  # a transaction on that shard at that moment
+                    raise RaceLost() from None
                 raise
-            raise budget_refusal() from None
-    deliver_code(msisdn, text, write)
+        return write
+
+    deliver_code(msisdn, text, retry_on_race(count, exhausted=lambda: HamtaError("sms_unavailable")))
 
 
 def deliver_code(msisdn: str, text: str, spent: Write | None) -> None:
@@ -232,26 +253,31 @@ def _send_counted(klass: str, msisdn: str, text: str | Callable[[], str], cap: W
     if cap is None:
         _metric("SmsDropped", klass, cap_cause)
         return False
-    budget = budget_write(klass)
-    writes = [w for w in (budget, cap) if w is not None]
-    kinds = {"update": len(writes)}
+
+    def count() -> list[Write]:
+        budget = budget_write(klass)  # a new shard each try
+        writes = [w for w in (budget, cap) if w is not None]
+        kinds = {"update": len(writes)}
+        try:
+            with transact_write() as tx:
+                for write in writes:
+                    tx.update(write.item, actions=write.actions, condition=write.condition)
+        except TransactWriteError as error:
+            if budget is not None and failed_condition(error, kinds, "update", 0):
+                raise _Held("budget") from None
+            if failed_condition(error, kinds, "update", len(writes) - 1):
+                raise _Held(cap_cause) from None
+            if lost_race(error):  # another transaction on a counter at that moment
+                raise RaceLost() from None
+            raise _Held("store") from None  # throttled: nothing counted, nothing sent
+        return writes
+
     try:
-        with transact_write() as tx:
-            for write in writes:
-                tx.update(write.item, actions=write.actions, condition=write.condition)
-    except TransactWriteError as error:
-        if budget is not None and failed_condition(error, kinds, "update", 0):
-            cause = "budget"
-        elif failed_condition(error, kinds, "update", len(writes) - 1):
-            cause = cap_cause
-        else:
-            cause = "store"  # throttled or a racing write: nothing counted, nothing sent
+        writes = retry_on_race(count, exhausted=lambda: _Held("store"))
+    except (_Held, PynamoDBException) as held:
+        cause = held.cause if isinstance(held, _Held) else "store"
         _metric("SmsDropped", klass, cause)
         logger.info("sms held back", extra={"to": mask_msisdn(msisdn), "class": klass, "cause": cause})
-        return False
-    except PynamoDBException:
-        _metric("SmsDropped", klass, "store")
-        logger.warning("sms not counted", extra={"to": mask_msisdn(msisdn), "class": klass})
         return False
     cause = _deliver(msisdn, text() if callable(text) else text)
     if cause is None:
