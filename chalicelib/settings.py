@@ -195,5 +195,7 @@ def check_startup() -> None:
         raise RuntimeError("CAPTCHA_MODE=off is refused on the prod stage")
     if SMS_PROVIDER not in ("sns", "kavenegar"):
         raise RuntimeError("SMS_PROVIDER must be 'sns' or 'kavenegar'")
+    if SMS_PROVIDER == "kavenegar" and not (KAVENEGAR_API_KEY or KAVENEGAR_API_KEY_PARAMETER):
+        raise RuntimeError("SMS_PROVIDER=kavenegar needs KAVENEGAR_API_KEY or KAVENEGAR_API_KEY_PARAMETER")
     if EXPIRY_FANOUT not in ("on", "off"):
         raise RuntimeError("EXPIRY_FANOUT must be 'on' or 'off'")
