@@ -24,8 +24,9 @@ from bench.calls import app_bench, count_calls, prepare_environment, report  # n
 prepare_environment()
 
 BUDGET = 4
-# The sale is a password check and a sale in one step (docs/measurements.md): its floor.
-SALE_BUDGET = 6
+# The sale is a password check and a sale in one step (docs/measurements.md): its floor,
+# and its code's count by the SMS gate (one write, bench/sms_calls.py).
+SALE_BUDGET = 6 + 1
 
 
 def main() -> None:

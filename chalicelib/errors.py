@@ -187,6 +187,10 @@ REASONS: dict[str, tuple[str, str]] = {
     ),
 }
 
+# API.md "Conventions": every 503 carries Retry-After; these seconds where the raiser
+# names none (the SMS gate names its window's end, a lost race 1).
+RETRY_AFTER_503 = {"sms_unavailable": 60, "service_unavailable": 1}
+
 _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 
@@ -207,6 +211,8 @@ class HamtaError(Exception):
             raise ValueError(f"unknown reason {reason!r}")
         super().__init__(code)
         self.code = code
+        if retry_after is None and MESSAGES[code][0] == 503:
+            retry_after = RETRY_AFTER_503.get(code, 1)  # every 503 carries Retry-After
         self.retry_after = retry_after
         self.field = field
         self.reason = reason

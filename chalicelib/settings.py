@@ -98,6 +98,21 @@ def reload() -> None:
     # send answers 503 sms_unavailable (README "SMS spend"). 0 turns the breaker off.
     g["SMS_MAX_PER_WINDOW"] = _int("SMS_MAX_PER_WINDOW", 20000)
     g["SMS_WINDOW_SECONDS"] = _int("SMS_WINDOW_SECONDS", 3600)
+    # The SMS gate (chalicelib/sms_gate.py, API.md "SMS"): notices' share of the window's
+    # budget, and the caps per number, per operator key and per customs key (24 h).
+    g["SMS_NOTICE_PERCENT"] = _int("SMS_NOTICE_PERCENT", 50)
+    g["NOTICES_PER_NUMBER_PER_DAY"] = _int("NOTICES_PER_NUMBER_PER_DAY", 10)
+    g["OPERATOR_WARNINGS_PER_DAY"] = _int("OPERATOR_WARNINGS_PER_DAY", 200000)
+    g["CUSTOMS_SMS_PER_DAY"] = _int("CUSTOMS_SMS_PER_DAY", 5000)
+    g["BLOCK_CHANGES_PER_DAY"] = _int("BLOCK_CHANGES_PER_DAY", 4)
+    # Who delivers: "sns" (Amazon SNS) or "kavenegar" (an HTTP gateway of Iran's market,
+    # chalicelib/sms_providers.py). Its key: the environment locally, SSM on AWS.
+    g["SMS_PROVIDER"] = _str("SMS_PROVIDER", "sns")
+    g["KAVENEGAR_URL"] = _str("KAVENEGAR_URL", "https://api.kavenegar.com/v1")
+    g["KAVENEGAR_SENDER"] = _str("KAVENEGAR_SENDER", "")
+    g["KAVENEGAR_API_KEY"] = os.environ.get("KAVENEGAR_API_KEY") or None
+    g["KAVENEGAR_API_KEY_PARAMETER"] = os.environ.get("KAVENEGAR_API_KEY_PARAMETER") or None
+    g["SMS_PROVIDER_TIMEOUT_SECONDS"] = _int("SMS_PROVIDER_TIMEOUT_SECONDS", 5)
     # Forgot-password SMS per national ID per 24 h (only sends count).
     g["FORGOT_MAX_PER_DAY"] = _int("FORGOT_MAX_PER_DAY", 5)
     # Every forgot-password answer takes at least this long (one timing class whatever the
@@ -153,6 +168,17 @@ OBSERVATION_CHUNK_ROWS: int
 SIM_ADDS_PER_DAY: int
 SMS_MAX_PER_WINDOW: int
 SMS_WINDOW_SECONDS: int
+SMS_NOTICE_PERCENT: int
+NOTICES_PER_NUMBER_PER_DAY: int
+OPERATOR_WARNINGS_PER_DAY: int
+CUSTOMS_SMS_PER_DAY: int
+BLOCK_CHANGES_PER_DAY: int
+SMS_PROVIDER: str
+KAVENEGAR_URL: str
+KAVENEGAR_SENDER: str
+KAVENEGAR_API_KEY: str | None
+KAVENEGAR_API_KEY_PARAMETER: str | None
+SMS_PROVIDER_TIMEOUT_SECONDS: int
 FORGOT_MAX_PER_DAY: int
 FORGOT_ANSWER_FLOOR_MS: int
 SECRET_KEY: str | None
@@ -167,5 +193,9 @@ def check_startup() -> None:
         raise RuntimeError("CAPTCHA_MODE must be 'image' or 'off'")
     if CAPTCHA_MODE == "off" and STAGE == "prod":
         raise RuntimeError("CAPTCHA_MODE=off is refused on the prod stage")
+    if SMS_PROVIDER not in ("sns", "kavenegar"):
+        raise RuntimeError("SMS_PROVIDER must be 'sns' or 'kavenegar'")
+    if SMS_PROVIDER == "kavenegar" and not (KAVENEGAR_API_KEY or KAVENEGAR_API_KEY_PARAMETER):
+        raise RuntimeError("SMS_PROVIDER=kavenegar needs KAVENEGAR_API_KEY or KAVENEGAR_API_KEY_PARAMETER")
     if EXPIRY_FANOUT not in ("on", "off"):
         raise RuntimeError("EXPIRY_FANOUT must be 'on' or 'off'")

@@ -62,7 +62,12 @@ def _fresh_settings(monkeypatch):
 @pytest.fixture(scope="session")
 def _emulated_aws():
     """One in-process moto for the session: the botocore clients are built once and the
-    tables created once; what they are like empty is kept to hand each test a copy."""
+    tables created once; what they are like empty is kept to hand each test a copy. Its
+    writes are made atomic as DynamoDB's are: the jobs' and the SMS gate's transactions run
+    on threads, and moto copies whole tables inside a transaction."""
+    from scripts.local import atomic_moto_writes
+
+    atomic_moto_writes()
     with mock_aws():
         tables.configure()
         tables.create_tables()

@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterable
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from chalicelib import clock, identifiers, log, settings, sms
+from chalicelib import clock, identifiers, log, settings, sms, sms_gate
 from chalicelib.errors import HamtaError
 from chalicelib.jobs import runtime
 from chalicelib.jobs.report import RunReport
@@ -175,15 +175,8 @@ def owner_numbers(device: DeviceModel, now: float) -> list[str]:
 
 
 def tell(numbers: list[str], text: str) -> int:
-    """Send `text` to each number; how many the provider took."""
-    sent = 0
-    for number in numbers:
-        try:
-            sms.send_sms(number, text)
-            sent += 1
-        except sms.SmsUnavailable:
-            pass
-    return sent
+    """Send `text` to each number, a notice of the SMS gate; how many went."""
+    return sum(1 for number in numbers if sms_gate.send_notice(number, text))
 
 
 # ---- the batch ---------------------------------------------------------------------------
@@ -207,7 +200,7 @@ def _run_all(tasks: list[Callable[[], None]]) -> None:
         for task in tasks:
             task()
         return
-    sms.sns_client()  # botocore builds clients unsafely across threads: build it first
+    sms_gate.prepare()  # botocore builds clients unsafely across threads: build it first
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="observations") as pool:
         for future in [pool.submit(task) for task in tasks]:
             future.result()
@@ -307,7 +300,7 @@ def warn_pending(item: ObservationModel, why: str, now: float, tally: Tally) -> 
 
 def _send_warning(item: ObservationModel, why: str, now: float, tally: Tally) -> None:
     text = sms.warning_text(item.imei, why, float(item.grace_until))
-    if tell([item.msisdn], text):
+    if sms_gate.send_warning(item.msisdn, text, getattr(item, "operator", None) or ""):
         tally.add(warned=1)
         return
     tally.add(warnings_failed=1)

@@ -87,12 +87,13 @@ class SessionItem(ChallengeModel):
 
 class CounterItem(ChallengeModel):
     """pk "<what>#<key>": failures in a row and a lock (logins, activations, recovery),
-    or requests in a fixed window (per-address limits)."""
+    or requests in a fixed window (per-address limits, the SMS gate's counters)."""
 
     failures = NumberAttribute(default=0)
     locked_until = NumberAttribute(null=True)
     window_start = NumberAttribute(null=True)
     count = NumberAttribute(null=True)
+    notices = NumberAttribute(null=True)  # the SMS gate's budget: the window's notices
 
 
 class PartnerKeyItem(ChallengeModel):
