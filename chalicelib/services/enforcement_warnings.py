@@ -4,9 +4,9 @@ deadline index, the one function that sends it, and the claim that makes it go o
 The cut-off is the later of first_seen + ENFORCEMENT_GRACE_SECONDS and the send +
 ENFORCEMENT_MIN_NOTICE_SECONDS, so nobody is blocked on a date they were not told in
 time. A warning not sent (the provider, or tomorrow the SMS gate's per-operator budget)
-leaves the pair unwarned, never blocked: its claim is given back, its slot is on a day
-the enforcement job has yet to read, and the next sighting or the job sends it, with a
-cut-off counted from then.
+leaves the pair unwarned, never blocked: its claim is given back, it is due at once on
+today's slot (a day the enforcement job has yet to read), and the job's next run or the
+next sighting sends it, with a cut-off counted from then.
 """
 from __future__ import annotations
 
@@ -68,12 +68,21 @@ def warn(item: ObservationModel, why: str, now: float) -> bool | None:
 
 def deliver(item: ObservationModel, why: str, now: float) -> bool:
     """Send a claimed warning (its cut-off is item.grace_until); if it did not go out,
-    give the claim back so a later sighting or run sends it."""
+    give the claim back and make the pair due now, on today's slot, so the next run of the
+    job (or a later sighting) tries again; unwarned, it is never blocked."""
     text = sms.warning_text(item.imei, why, float(item.grace_until))
     if send_warning(item.msisdn, text, item.operator):
         return True
     try:
-        item.update(actions=[ObservationModel.warned_at.remove()], condition=ObservationModel.warned_at == now)
+        item.update(
+            actions=[
+                ObservationModel.warned_at.remove(),
+                # Due just after now: the run that held it back does not meet it again today.
+                ObservationModel.grace_until.set(now + 1),
+                ObservationModel.deadline_slot.set(slot(item.imei, item.msisdn, now, now)),
+            ],
+            condition=ObservationModel.warned_at == now,
+        )
     except UpdateError as error:
         if not condition_failed(error):
             raise
