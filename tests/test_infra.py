@@ -198,7 +198,7 @@ def test_each_rail_has_an_alarm_on_the_metric_its_job_emits(capsys):
         (declared,) = line["_aws"]["CloudWatchMetrics"]
         watching = [
             r["Properties"] for r in TEMPLATE["Resources"].values()
-            if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"].get("MetricName") == metric
+            if r.get("Type") == "AWS::CloudWatch::Alarm" and r["Properties"].get("MetricName") == metric
         ]
         assert len(watching) == 1, metric
         (props,) = watching
