@@ -18,7 +18,6 @@ from tests import ids
 from tests.conftest import OPERATOR_KEY, sms_sent
 from tests.enforcement_flows import BLOCKED_SEEN, WARNING, activated_on_sim, block, observe, texts
 
-GRACE = 30 * 86400
 
 
 @pytest.fixture

@@ -53,7 +53,7 @@ from chalicelib.services.expiry_sims import (
 )
 from chalicelib.store.challenges import CheckpointItem
 from chalicelib.store.devices import DeviceModel
-from chalicelib.store.sims import CLEANUP_SHARDS, EXPIRY_SHARDS, SimModel
+from chalicelib.store.sims import CLEANUP_SHARDS, SimModel
 
 logger = Logger(service=log.SERVICE, child=True)
 
