@@ -19,7 +19,6 @@ from tests.conftest import OPERATOR_KEY, sms_sent
 from tests.enforcement_flows import BLOCKED_SEEN, WARNING, activated_on_sim, block, observe, texts
 
 
-
 @pytest.fixture
 def driver(app, api):
     import app as app_module
