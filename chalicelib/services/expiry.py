@@ -16,9 +16,9 @@ cost grows with the SIMs that died, never with the SIMs that exist (no Scan):
    `by_sim`), the device leaving that cartable plus its "detached" history event. A SIM
    without devices is one UpdateItem. So an expired SIM costs 2 calls (+ its share of an
    index page).
-2. Cleanup: Query `by_cleanup` (ownerships the operator feed ended: changed hands, expired
-   by the operator, reissued); per SIM the same kind of TransactWrite, which also takes the
-   SIM off the index.
+2. Cleanup: Query the shards of `by_cleanup` the survey found busy (ownerships the
+   operator feed ended: changed hands, expired by the operator, reissued); per SIM the same
+   kind of TransactWrite, which also takes the SIM off the index.
 
 Every write is conditioned on what was read (the version, and the device still being in
 that SIM cartable), and history keys are deterministic, so a run killed half-way or run
@@ -53,7 +53,7 @@ from chalicelib.services.expiry_sims import (
 )
 from chalicelib.store.challenges import CheckpointItem
 from chalicelib.store.devices import DeviceModel
-from chalicelib.store.sims import CLEANUP_SHARDS, SimModel
+from chalicelib.store.sims import SimModel
 
 logger = Logger(service=log.SERVICE, child=True)
 
@@ -92,7 +92,7 @@ def run(
     else:
         pool = WorkPool(runtime.worker_count(settings.EXPIRY_WORKERS), name="expire_sims")
         try:
-            _cleanup(pool, now, stop_at, report)
+            _cleanup(pool, work, now, stop_at, report)
             _expire(pool, work, now, stop_at, report)
         finally:
             pool.close()
@@ -135,10 +135,13 @@ def _expire(pool: WorkPool, work: expiry_rail.Survey, now: float, stop_at: float
 # ---- the cleanup part: ownerships the operator feed ended ------------------------------
 
 
-def _cleanup(pool: WorkPool, now: float, stop_at: float, report: Report) -> None:
+def _cleanup(pool: WorkPool, work: expiry_rail.Survey, now: float, stop_at: float, report: Report) -> None:
+    """Tidy the cleanup shards the survey found busy (a SIM arriving since waits an hour)."""
     outcome = Outcome()
-    for shard in range(CLEANUP_SHARDS):
-        sims = cleanup_slice(shard)
+    for piece, _ in work.slices:
+        if piece["slice"] != expiry_rail.CLEANUP:
+            continue
+        sims = cleanup_slice(piece["shard"])
         if not pool.feed(sims, lambda sim: tidy_one(sim, now, stop_at, report, outcome), stop_at):
             outcome.unfinished = True
             break
