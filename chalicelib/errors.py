@@ -14,6 +14,11 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
     "invalid_msisdn": (400, "شماره تلفن همراه معتبر نیست.", "The mobile number is not valid."),
     "invalid_national_id": (400, "کد ملی معتبر نیست.", "The national ID is not valid."),
     "invalid_imei": (400, "شناسه دستگاه (IMEI) معتبر نیست.", "The IMEI is not valid."),
+    "invalid_seen_at": (
+        400,
+        "زمان دیده شدن (seen_at) در آینده یا قدیمی‌تر از حد مجاز است.",
+        "seen_at is in the future or older than the service accepts.",
+    ),
     "invalid_birth_date": (400, "تاریخ تولد معتبر نیست.", "The birth date is not valid."),
     "invalid_tac": (
         400,

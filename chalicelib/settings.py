@@ -55,6 +55,12 @@ def reload() -> None:
     g["TRAVELLER_DEVICES_PER_YEAR"] = _int("TRAVELLER_DEVICES_PER_YEAR", 1)
     g["ENFORCEMENT_GRACE_SECONDS"] = _int("ENFORCEMENT_GRACE_SECONDS", 2592000)
     g["DUPLICATE_MAX_SIMS"] = _int("DUPLICATE_MAX_SIMS", 5)
+    # Network enforcement (API.md): a seen_at older than this is refused (invalid_seen_at);
+    # a warning's cut-off is never sooner than this after it was sent.
+    g["OBSERVATION_MAX_AGE_SECONDS"] = _int("OBSERVATION_MAX_AGE_SECONDS", 604800)
+    g["ENFORCEMENT_MIN_NOTICE_SECONDS"] = _int("ENFORCEMENT_MIN_NOTICE_SECONDS", 604800)
+    # The expiry rail (docs/rails.md): a run finding more SIMs to detach detaches none.
+    g["EXPIRY_RAIL_MAX_SIMS"] = _int("EXPIRY_RAIL_MAX_SIMS", 200000)
     g["SIM_ADDS_PER_DAY"] = _int("SIM_ADDS_PER_DAY", 5)
 
     # Ours, beyond API.md.
@@ -79,9 +85,10 @@ def reload() -> None:
     g["EXPIRY_QUEUE"] = _str("HAMTA_EXPIRY_QUEUE", f"hamta-{g['STAGE']}-expiry-slices")
     g["EXPIRY_DLQ"] = _str("HAMTA_EXPIRY_DLQ", f"hamta-{g['STAGE']}-expiry-slices-dlq")
     # The enforcement job (enforce): its time budget, threads and first-run lookback as
-    # the expiry job's; the safety rail: a run that would block more than this percent of
-    # the pairs it judged blocks nothing (only runs judging at least RAIL_MIN_PAIRS pairs:
-    # a share of a handful means nothing).
+    # the expiry job's; the safety rail, per operator (docs/rails.md): a run that would
+    # block more than this percent of one operator's pairs it judged holds that operator's
+    # blocks (only an operator with at least RAIL_MIN_PAIRS pairs judged: a share of a
+    # handful means nothing).
     g["ENFORCEMENT_TIME_BUDGET_SECONDS"] = _int("ENFORCEMENT_TIME_BUDGET_SECONDS", 780)
     g["ENFORCEMENT_WORKERS"] = _int("ENFORCEMENT_WORKERS", 8)
     g["ENFORCEMENT_LOOKBACK_DAYS"] = _int("ENFORCEMENT_LOOKBACK_DAYS", 31)
@@ -146,6 +153,9 @@ TRAVELLER_WINDOW_DAYS: int
 TRAVELLER_DEVICES_PER_YEAR: int
 ENFORCEMENT_GRACE_SECONDS: int
 DUPLICATE_MAX_SIMS: int
+OBSERVATION_MAX_AGE_SECONDS: int
+ENFORCEMENT_MIN_NOTICE_SECONDS: int
+EXPIRY_RAIL_MAX_SIMS: int
 IMEI_INQUIRY_MAX_PER_WINDOW: int
 IMEI_INQUIRY_WINDOW_SECONDS: int
 TRANSFER_CODE_TTL_SECONDS: int

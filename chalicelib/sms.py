@@ -150,14 +150,17 @@ NOT_ACTIVATED = "not_activated"
 
 
 def warning_text(imei: str, why: str, cutoff: float) -> str:
-    """To the SIM a phone was first seen with, when the pair is not put right."""
+    """To the SIM a phone was first seen with, when the pair is not put right: the cut-off
+    as a Jalali date and a time in Tehran (the pair is blocked from that instant)."""
+    # Two segments at most with the time in it: "on this SIM" is said once.
     if why == UNREGISTERED:
-        state, fix = "ثبت نشده است", "آن را ثبت و روی این سیم کارت فعال کنید"
+        state, fix = "ثبت نشده است", "آن را ثبت و فعال کنید"
     else:
-        state, fix = "روی آن فعال نشده است", "آن را روی این سیم کارت فعال کنید"
+        state, fix = "روی آن فعال نشده است", "آن را فعال کنید"
+    day, hour = jalali_time(cutoff).split(" ")
     return (
         f"سامانه همتا\nگوشی {imei} با این سیم کارت دیده شد و {state}. "
-        f"تا تاریخ {jalali_date(cutoff)} {fix}."
+        f"تا تاریخ {day} ساعت {hour} {fix}."
     )
 
 
