@@ -1,41 +1,15 @@
-"""The SNS sender and the Persian text of every SMS the service sends.
+"""The Persian text of every SMS the service sends (they go out through sms_gate.py).
 
-One SNS client per container, made on first use (a cold start that sends no SMS pays
-nothing). Each message carries its secret as one ASCII word, so any phone shows it and
-a person can type it as is.
+Each message carries its secret as one ASCII word, so any phone shows it and a person can
+type it as is.
 """
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import jdatetime
-from aws_lambda_powertools import Logger
-from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib import clock, log, settings
-from chalicelib.identifiers import mask_msisdn, to_e164
-
-logger = Logger(service=log.SERVICE, child=True)
-
-# Keyed by (region, endpoint): scripts and tests re-point the service at another emulator.
-_clients: dict[tuple[str, str | None], Any] = {}
-
-
-class SmsUnavailable(Exception):
-    """The SMS provider did not accept the message."""
-
-
-def sns_client() -> Any:
-    key = (settings.REGION, settings.AWS_ENDPOINT)
-    client = _clients.get(key)
-    if client is None:
-        import boto3
-
-        client = _clients[key] = boto3.client(
-            "sns", region_name=settings.REGION, endpoint_url=settings.AWS_ENDPOINT
-        )
-    return client
+from chalicelib import clock
 
 
 def otp_text(code: str) -> str:
@@ -54,23 +28,6 @@ def temp_password_text(password: str) -> str:
         f"سامانه همتا\nرمز عبور موقت کارتابل کد ملی: {password}\n"
         "پس از ورود با این رمز، رمز عبور جدید تعیین کنید."
     )
-
-
-def send_sms(msisdn: str, text: str) -> None:
-    """Publish one transactional SMS to `msisdn` (09XXXXXXXXX); SmsUnavailable on failure."""
-    try:
-        sns_client().publish(
-            PhoneNumber=to_e164(msisdn),
-            Message=text,
-            MessageAttributes={
-                "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"},
-            },
-        )
-    except (BotoCoreError, ClientError) as error:
-        logger.warning(
-            "sms not sent", extra={"to": mask_msisdn(msisdn), "error": type(error).__name__}
-        )
-        raise SmsUnavailable() from error
 
 
 # --- Texts of the phone's own channels (USSD *7777# and SMS to 7777) and their measure.
@@ -193,14 +150,17 @@ NOT_ACTIVATED = "not_activated"
 
 
 def warning_text(imei: str, why: str, cutoff: float) -> str:
-    """To the SIM a phone was first seen with, when the pair is not put right."""
+    """To the SIM a phone was first seen with, when the pair is not put right: the cut-off
+    as a Jalali date and a time in Tehran (the pair is blocked from that instant)."""
+    # Two segments at most with the time in it: "on this SIM" is said once.
     if why == UNREGISTERED:
-        state, fix = "ثبت نشده است", "آن را ثبت و روی این سیم کارت فعال کنید"
+        state, fix = "ثبت نشده است", "آن را ثبت و فعال کنید"
     else:
-        state, fix = "روی آن فعال نشده است", "آن را روی این سیم کارت فعال کنید"
+        state, fix = "روی آن فعال نشده است", "آن را فعال کنید"
+    day, hour = jalali_time(cutoff).split(" ")
     return (
         f"سامانه همتا\nگوشی {imei} با این سیم کارت دیده شد و {state}. "
-        f"تا تاریخ {jalali_date(cutoff)} {fix}."
+        f"تا تاریخ {day} ساعت {hour} {fix}."
     )
 
 

@@ -1,4 +1,4 @@
-"""docs/screenshots/: the web page's main screens at a phone's width (360 px), for the README.
+"""docs/screenshots/: the web page's main screens at a phone's width (360 px), for the README and docs/channels.md.
 
 Starts `scripts/local.py` on free ports (CAPTCHA_MODE=off), makes a SIM, a national-ID
 cartable and a few devices through the partner routes, then walks the page in Debian's

@@ -1,7 +1,7 @@
 """The races of acts that cannot be undone: one part claimed by two repairs, sales against a reset's hold."""
 from __future__ import annotations
 
-from chalicelib import clock, settings, sms
+from chalicelib import clock, settings, sms_providers
 from chalicelib.services import accounts, activation, forgot_password, registrar, repair, sessions, transfer
 from chalicelib.store.devices import find_device
 from chalicelib.store.people import PersonModel
@@ -43,7 +43,7 @@ def test_sales_racing_a_resets_first_login_let_none_through_after_the_hold(serve
     caller = nid_caller(nid)
     imeis = [owned(caller) for _ in range(4)]
     sent = []
-    monkeypatch.setattr(sms, "send_sms", lambda number, text: sent.append(text))
+    monkeypatch.setattr(sms_providers.Sns, "send", lambda self, to, text: sent.append(text))
     forgot_password.forgot_password(nid, msisdn, BIRTH)
     temp = secret_in(sent[-1])
 

@@ -1,5 +1,5 @@
 """Every SMS text of the service (chalicelib/sms.py) is Persian and fits in two SMS segments,
-measured with the longest values it can carry; the README lists each with its count."""
+measured with the longest values it can carry; docs/channels.md lists each with its count."""
 from __future__ import annotations
 
 import inspect
@@ -81,12 +81,12 @@ def test_segments_are_counted_as_phones_count_them():
     assert sms.segment_count("a" * 69 + "😀") == 2  # UCS-2 counts UTF-16 units
 
 
-def test_the_readme_lists_every_text_with_its_segments():
-    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
-        readme = f.read()
+def test_the_channels_page_lists_every_text_with_its_segments():
+    with open(os.path.join(ROOT, "docs", "channels.md"), encoding="utf-8") as f:
+        page = f.read()
     for name, text in texts().items():
-        row = re.search(rf"^\| `{name}` \| (\d+) \| (\d+) \|", readme, re.MULTILINE)
-        assert row, f"README: no row for {name}"
+        row = re.search(rf"^\| `{name}` \| (\d+) \| (\d+) \|", page, re.MULTILINE)
+        assert row, f"docs/channels.md: no row for {name}"
         assert (int(row[1]), int(row[2])) == (len(text), sms.segment_count(text)), name
 
 

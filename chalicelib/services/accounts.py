@@ -21,6 +21,7 @@ from chalicelib.services.callers import login_key as _login_key
 from chalicelib.services.sessions import Caller
 from chalicelib.store.base import (
     RaceLost,
+    failed_condition,
     lost_race,
     retry_on_race,
     transact_write,
@@ -135,6 +136,7 @@ def sim_login(msisdn: str, code: str) -> tuple[str, int]:
             sessions.SIM, msisdn=msisdn, ownership=int(sim.ownership),
             epoch=int(sim.session_epoch or 0),
         )
+        kinds = {"update": 1, "save": 2 if new else 1, "condition_check": 0 if new else 1}
         try:
             with transact_write() as tx:
                 tx.update(use_item, actions=use_actions, condition=use_condition)
@@ -144,10 +146,7 @@ def sim_login(msisdn: str, code: str) -> tuple[str, int]:
                 else:  # the session is bound to the SIM as read
                     tx.condition_check(SimModel, msisdn, condition=(SimModel.ownership == int(sim.ownership)))
         except TransactWriteError as error:
-            # PynamoDB sends condition checks, deletes, puts, then updates: the code's
-            # update, the one update here, is the last item, whatever else the transaction holds.
-            reasons = getattr(error, "cancellation_reasons", None) or []
-            if reasons and reasons[-1] is not None and reasons[-1].code == "ConditionalCheckFailed":
+            if failed_condition(error, kinds, "update"):  # the code's own: used meanwhile
                 raise HamtaError("otp_invalid") from None
             if lost_race(error):
                 raise RaceLost() from error  # the SIM moved meanwhile: read it again
@@ -202,9 +201,8 @@ def _spend_temp_password(person: PersonModel) -> bool:
                     add_version_condition=False,
                 )
         except TransactWriteError as error:
-            reasons = getattr(error, "cancellation_reasons", None) or []
-            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
-                return False  # the marker (puts come before updates): spent already
+            if failed_condition(error, {"save": 1, "update": 1}, "save"):
+                return False  # the marker's own condition: spent already
             if lost_race(error):
                 raise RaceLost() from error
             raise

@@ -9,7 +9,7 @@ from datetime import date
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import PutError, UpdateError
 
-from chalicelib import clock, log, passwords, settings, sms
+from chalicelib import clock, log, passwords, settings, sms, sms_gate
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_national_id
 from chalicelib.services import cartable_sims, limits, notices, sim_records
@@ -56,9 +56,8 @@ def forgot_password(national_id: str, msisdn: str, birth_date: date) -> None:
         limits.give_back(cap)  # the conditions stopped holding meanwhile: nothing sent
         return
     try:
-        limits.count_sms()
-        sms.send_sms(msisdn, sms.temp_password_text(temp))
-    except (sms.SmsUnavailable, HamtaError):
+        sms_gate.send_code(msisdn, sms.temp_password_text(temp))
+    except HamtaError:
         _take_back_temp_password(national_id, temp_hash)
         limits.give_back(cap)
         logger.warning("temporary password not sent", extra={"national_id": mask_national_id(national_id)})

@@ -2,16 +2,11 @@
 
 A notice names the device by brand and model at most: never a code, an IMEI or a phone
 number, since the SIM told may be the thief's. A notice never fails the act it tells of:
-`tell` is the one place a notice leaves and it swallows a failed send.
+`tell` is the one place a notice leaves, through the SMS gate (sms_gate.send_notice).
 """
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
-
-from chalicelib import log, sms
-from chalicelib.identifiers import mask_msisdn
-
-logger = Logger(service=log.SERVICE, child=True)
+from chalicelib import sms, sms_gate
 
 _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 _CHECK = "اگر شما انجام نداده‌اید، به کارتابل خود در سامانه همتا بروید."
@@ -56,13 +51,7 @@ def is_notice(text: str) -> bool:
 
 
 def tell(numbers: list[str], text: str) -> int:
-    """Send `text` to each number once; how many left. A failure is logged, never raised:
-    the act this tells of has happened and stands."""
-    sent = 0
-    for number in dict.fromkeys(numbers):
-        try:
-            sms.send_sms(number, text)
-            sent += 1
-        except Exception as error:  # noqa: BLE001 - a notice never fails its act
-            logger.warning("notice not sent", extra={"to": mask_msisdn(number), "error": type(error).__name__})
-    return sent
+    """Send `text` to each number once, through the SMS gate's notice class; how many
+    left. The gate may hold one back (NOTICES_PER_NUMBER_PER_DAY) and never raises: the
+    act this tells of has happened and stands."""
+    return sum(1 for number in dict.fromkeys(numbers) if sms_gate.send_notice(number, text))

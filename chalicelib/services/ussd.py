@@ -20,7 +20,7 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException
 
-from chalicelib import clock, log, sms
+from chalicelib import clock, log, sms, sms_gate
 from chalicelib.errors import MESSAGES, HamtaError
 from chalicelib.identifiers import mask_msisdn, normalize_digits, parse_code, parse_imei, parse_msisdn
 from chalicelib.services import activation, devices, inquiry, sim_records, transfer
@@ -163,9 +163,9 @@ def _sale(msisdn: str, fields: list[str]) -> Reply:
     text = sms.sale_code_text(offer["activation_code"], _jalali(offer["expires_at"]))
     if not offer["replayed"]:
         try:
-            sms.send_sms(msisdn, text)
-        except sms.SmsUnavailable:
-            pass  # the reply itself carries the code; send_sms has logged the failure
+            sms_gate.send_code(msisdn, text)
+        except HamtaError:
+            pass  # the reply itself carries the code; the gate has counted and logged it
     # The reply names the device too (the SMS keeps the code its only ASCII word).
     return Reply(f"{row['imeis'][0]} {sms.device_name(row['brand'], row['model'], 20)}\n{text}", True)
 
