@@ -38,6 +38,13 @@ def new_captcha():
     return json_response(captcha.create_captcha(), 201)
 
 
+@route(bp, "/captcha/audio", methods=["POST"])
+def new_audio_captcha():
+    """The captcha's non-visual alternative: Persian digits over noise, same rules."""
+    body(bp.current_request)  # no fields; still refuses junk
+    return json_response(captcha.create_audio_captcha(), 201)
+
+
 @route(bp, "/auth/otp", methods=["POST"])
 def request_otp():
     data = body(
