@@ -142,4 +142,9 @@ def end_all_sessions():
 @route(bp, "/me", methods=["GET"])
 def me():
     who = caller(bp.current_request)
-    return json_response({"cartable": who.cartable(), "sims": who.listed_sims()})
+    cartable = who.cartable()
+    if cartable["kind"] == "sim":
+        # Whether this SIM is in a national-ID cartable (its phones are kept there): the
+        # page then offers no second cartable and says where the phones are.
+        cartable["in_national_id_cartable"] = who.linked_national_id() is not None
+    return json_response({"cartable": cartable, "sims": who.listed_sims()})

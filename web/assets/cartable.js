@@ -5,7 +5,11 @@ import { toPersian } from "./digits.js";
 import { state } from "./state.js";
 
 export async function me() {
-  if (!state.sims) state.sims = (await call("GET", "/me")).sims || [];
+  if (!state.sims) {
+    const data = await call("GET", "/me");
+    state.sims = data.sims || [];
+    state.inNationalIdCartable = Boolean(data.cartable?.in_national_id_cartable);
+  }
   return state.sims;
 }
 

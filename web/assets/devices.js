@@ -1,6 +1,7 @@
 // مدیریت دستگاهها: the cartable's device table, the chosen device's panel, a sale and its cancelling.
 import { call, currentSession, imeiPath } from "./api.js";
-import { selectedDevice } from "./cartable.js";
+import { me, selectedDevice } from "./cartable.js";
+import { confirmAct } from "./confirm.js";
 import { openAdd, openBlock, openHistory, openUnblock } from "./device-dialogs.js";
 import { maskMsisdn, toPersian } from "./digits.js";
 import { $, $$, el, notify, num } from "./dom.js";
@@ -79,9 +80,21 @@ export function enterDevices(screen) {
     await reloaded("دستگاه با موفقیت به کارتابل شما اضافه شد.");
   }));
   $("#do-sale", screen).addEventListener("click", offerForSale);
-  $("#do-code", screen).addEventListener("click", offerForSale);
+  $("#do-code", screen).addEventListener("click", showSaleCode);
   renderDevices();
   loadDevices();
+  whereThePhonesAre(screen);
+}
+
+/** A SIM session of a SIM that is in a national-ID cartable: its phones are kept there. */
+async function whereThePhonesAre(screen) {
+  if (currentSession()?.kind !== "sim") return;
+  try {
+    await me();
+  } catch {
+    return;
+  }
+  if (state.inNationalIdCartable) $("#devices-elsewhere", screen).hidden = false;
 }
 
 function selectDevice(imei) {
@@ -108,9 +121,10 @@ function renderPanel() {
       device.registered_at ? ` — در این کارتابل از ${jalaliDate(device.registered_at)}` : ""));
   if (device.status === "transfer_pending") {
     const sale = state.sale?.imei === imei ? state.sale : null;
-    panel.append(el("p", { class: "code-box" }, "کد فعال سازی برای خریدار: ",
+    const until = sale?.expires_at || device.transfer_expires_at;
+    panel.append(el("p", { class: "code-box", id: "sale-code", tabindex: "-1" }, "کد فعال سازی برای خریدار: ",
       el("strong", {}, num(sale?.activation_code || device.activation_code)),
-      sale?.expires_at ? ` — معتبر تا ${jalaliDateTime(sale.expires_at)}` : ""),
+      until ? ` — معتبر تا ${jalaliDateTime(until)}` : ""),
     el("p", { class: "hint" }, "این کد را فقط به خریدار بدهید. با فعال سازی آن توسط خریدار، دستگاه از کارتابل شما خارج می‌شود."));
   }
   const actions = el("div", { class: "actions" });
@@ -136,19 +150,52 @@ function needSelection() {
   return device;
 }
 
+const deviceName = (device) => `${device.brand || ""} ${device.model || ""}`.trim() || "دستگاه";
+
+/** انتقال مالکیت/فروش: after a confirmation naming the device (and, from a SIM session,
+ * the national-ID cartable's password); a device already on sale shows its code. */
 async function offerForSale() {
   $("#devices-error").textContent = "";
   await state.loading;
   const device = needSelection();
   if (!device) return;
-  try {
-    const offer = await call("POST", `/devices/${imeiPath(device.imeis[0])}/transfer`);
-    state.sale = { imei: device.imeis[0], ...offer };
-    await loadDevices();
-    notify(`کد فعال سازی ${toPersian(offer.activation_code)} برای خریدار تولید شد.`);
-  } catch (error) {
-    $("#devices-error").textContent = errorText(error);
+  if (device.status === "transfer_pending") {
+    showSaleCode();
+    return;
   }
+  const imei = device.imeis[0];
+  const sim = currentSession()?.kind === "sim";
+  confirmAct({
+    title: "انتقال مالکیت/فروش",
+    text: [`${deviceName(device)} با شناسه `, num(imei), " برای فروش عرضه شود؟ کد فعال سازی برای خریدار ساخته می‌شود؛ با فعال سازی آن توسط خریدار، دستگاه برای همیشه از کارتابل شما خارج می‌شود."],
+    yes: "تأیید فروش",
+    field: sim ? { label: "رمز عبور کارتابل کد ملی", name: "password", type: "password", autocomplete: "current-password" } : null,
+    act: async (form) => {
+      const body = sim ? { password: form.elements.password.value } : undefined;
+      const offer = await call("POST", `/devices/${imeiPath(imei)}/transfer`, body);
+      state.sale = { imei, ...offer };
+      await loadDevices();
+      notify(`کد فعال سازی ${toPersian(offer.activation_code)} برای خریدار تولید شد.`);
+    },
+  });
+}
+
+/** تولید کد فعال سازی: the code of the sale under way, shown again (never a new one: that
+ * would kill the code a buyer may already have); for a device not on sale, how a code is made. */
+async function showSaleCode() {
+  $("#devices-error").textContent = "";
+  await state.loading;
+  const device = needSelection();
+  if (!device) return;
+  if (device.status !== "transfer_pending") {
+    notify(`${deviceName(device)} در حال فروش نیست. کد فعال سازی برای خریدار با «انتقال مالکیت/فروش» ساخته می‌شود.`);
+    return;
+  }
+  const sale = state.sale?.imei === device.imeis[0] ? state.sale : null;
+  const until = sale?.expires_at || device.transfer_expires_at;
+  notify(`کد فعال سازی فروش ${deviceName(device)}: ${toPersian(sale?.activation_code || device.activation_code)}`
+    + (until ? ` — معتبر تا ${jalaliDateTime(until)}` : ""));
+  $("#sale-code")?.focus();
 }
 
 async function cancelSale(device) {

@@ -21,6 +21,7 @@ export function openDialog(id, setup) {
     app.removeAttribute("aria-hidden");
     app.inert = false;
     if (opener?.isConnected) opener.focus();
+    else $("#screen h1")?.focus(); // the act changed the screen: start from its heading
   });
   dialog.showModal();
   setup?.(dialog);

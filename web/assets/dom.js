@@ -24,6 +24,13 @@ export function num(text, ascii) {
   return el("bdi", { dir: "ltr", class: "num", "data-value": ascii ?? toAscii(text) }, toPersian(text));
 }
 
+/** The green banner belongs to one step: it is cleared when the step changes or an
+ * error is shown. */
+export function clearNotice() {
+  const notice = $("#notice");
+  if (notice) notice.textContent = "";
+}
+
 export function notify(text) {
   const notice = $("#notice");
   notice.textContent = "";
@@ -37,7 +44,9 @@ export function fromTemplate(id) {
   return document.getElementById(id).content.cloneNode(true);
 }
 
+/** A step of a screen (its template) in `box`; the last step's banner goes with it. */
 export function replaceWith(box, id) {
+  clearNotice();
   box.textContent = "";
   box.append(fromTemplate(id));
   return box;

@@ -1,6 +1,6 @@
 // Forms: submitting with a busy button, and errors shown in Persian by the field they name.
 import { ApiError, currentSession } from "./api.js";
-import { $, $$ } from "./dom.js";
+import { $, $$, clearNotice, el } from "./dom.js";
 import { normaliseNumber, toPersian } from "./digits.js";
 
 export function errorText(error) {
@@ -17,22 +17,27 @@ export function waitText(seconds) {
   return `${toPersian(Math.ceil(seconds / 60))} دقیقه دیگر دوباره تلاش کنید`;
 }
 
-/** Shows an error where the person is looking: the form's alert, and the field it names. */
+/** Shows an error where the person is looking: right under the field it names, or in the
+ * form's alert when it names none. A green banner of the step before is cleared. */
 export function showError(form, error) {
-  const box = $(".error[role=alert]", form) || $("[role=alert]", form);
-  clearError(form);
-  if (box) box.textContent = typeof error === "string" ? error : errorText(error);
+  const text = typeof error === "string" ? error : errorText(error);
   const field = error instanceof ApiError && error.field ? $(`[name="${error.field}"]`, form) : null;
   const byCode = error instanceof ApiError ? fieldForCode(form, error.code) : null;
-  const target = field || byCode;
-  if (target) {
-    target.setAttribute("aria-invalid", "true");
-    if (box) {
-      box.id = box.id || `err-${Math.random().toString(36).slice(2)}`;
-      target.setAttribute("aria-errormessage", box.id);
-    }
-    target.focus();
+  // A check of the page's own (checkRepeat) marks its field before it throws.
+  const target = field || byCode || (typeof error === "string" ? $("[aria-invalid=true]", form) : null);
+  clearNotice();
+  clearError(form);
+  if (!target) {
+    const box = $(".error[role=alert]", form) || $("[role=alert]", form);
+    if (box) box.textContent = text;
+    return;
   }
+  const box = el("p", { class: "error field-error", role: "alert", id: `err-${Math.random().toString(36).slice(2)}` }, text);
+  target.after(box);
+  target.setAttribute("aria-invalid", "true");
+  target.setAttribute("aria-errormessage", box.id);
+  target.setAttribute("aria-describedby", [target.getAttribute("aria-describedby"), box.id].filter(Boolean).join(" "));
+  target.focus();
 }
 
 function fieldForCode(form, code) {
@@ -40,6 +45,7 @@ function fieldForCode(form, code) {
     invalid_msisdn: "msisdn", invalid_national_id: "national_id", invalid_imei: "imei",
     invalid_birth_date: "birth_date", captcha_invalid: "captcha_answer", otp_invalid: "code",
     weak_password: "new_password", invalid_credentials: "password",
+    not_a_repair_part: "new_imei", model_mismatch: "new_imei", password_required: "password",
   }[code];
   if (!names) return null;
   return $(`[name="${names}"]`, form) || (code === "weak_password" ? $('[name="password"]', form) : null)
@@ -49,6 +55,16 @@ function fieldForCode(form, code) {
 }
 
 export function clearError(form) {
+  $$(".field-error", form).forEach((box) => {
+    const input = $(`[aria-errormessage="${box.id}"]`, form);
+    if (input) {
+      const rest = (input.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && id !== box.id);
+      if (rest.length) input.setAttribute("aria-describedby", rest.join(" "));
+      else input.removeAttribute("aria-describedby");
+      input.removeAttribute("aria-errormessage");
+    }
+    box.remove();
+  });
   $$(".error[role=alert]", form).forEach((box) => { box.textContent = ""; });
   $$("[aria-invalid]", form).forEach((input) => input.removeAttribute("aria-invalid"));
 }
@@ -60,6 +76,7 @@ export function onSubmit(form, handler) {
     const button = $("button[type=submit]", form);
     if (button?.getAttribute("aria-disabled") === "true") return;
     clearError(form);
+    clearNotice();
     button?.setAttribute("aria-disabled", "true");
     form.setAttribute("aria-busy", "true");
     try {

@@ -1,12 +1,12 @@
 // Signing in: a SIM and its temporary password, a national ID and password, forgot password,
 // and the new password a temporary one must be traded for.
-import { call } from "./api.js";
+import { call, currentSession, saveSession } from "./api.js";
 import { Captcha } from "./captcha.js";
 import { formatClock, startCountdown } from "./countdown.js";
 import { maskMsisdn, toAscii, toPersian } from "./digits.js";
 import { $, $$, notify, num, replaceWith } from "./dom.js";
 import { checkRepeat, clearError, number, onSubmit, showError, value } from "./forms.js";
-import { go, signedIn, signedOut } from "./router.js";
+import { go, signedIn } from "./router.js";
 import { state } from "./state.js";
 
 export function enterLogin(screen) {
@@ -115,42 +115,76 @@ function nidLoginStep(panel) {
   replaceWith(panel, "tpl-login-nid");
   const form = $("#nid-login", panel);
   const captcha = new Captcha($("[data-captcha]", form));
-  onSubmit(form, async () => {
-    let data;
-    try {
-      data = await call("POST", "/auth/login", {
-        national_id: number(form, "national_id"), password: form.elements.password.value, ...(await captcha.answer()),
-      });
-    } catch (error) {
-      captcha.refresh();
-      throw error;
-    }
-    signedIn(data);
-  });
+  onSubmit(form, () => passwordLogin(form, captcha, number(form, "national_id"), form.elements.password.value));
+}
+
+/** POST /auth/login; a temporary password is kept in memory for the one password change
+ * it opens, so the next screen does not ask for it again. */
+async function passwordLogin(form, captcha, nationalId, password) {
+  let data;
+  try {
+    data = await call("POST", "/auth/login", { national_id: nationalId, password, ...(await captcha.answer()) });
+  } catch (error) {
+    captcha.refresh();
+    throw error;
+  }
+  state.temporary = data.must_change_password ? password : null;
+  signedIn(data);
 }
 
 export function enterForgot(screen) {
-  const form = $("#forgot", screen);
+  const step = $("#forgot-step", screen);
+  if (state.forgot) forgotSentStep(step);
+  else forgotAskStep(step);
+}
+
+function forgotAskStep(step) {
+  replaceWith(step, "tpl-forgot-ask");
+  const form = $("#forgot", step);
+  $("[data-go]", form).addEventListener("click", () => go("login"));
+  if (state.forgot) {
+    form.elements.national_id.value = toPersian(state.forgot.national_id);
+    form.elements.msisdn.value = toPersian(state.forgot.msisdn);
+  }
   onSubmit(form, async () => {
-    const data = await call("POST", "/auth/password/forgot", {
-      national_id: number(form, "national_id"), msisdn: number(form, "msisdn"),
-      birth_date: toAscii(value(form, "birth_date")).replace(/\s/g, ""), channel: "sms",
+    const asked = { national_id: number(form, "national_id"), msisdn: number(form, "msisdn") };
+    await call("POST", "/auth/password/forgot", {
+      ...asked, birth_date: toAscii(value(form, "birth_date")).replace(/\s/g, ""), channel: "sms",
     });
-    state.loginTab = "nid";
-    go("login");
-    notify(data?.message || "اگر اطلاعات وارد شده درست باشد، رمز عبور موقت پیامک می‌شود.");
+    state.forgot = asked;
+    forgotSentStep(step);
+  });
+}
+
+/** The answer is the same whatever the details were (API.md): say what happens next, and
+ * sign in with the temporary password right here. */
+function forgotSentStep(step) {
+  replaceWith(step, "tpl-forgot-sent");
+  const form = $("#forgot-login", step);
+  const { national_id: nationalId, msisdn } = state.forgot;
+  $("#forgot-sent", form).append("اگر کد ملی، شماره همراه و تاریخ تولد با اطلاعات کارتابل یکی باشد، رمز عبور موقت تا چند لحظه دیگر به شماره ",
+    num(maskMsisdn(msisdn), msisdn), " پیامک می‌شود و ۱۵ دقیقه معتبر است. اگر تا ۲ دقیقه پیامکی نرسید، اطلاعات را بررسی کنید و دوباره درخواست دهید.");
+  const captcha = new Captcha($("[data-captcha]", form));
+  $("#forgot-again", form).addEventListener("click", () => forgotAskStep(step));
+  $("#forgot-temp", form).focus();
+  onSubmit(form, async () => {
+    await passwordLogin(form, captcha, nationalId, value(form, "password"));
+    state.forgot = null;
   });
 }
 
 export function enterMustChange(screen) {
-  onSubmit($("#mustchange", screen), async (form) => {
+  const form = $("#mustchange", screen);
+  // Typed once: the temporary password of this visit's sign-in is used as it is.
+  if (state.temporary) $("#mc-old-box", form).remove();
+  onSubmit(form, async () => {
     checkRepeat(form, "new_password", "again");
-    await call("PUT", "/me/password", { old_password: form.elements.old_password.value, new_password: form.elements.new_password.value });
-    try {
-      await call("POST", "/auth/logout");
-    } catch {
-      // the temporary session may already be closed by the change
-    }
-    signedOut("رمز عبور جدید ثبت شد. با کد ملی و رمز عبور جدید وارد شوید.", "nid");
+    const old = state.temporary ?? form.elements.old_password.value;
+    await call("PUT", "/me/password", { old_password: old, new_password: form.elements.new_password.value });
+    // This session carries on as a full one (every other session of the cartable ended).
+    state.temporary = null;
+    saveSession({ ...currentSession(), must_change_password: false });
+    go("devices");
+    notify("رمز عبور جدید ثبت شد. از این پس با کد ملی و رمز عبور جدید وارد می‌شوید.");
   });
 }

@@ -1,7 +1,7 @@
 // Which screen is shown ("#/name"), the menu beside it, and signing in and out.
 import { call, currentSession, saveSession } from "./api.js";
 import { $, $$, el, notify, num } from "./dom.js";
-import { maskMsisdn } from "./digits.js";
+import { maskMsisdn, maskNationalId } from "./digits.js";
 import { forgetCartable, state } from "./state.js";
 
 const PUBLIC = new Set(["login", "forgot", "inquiry", "status"]);
@@ -72,7 +72,7 @@ export function show(requested, focus = Boolean(requested)) {
   if (session) {
     who.textContent = "";
     who.append(session.kind === "sim" ? "کارتابل سیم کارت " : "کارتابل کد ملی ",
-      session.kind === "sim" ? num(maskMsisdn(session.msisdn), session.msisdn) : num(session.national_id));
+      session.kind === "sim" ? num(maskMsisdn(session.msisdn), "") : num(maskNationalId(session.national_id), ""));
   }
   const heading = $("h1", screen);
   document.title = `${heading.textContent} — سامانه همتا`;
@@ -95,6 +95,7 @@ export function signedIn(data) {
 export function signedOut(message, tab) {
   saveSession(null);
   forgetCartable();
+  state.temporary = null;
   if (tab) state.loginTab = tab;
   go("login");
   if (message) notify(message);

@@ -1,6 +1,8 @@
 // مدیریت سیم کارتها: the cartable's SIMs; a national-ID cartable adds (by SMS code) and removes them.
 import { call, currentSession } from "./api.js";
 import { toPersian } from "./digits.js";
+import { me } from "./cartable.js";
+import { confirmAct } from "./confirm.js";
 import { $, el, fromTemplate, notify, num } from "./dom.js";
 import { errorText, number, onSubmit } from "./forms.js";
 import { STATUS_FA } from "./labels.js";
@@ -27,25 +29,46 @@ async function loadSims(screen) {
   }
 }
 
-async function removeSim(screen, msisdn) {
+/** Removing a SIM ends its sessions and cannot be undone without a new SMS code: confirmed
+ * first, in a dialog that names the number. */
+function removeSim(screen, msisdn) {
   $("#sims-error", screen).textContent = "";
-  try {
-    await call("DELETE", `/sims/${encodeURIComponent(msisdn)}`);
-    state.sims = null;
-    await loadSims(screen);
-    notify(`سیم کارت ${toPersian(msisdn)} از کارتابل حذف شد.`);
-  } catch (error) {
-    $("#sims-error", screen).textContent = errorText(error);
-  }
+  confirmAct({
+    title: "حذف سیم کارت",
+    text: ["سیم کارت ", num(msisdn), " از کارتابل حذف شود؟ نشستهای آن بسته می‌شود و دستگاههایش در کارتابل می‌مانند. برای افزودن دوباره، کد تأیید پیامکی لازم است."],
+    yes: "حذف سیم کارت",
+    act: async () => {
+      await call("DELETE", `/sims/${encodeURIComponent(msisdn)}`);
+      state.sims = null;
+      await loadSims(screen);
+      notify(`سیم کارت ${toPersian(msisdn)} از کارتابل حذف شد.`);
+    },
+  });
 }
 
 export function enterSims(screen) {
   const nid = currentSession()?.kind === "national_id";
   // SIMs are added and removed only in a national-ID cartable; a SIM cartable is its one SIM.
   $(nid ? "#sims-simonly" : "#sims-nid", screen).remove();
-  if (nid) addSimStep(screen);
-  else $("#sims-simonly", screen).hidden = false;
+  if (nid) {
+    $("#sims-in-nid", screen).remove();
+    addSimStep(screen);
+  } else {
+    simOnlyNote(screen);
+  }
   loadSims(screen);
+}
+
+/** A SIM cartable says what it is, or that its SIM is in a national-ID cartable. */
+async function simOnlyNote(screen) {
+  try {
+    await me();
+  } catch {
+    return;
+  }
+  const [shown, other] = state.inNationalIdCartable ? ["#sims-in-nid", "#sims-simonly"] : ["#sims-simonly", "#sims-in-nid"];
+  $(other, screen)?.remove();
+  $(shown, screen).hidden = false;
 }
 
 function addSimStep(screen) {
