@@ -250,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
             browser.close()
         reports = {"login": lighthouse(site, "login", "/", ""),
                    "device list": lighthouse(site, "device list", "/#/devices", signed_in_session(site))}
+        for name, heading in (("login", "ورود به سامانه"), ("device list", "مدیریت دستگاهها")):
+            if reports[name]["heading"] != heading:
+                raise SystemExit(f"lighthouse measured {reports[name]['heading']!r}, not the {name}")
     finally:
         site.stop()
     if not args.no_write:

@@ -32,7 +32,9 @@ try {
     .map((a) => ({ id: a.id, score: a.score, value: a.displayValue || "" }));
   const metrics = Object.fromEntries(["first-contentful-paint", "largest-contentful-paint", "total-blocking-time",
     "cumulative-layout-shift", "speed-index"].map((id) => [id, lhr.audits[id]?.numericValue]));
-  fs.writeFileSync(out, JSON.stringify({ url, scores, metrics, failing, runtimeError: lhr.runtimeError || null }, null, 2));
+  // What the measured screen was (the device list needs the session to have held).
+  const heading = await page.evaluate(() => document.querySelector("#screen h1")?.textContent || "");
+  fs.writeFileSync(out, JSON.stringify({ url, heading, scores, metrics, failing, runtimeError: lhr.runtimeError || null }, null, 2));
 } finally {
   await browser.close();
 }

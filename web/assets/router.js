@@ -37,6 +37,13 @@ function renderNav(current) {
       onclick: () => go(screen) }, label));
   }
   if (session) nav.append(el("button", { type: "button", id: "logout", onclick: logout }, "خروج"));
+  // A phone's one-row menu starts at its beginning, with this screen's item in view.
+  if (nav.scrollWidth > nav.clientWidth) {
+    nav.scrollLeft = 0;
+    const current = $("[aria-current]", nav);
+    if (current) nav.scrollLeft += current.getBoundingClientRect().left < nav.getBoundingClientRect().left
+      ? current.getBoundingClientRect().left - nav.getBoundingClientRect().left - 8 : 0;
+  }
 }
 
 export function screenFromHash() {
