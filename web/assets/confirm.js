@@ -11,6 +11,8 @@ export function confirmAct({ title, text, yes, field, act }) {
     $("h2", dialog).textContent = title;
     $("[data-text]", dialog).append(...[text].flat());
     $("[data-yes]", dialog).textContent = yes;
+    // Nothing to type: the focus starts on «انصراف», so a stray Enter undoes nothing.
+    if (!field) $("[data-close]", dialog).setAttribute("data-autofocus", "");
     if (field) {
       const id = `confirm-${field.name}`;
       $("[data-field]", dialog).append(el("label", { for: id }, field.label),

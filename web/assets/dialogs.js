@@ -25,6 +25,6 @@ export function openDialog(id, setup) {
   });
   dialog.showModal();
   setup?.(dialog);
-  $("input:not([type=radio]), select, button:not([data-close])", dialog)?.focus();
+  ($("[data-autofocus]", dialog) || $("input:not([type=radio]), select, button:not([data-close])", dialog))?.focus();
   return dialog;
 }
