@@ -1,10 +1,10 @@
-# The two commands of the README: `make run` and `make test`. Both build .venv themselves.
+# The commands of the README: `make run`, `make test` and `make test-fast`. All build .venv themselves.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit bench package fuzz chromium screenshots audit audit-tools espeak voice clean
+.PHONY: run test test-fast unit bench package fuzz chromium screenshots audit audit-tools espeak voice clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,16 @@ run: $(STAMP)
 # last so that its summary is the closing line CI reads.
 test: chromium package fuzz audit unit
 
+# pytest on two workers (pytest-xdist), a test file to a worker (a file's module-scoped
+# local run or browser is started once). PYTEST_ARGS adds to it, e.g. PYTEST_ARGS="-n 4".
+PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadfile
+
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(PYTEST) $(PYTEST_ARGS)
+
+# The developer's loop: unit and route tests, no browser, no package, no fuzz.
+test-fast: $(STAMP)
+	$(PYTEST) -m "not browser" $(PYTEST_ARGS)
 
 # The web page's browser tests drive Debian's Chromium (Playwright cannot download one here).
 # As root it is installed when missing; otherwise those tests skip and say why.

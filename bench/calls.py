@@ -41,6 +41,7 @@ def prepare_environment(**extra: str) -> None:
             "HAMTA_STAGE": "bench",
             "HAMTA_SECRET_KEY": "bench-secret-key",
             "POWERTOOLS_LOG_LEVEL": "WARNING",  # stdout is the JSON result
+            "POWERTOOLS_METRICS_DISABLED": "true",  # and so no EMF lines there
             **extra,
         }
     )

@@ -8,7 +8,7 @@ work of each path) and once with the configured floor, and prints the medians in
     .venv/bin/python bench/forgot_timing.py [rounds]
 
 On AWS the send path also waits for SNS (tens of ms more than moto); the floor must stay
-above the slowest path there too (README "Forgot-password timing").
+above the slowest path there too (docs/measurements.md "Forgot-password timing").
 """
 from __future__ import annotations
 

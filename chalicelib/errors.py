@@ -14,6 +14,11 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
     "invalid_msisdn": (400, "شماره تلفن همراه معتبر نیست.", "The mobile number is not valid."),
     "invalid_national_id": (400, "کد ملی معتبر نیست.", "The national ID is not valid."),
     "invalid_imei": (400, "شناسه دستگاه (IMEI) معتبر نیست.", "The IMEI is not valid."),
+    "invalid_seen_at": (
+        400,
+        "زمان دیده شدن (seen_at) در آینده یا قدیمی‌تر از حد مجاز است.",
+        "seen_at is in the future or older than the service accepts.",
+    ),
     "invalid_birth_date": (400, "تاریخ تولد معتبر نیست.", "The birth date is not valid."),
     "invalid_tac": (
         400,
@@ -236,6 +241,10 @@ ROUTE_REASONS: dict[tuple[str, str, str], str] = {
     ("PUT", "/me/password", "invalid_credentials"): "current_password",
 }
 
+# API.md "Conventions": every 503 carries Retry-After; these seconds where the raiser
+# names none (the SMS gate names its window's end, a lost race 1).
+RETRY_AFTER_503 = {"sms_unavailable": 60, "service_unavailable": 1}
+
 _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 
@@ -256,6 +265,8 @@ class HamtaError(Exception):
             raise ValueError(f"unknown reason {reason!r}")
         super().__init__(code)
         self.code = code
+        if retry_after is None and MESSAGES[code][0] == 503:
+            retry_after = RETRY_AFTER_503.get(code, 1)  # every 503 carries Retry-After
         self.retry_after = retry_after
         self.field = field
         self.reason = reason

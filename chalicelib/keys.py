@@ -1,7 +1,8 @@
 """The server-side secret behind every HMAC (OTP codes, captcha answers).
 
 Locally it comes from HAMTA_SECRET_KEY; on AWS from the SSM SecureString named by
-HAMTA_SECRET_KEY_PARAMETER, fetched once per container and cached.
+HAMTA_SECRET_KEY_PARAMETER, fetched once per container and cached (so does an SMS
+gateway's API key, sms_providers.py).
 """
 from __future__ import annotations
 
@@ -17,12 +18,18 @@ def secret_key() -> bytes:
     if settings.SECRET_KEY:
         return settings.SECRET_KEY.encode()
     if settings.SECRET_KEY_PARAMETER:
-        import boto3
-
-        ssm = boto3.client("ssm", region_name=settings.REGION, endpoint_url=settings.AWS_ENDPOINT)
-        value = ssm.get_parameter(Name=settings.SECRET_KEY_PARAMETER, WithDecryption=True)
-        return value["Parameter"]["Value"].encode()
+        return ssm_secret(settings.SECRET_KEY_PARAMETER).encode()
     raise RuntimeError("no secret key: set HAMTA_SECRET_KEY or HAMTA_SECRET_KEY_PARAMETER")
+
+
+@lru_cache(maxsize=4)
+def ssm_secret(name: str) -> str:
+    """An SSM SecureString's value, fetched once per container (the HMAC key, an SMS
+    gateway's API key)."""
+    import boto3
+
+    ssm = boto3.client("ssm", region_name=settings.REGION, endpoint_url=settings.AWS_ENDPOINT)
+    return ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
 
 
 def keyed_hash(purpose: str, value: str) -> str:

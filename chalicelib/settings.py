@@ -55,6 +55,12 @@ def reload() -> None:
     g["TRAVELLER_DEVICES_PER_YEAR"] = _int("TRAVELLER_DEVICES_PER_YEAR", 1)
     g["ENFORCEMENT_GRACE_SECONDS"] = _int("ENFORCEMENT_GRACE_SECONDS", 2592000)
     g["DUPLICATE_MAX_SIMS"] = _int("DUPLICATE_MAX_SIMS", 5)
+    # Network enforcement (API.md): a seen_at older than this is refused (invalid_seen_at);
+    # a warning's cut-off is never sooner than this after it was sent.
+    g["OBSERVATION_MAX_AGE_SECONDS"] = _int("OBSERVATION_MAX_AGE_SECONDS", 604800)
+    g["ENFORCEMENT_MIN_NOTICE_SECONDS"] = _int("ENFORCEMENT_MIN_NOTICE_SECONDS", 604800)
+    # The expiry rail (docs/rails.md): a run finding more SIMs to detach detaches none.
+    g["EXPIRY_RAIL_MAX_SIMS"] = _int("EXPIRY_RAIL_MAX_SIMS", 200000)
     g["SIM_ADDS_PER_DAY"] = _int("SIM_ADDS_PER_DAY", 5)
 
     # Ours, beyond API.md.
@@ -79,9 +85,10 @@ def reload() -> None:
     g["EXPIRY_QUEUE"] = _str("HAMTA_EXPIRY_QUEUE", f"hamta-{g['STAGE']}-expiry-slices")
     g["EXPIRY_DLQ"] = _str("HAMTA_EXPIRY_DLQ", f"hamta-{g['STAGE']}-expiry-slices-dlq")
     # The enforcement job (enforce): its time budget, threads and first-run lookback as
-    # the expiry job's; the safety rail: a run that would block more than this percent of
-    # the pairs it judged blocks nothing (only runs judging at least RAIL_MIN_PAIRS pairs:
-    # a share of a handful means nothing).
+    # the expiry job's; the safety rail, per operator (docs/rails.md): a run that would
+    # block more than this percent of one operator's pairs it judged holds that operator's
+    # blocks (only an operator with at least RAIL_MIN_PAIRS pairs judged: a share of a
+    # handful means nothing).
     g["ENFORCEMENT_TIME_BUDGET_SECONDS"] = _int("ENFORCEMENT_TIME_BUDGET_SECONDS", 780)
     g["ENFORCEMENT_WORKERS"] = _int("ENFORCEMENT_WORKERS", 8)
     g["ENFORCEMENT_LOOKBACK_DAYS"] = _int("ENFORCEMENT_LOOKBACK_DAYS", 31)
@@ -98,6 +105,21 @@ def reload() -> None:
     # send answers 503 sms_unavailable (README "SMS spend"). 0 turns the breaker off.
     g["SMS_MAX_PER_WINDOW"] = _int("SMS_MAX_PER_WINDOW", 20000)
     g["SMS_WINDOW_SECONDS"] = _int("SMS_WINDOW_SECONDS", 3600)
+    # The SMS gate (chalicelib/sms_gate.py, API.md "SMS"): notices' share of the window's
+    # budget, and the caps per number, per operator key and per customs key (24 h).
+    g["SMS_NOTICE_PERCENT"] = _int("SMS_NOTICE_PERCENT", 50)
+    g["NOTICES_PER_NUMBER_PER_DAY"] = _int("NOTICES_PER_NUMBER_PER_DAY", 10)
+    g["OPERATOR_WARNINGS_PER_DAY"] = _int("OPERATOR_WARNINGS_PER_DAY", 200000)
+    g["CUSTOMS_SMS_PER_DAY"] = _int("CUSTOMS_SMS_PER_DAY", 5000)
+    g["BLOCK_CHANGES_PER_DAY"] = _int("BLOCK_CHANGES_PER_DAY", 4)
+    # Who delivers: "sns" (Amazon SNS) or "kavenegar" (an HTTP gateway of Iran's market,
+    # chalicelib/sms_providers.py). Its key: the environment locally, SSM on AWS.
+    g["SMS_PROVIDER"] = _str("SMS_PROVIDER", "sns")
+    g["KAVENEGAR_URL"] = _str("KAVENEGAR_URL", "https://api.kavenegar.com/v1")
+    g["KAVENEGAR_SENDER"] = _str("KAVENEGAR_SENDER", "")
+    g["KAVENEGAR_API_KEY"] = os.environ.get("KAVENEGAR_API_KEY") or None
+    g["KAVENEGAR_API_KEY_PARAMETER"] = os.environ.get("KAVENEGAR_API_KEY_PARAMETER") or None
+    g["SMS_PROVIDER_TIMEOUT_SECONDS"] = _int("SMS_PROVIDER_TIMEOUT_SECONDS", 5)
     # Forgot-password SMS per national ID per 24 h (only sends count).
     g["FORGOT_MAX_PER_DAY"] = _int("FORGOT_MAX_PER_DAY", 5)
     # Every forgot-password answer takes at least this long (one timing class whatever the
@@ -131,6 +153,9 @@ TRAVELLER_WINDOW_DAYS: int
 TRAVELLER_DEVICES_PER_YEAR: int
 ENFORCEMENT_GRACE_SECONDS: int
 DUPLICATE_MAX_SIMS: int
+OBSERVATION_MAX_AGE_SECONDS: int
+ENFORCEMENT_MIN_NOTICE_SECONDS: int
+EXPIRY_RAIL_MAX_SIMS: int
 IMEI_INQUIRY_MAX_PER_WINDOW: int
 IMEI_INQUIRY_WINDOW_SECONDS: int
 TRANSFER_CODE_TTL_SECONDS: int
@@ -153,6 +178,17 @@ OBSERVATION_CHUNK_ROWS: int
 SIM_ADDS_PER_DAY: int
 SMS_MAX_PER_WINDOW: int
 SMS_WINDOW_SECONDS: int
+SMS_NOTICE_PERCENT: int
+NOTICES_PER_NUMBER_PER_DAY: int
+OPERATOR_WARNINGS_PER_DAY: int
+CUSTOMS_SMS_PER_DAY: int
+BLOCK_CHANGES_PER_DAY: int
+SMS_PROVIDER: str
+KAVENEGAR_URL: str
+KAVENEGAR_SENDER: str
+KAVENEGAR_API_KEY: str | None
+KAVENEGAR_API_KEY_PARAMETER: str | None
+SMS_PROVIDER_TIMEOUT_SECONDS: int
 FORGOT_MAX_PER_DAY: int
 FORGOT_ANSWER_FLOOR_MS: int
 SECRET_KEY: str | None
@@ -167,5 +203,9 @@ def check_startup() -> None:
         raise RuntimeError("CAPTCHA_MODE must be 'image' or 'off'")
     if CAPTCHA_MODE == "off" and STAGE == "prod":
         raise RuntimeError("CAPTCHA_MODE=off is refused on the prod stage")
+    if SMS_PROVIDER not in ("sns", "kavenegar"):
+        raise RuntimeError("SMS_PROVIDER must be 'sns' or 'kavenegar'")
+    if SMS_PROVIDER == "kavenegar" and not (KAVENEGAR_API_KEY or KAVENEGAR_API_KEY_PARAMETER):
+        raise RuntimeError("SMS_PROVIDER=kavenegar needs KAVENEGAR_API_KEY or KAVENEGAR_API_KEY_PARAMETER")
     if EXPIRY_FANOUT not in ("on", "off"):
         raise RuntimeError("EXPIRY_FANOUT must be 'on' or 'off'")

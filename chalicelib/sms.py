@@ -1,7 +1,4 @@
-"""The SNS sender and the Persian text of every SMS the service sends.
-
-One SNS client per container, made on first use (a cold start that sends no SMS pays
-nothing).
+"""The Persian text of every SMS the service sends (they go out through sms_gate.py).
 
 Digits, one rule per kind of message (tests/test_sms_texts.py holds each text to it):
 - A message that carries a secret (a code or a temporary password): the secret is ASCII,
@@ -14,35 +11,11 @@ Digits, one rule per kind of message (tests/test_sms_texts.py holds each text to
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Callable
 
 import jdatetime
-from aws_lambda_powertools import Logger
-from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib import clock, log, settings
-from chalicelib.identifiers import mask_msisdn, to_e164
-
-logger = Logger(service=log.SERVICE, child=True)
-
-# Keyed by (region, endpoint): scripts and tests re-point the service at another emulator.
-_clients: dict[tuple[str, str | None], Any] = {}
-
-
-class SmsUnavailable(Exception):
-    """The SMS provider did not accept the message."""
-
-
-def sns_client() -> Any:
-    key = (settings.REGION, settings.AWS_ENDPOINT)
-    client = _clients.get(key)
-    if client is None:
-        import boto3
-
-        client = _clients[key] = boto3.client(
-            "sns", region_name=settings.REGION, endpoint_url=settings.AWS_ENDPOINT
-        )
-    return client
+from chalicelib import clock
 
 
 def persian_digits(text: str) -> str:
@@ -69,23 +42,6 @@ def temp_password_text(password: str) -> str:
         f"سامانه همتا\nرمز عبور موقت کارتابل کد ملی: {password}\n"
         "پس از ورود با این رمز، رمز عبور جدید تعیین کنید."
     )
-
-
-def send_sms(msisdn: str, text: str) -> None:
-    """Publish one transactional SMS to `msisdn` (09XXXXXXXXX); SmsUnavailable on failure."""
-    try:
-        sns_client().publish(
-            PhoneNumber=to_e164(msisdn),
-            Message=text,
-            MessageAttributes={
-                "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"},
-            },
-        )
-    except (BotoCoreError, ClientError) as error:
-        logger.warning(
-            "sms not sent", extra={"to": mask_msisdn(msisdn), "error": type(error).__name__}
-        )
-        raise SmsUnavailable() from error
 
 
 # --- Texts of the phone's own channels (USSD *7777# and SMS to 7777) and their measure.
@@ -130,7 +86,7 @@ def device_name(brand: str | None, model: str | None, limit: int | None = None) 
     return name if limit is None or len(name) <= limit else name[: max(1, limit - 1)] + "…"
 
 
-def fit_name(compose: Any, name: str, fits: Any) -> str:
+def fit_name(compose: Callable[[str], str], name: str, fits: Callable[[str], bool]) -> str:
     """`compose(name)` with the whole name if `fits` it, else the name cut just enough."""
     text = compose(name)
     limit = len(name)
@@ -221,14 +177,17 @@ NOT_ACTIVATED = "not_activated"
 
 
 def warning_text(imei: str, why: str, cutoff: float) -> str:
-    """To the SIM a phone was first seen with, when the pair is not put right."""
+    """To the SIM a phone was first seen with, when the pair is not put right: the cut-off
+    as a Jalali date and a time in Tehran (the pair is blocked from that instant)."""
+    # Two segments at most with the time in it: "on this SIM" is said once.
     if why == UNREGISTERED:
-        state, fix = "ثبت نشده است", "آن را ثبت و روی این سیم کارت فعال کنید"
+        state, fix = "ثبت نشده است", "آن را ثبت و فعال کنید"
     else:
-        state, fix = "روی آن فعال نشده است", "آن را روی این سیم کارت فعال کنید"
+        state, fix = "روی آن فعال نشده است", "آن را فعال کنید"
+    day, hour = jalali_time(cutoff).split(" ")
     return (
         f"سامانه همتا\nگوشی {imei} با این سیم کارت دیده شد و {state}. "
-        f"تا تاریخ {jalali_date(cutoff)} {fix}."
+        f"تا تاریخ {day} ساعت {hour} {fix}."
     )
 
 

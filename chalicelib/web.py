@@ -162,6 +162,18 @@ def check_text(values: dict[str, Any]) -> None:
             raise HamtaError("invalid_request", field=name if not bad_text(name) else None)
 
 
+# Python refuses to read an int of more than 4,300 digits (a ValueError for the whole
+# body); longer than this, a number is read as an infinity, which no field accepts, so
+# one such row is rejected alone (API.md "Network enforcement").
+MAX_INT_DIGITS = 64
+
+
+def _bounded_int(text: str) -> int | float:
+    if len(text) <= MAX_INT_DIGITS:
+        return int(text)
+    return float("-inf") if text.startswith("-") else float("inf")
+
+
 def body(
     request: Any,
     required: dict[str, type] | None = None,
@@ -189,7 +201,7 @@ def body(
             text = raw.decode("utf-8")
             if _too_deep(text):
                 raise HamtaError("invalid_request")
-            data = json.loads(text)
+            data = json.loads(text, parse_int=_bounded_int)
         except (UnicodeDecodeError, ValueError, RecursionError):
             raise HamtaError("invalid_request") from None
     if not isinstance(data, dict):

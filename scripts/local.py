@@ -438,7 +438,11 @@ def main(argv: list[str] | None = None) -> int:
         say(f"registrar key: {registrar_key}")
         say(f"customs key:   {customs_key}")
         say("ready")
-        stop.wait()
+        # A timed wait: SIGINT delivered to another thread does not wake a main thread
+        # blocked in an untimed wait (Python runs the handler only when it wakes), and the
+        # run sometimes never stopped. Waking twice a second runs the handler in time.
+        while not stop.wait(0.5):
+            pass
     finally:
         stop.set()
         if server is not None:
@@ -450,4 +454,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Nothing is left to write once "stopped" is printed (every thread is a daemon, the
+    # emulator lives in memory), but the interpreter's teardown of moto's objects took
+    # ~5 s, over 20 s on a loaded machine: leave at once.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

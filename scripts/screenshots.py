@@ -1,5 +1,5 @@
 """docs/screenshots/: the web page's main screens at a phone's width (360 px) and two at a
-desktop's (1280 px), for the README and docs/page.md.
+desktop's (1280 px), for the README, docs/channels.md and docs/page.md.
 
 Starts `scripts/local.py` on free ports (CAPTCHA_MODE=off), makes a SIM, a national-ID
 cartable and a few devices through the partner routes, then walks the page in Debian's

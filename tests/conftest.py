@@ -5,6 +5,8 @@ and endpoints are read at import (DESIGN.md "Known pitfalls").
 """
 from __future__ import annotations
 
+import copy
+import itertools
 import json
 import os
 import re
@@ -44,6 +46,7 @@ from chalicelib.store import tables  # noqa: E402
 
 OPERATOR_KEY = "operator-test-key"
 REGISTRAR_KEY = "registrar-test-key"
+_addresses = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
@@ -56,14 +59,59 @@ def _fresh_settings(monkeypatch):
     settings.reload()
 
 
-@pytest.fixture
-def aws():
-    """In-process moto with every table created; yields nothing, just the emulated AWS."""
+@pytest.fixture(scope="session")
+def _emulated_aws():
+    """One in-process moto for the session: the botocore clients are built once and the
+    tables created once; what they are like empty is kept to hand each test a copy. Its
+    writes are made atomic as DynamoDB's are: the jobs' and the SMS gate's transactions run
+    on threads, and moto copies whole tables inside a transaction."""
+    from scripts.local import atomic_moto_writes
+
+    atomic_moto_writes()
     with mock_aws():
         tables.configure()
         tables.create_tables()
-        yield
+        empty = {name: copy.deepcopy(table) for name, table in _dynamodb().tables.items()}
+        yield empty
     tables.configure()
+
+
+def _dynamodb():  # -> moto's DynamoDB backend of the account and region the tests use
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    return dynamodb_backends[DEFAULT_ACCOUNT_ID][settings.REGION]
+
+
+@pytest.fixture
+def aws(_emulated_aws, request):
+    """The emulated AWS with every table, empty; yields nothing.
+
+    Each test gets empty tables copied from the session's (no CreateTable calls). Shared
+    tables would be cheaper still, but moto deep-copies every table a transaction touches
+    (its rollback), so each transaction would cost more as the session filled them (~0.4 s
+    a copy at 2,000 items). The other services (SNS's SMS, SQS, S3, SSM) are the session's;
+    a test marked `fresh_backend` (it reads what other tests leave there: queues, buckets)
+    gets every service emptied first."""
+    if request.node.get_closest_marker("fresh_backend"):
+        from moto.core.base_backend import BackendDict
+
+        BackendDict.reset()
+    if _pointed_elsewhere():  # a test changed the stage or endpoint, then configure()d
+        tables.configure()
+    backend = _dynamodb()
+    for name, table in _emulated_aws.items():
+        backend.tables[name] = copy.deepcopy(table)
+    yield
+
+
+def _pointed_elsewhere() -> bool:
+    from chalicelib.store.base import table_name
+
+    return any(
+        model.Meta.table_name != table_name(model.SHORT_NAME) or model.Meta.host != settings.AWS_ENDPOINT
+        for model in tables.iter_models_sharing_tables()
+    )
 
 
 @pytest.fixture
@@ -78,6 +126,13 @@ def client(app):
     from chalice.test import Client
 
     with Client(app, stage_name="local") as test_client:
+        # Each test calls from an address of its own, as it has its own numbers: the
+        # per-address limit (the public IMEI inquiry) then counts only that test's requests
+        # in the session's shared tables. (chalice's test client has no public setting.)
+        n = next(_addresses)
+        test_client.http._local_gateway.event_converter.LOCAL_SOURCE_IP = (
+            f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
+        )
         yield test_client
 
 
@@ -160,3 +215,13 @@ def sms_sent(region: str = "us-east-1") -> list[tuple[str, str]]:
     from moto.sns.models import sns_backends
 
     return list(sns_backends[DEFAULT_ACCOUNT_ID][region].sms_messages.values())
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that drive Chromium (their module uses tests/browser.py) are marked `browser`:
+    `make test-fast` leaves them out with `-m "not browser"`."""
+    browser = sys.modules.get("tests.browser")
+    for item in items:
+        module = getattr(item, "module", None)
+        if browser is not None and getattr(module, "chromium_path", None) is browser.chromium_path:
+            item.add_marker(pytest.mark.browser)

@@ -214,7 +214,7 @@ def break_sns(monkeypatch) -> list[str]:
     returns the list of numbers that were attempted."""
     from botocore.exceptions import ClientError
 
-    from chalicelib import sms
+    from chalicelib import sms_providers
 
     tried: list[str] = []
 
@@ -222,5 +222,5 @@ def break_sns(monkeypatch) -> list[str]:
         tried.append(kwargs.get("PhoneNumber"))
         raise ClientError({"Error": {"Code": "Throttling", "Message": "slow down"}}, "Publish")
 
-    monkeypatch.setattr(sms.sns_client(), "publish", refuse)
+    monkeypatch.setattr(sms_providers.sns_client(), "publish", refuse)
     return tried

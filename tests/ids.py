@@ -32,3 +32,7 @@ def national_id() -> str:
 
 def msisdn() -> str:
     return f"0912{next(_counter) % 10**7:07d}"
+
+
+def passport() -> str:
+    return f"P{next(_counter):08d}"

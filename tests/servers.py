@@ -55,8 +55,13 @@ def moto_server() -> Iterator[str]:
 
 
 @pytest.fixture
-def server():
-    """A moto server for the test (threads racing through the service functions)."""
+def server(request):
+    """A moto server for the test (threads racing through the service functions). It serves
+    the in-process emulator the other tests share; `fresh_backend` empties it first."""
+    if request.node.get_closest_marker("fresh_backend"):
+        from moto.core.base_backend import BackendDict
+
+        BackendDict.reset()
     with moto_server() as url:
         yield url
 

@@ -5,7 +5,7 @@ rest answer as the spent budget does (429 rate_limited, or 401 otp_invalid for a
 without being checked. "Checked" is counted twice: by the answers (a 429 was refused
 before its guess was looked at) and by a counting wrapper around the function that
 compares the guess (it still does the real comparison). The figures printed here are the
-README's ("Attempt budgets under concurrency").
+ones of docs/measurements.md ("Attempt budgets under concurrency").
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from datetime import date
 
 import pytest
 
-from chalicelib import passwords, settings
+from chalicelib import passwords, settings, sms_providers
 from chalicelib.errors import HamtaError
 from chalicelib.services import (
     accounts,
@@ -190,7 +190,7 @@ def test_15_recoveries_at_once_check_at_most_the_budget(server, monkeypatch):
 def test_15_otp_guesses_at_once_check_at_most_the_budget(server, monkeypatch):
     msisdn = ids.msisdn()
     sent = []
-    monkeypatch.setattr(otp.sms, "send_sms", lambda to, text: sent.append(text))
+    monkeypatch.setattr(sms_providers.Sns, "send", lambda self, to, text: sent.append(text))
     otp.send_code(msisdn, otp.LOGIN)
     code = [w for w in sent[-1].split() if w.isdigit() and len(w) == 6][0]
     wrong = "000000" if code != "000000" else "111111"
@@ -211,11 +211,11 @@ def test_15_forgot_password_requests_at_once_send_at_most_the_cap(server, monkey
     sent = []
     lock = threading.Lock()
 
-    def send(to, text):
+    def send(self, to, text):
         with lock:
             sent.append(to)
 
-    monkeypatch.setattr(accounts.sms, "send_sms", send)
+    monkeypatch.setattr(sms_providers.Sns, "send", send)
 
     fire([lambda: accounts.forgot_password(nid, msisdn, BIRTH)] * 15)
 

@@ -6,7 +6,7 @@ import pytest
 
 from bench.calls import count_calls
 from chalicelib import clock
-from chalicelib.services import enforcement
+from chalicelib.services import enforcement, enforcement_writes
 from tests import ids
 from tests.conftest import OPERATOR_KEY, REGISTRAR_KEY
 from tests.enforcement_flows import WARNING, activated_on_sim, observe, texts
@@ -113,7 +113,8 @@ def test_the_safety_rail_blocks_nothing_and_says_why(api, client, set_env):
 
     for imei, msisdn in fine:
         ObservationModel(imei, msisdn, first_seen=clock.now(), state="pending", reason="not_activated",
-                         grace_until=clock.now() + GRACE, warned_at=clock.now(),
+                         grace_until=clock.now() + GRACE, warned_at=clock.now(), operator="operator",
+                         queued_at=clock.now(),
                          deadline_slot=_slot(imei, msisdn, clock.now() + GRACE)).save()
     past_grace()
 
@@ -155,7 +156,7 @@ def test_a_run_cut_short_is_finished_by_the_next(api, client, monkeypatch):
     rows = [(ids.imei(), ids.msisdn()) for _ in range(enforcement.BLOCKS_PER_TRANSACTION + 5)]
     observe(api, *rows)
     past_grace()
-    real = enforcement._write_moves
+    real = enforcement_writes.write_moves
     calls = []
 
     def dies_after_the_first(*args, **kwargs):
@@ -164,7 +165,7 @@ def test_a_run_cut_short_is_finished_by_the_next(api, client, monkeypatch):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(enforcement, "_write_moves", dies_after_the_first)
+    monkeypatch.setattr(enforcement_writes, "write_moves", dies_after_the_first)
     with pytest.raises(Exception):
         enforcement.run()
     monkeypatch.undo()
@@ -177,10 +178,11 @@ def test_a_run_cut_short_is_finished_by_the_next(api, client, monkeypatch):
     assert sorted(e["imei"] for e in found) == sorted(i for i, _ in rows)  # none twice
 
 
-def test_calls_do_not_grow_with_the_pairs_waiting_or_settled(api, client):
+def test_calls_do_not_grow_with_the_pairs_waiting_or_settled(api, client, set_env):
+    set_env(ENFORCEMENT_GRACE_SECONDS=3600, ENFORCEMENT_MIN_NOTICE_SECONDS=3600)
     clock.advance(86400 - clock.now() % 86400 + 6 * 3600)  # away from midnight
-    old = int(clock.now()) - GRACE - 3600
-    observe(api, *[(ids.imei(), ids.msisdn(), old) for _ in range(3)])  # due now
+    observe(api, *[(ids.imei(), ids.msisdn()) for _ in range(3)])
+    clock.advance(2 * 3600)  # due now
     assert run_enforce(client)["blocked"] == 3
 
     def calls_with(waiting: int) -> int:

@@ -8,7 +8,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.store import base, enforcement_log
 from chalicelib.store.enforcement_log import LogEntryModel, add_to, page
-from tests.servers import moto_server
+from tests.servers import server  # noqa: F401 (the fixture)
 
 
 def entry(imei: str, action: str = "block", reason: str = "lost", at: int = 1000, **extra):
@@ -107,10 +107,10 @@ def test_the_first_two_writers_race_on_a_missing_head(aws):
     assert [e["imei"] for e in page(None)[0]] == ["111"]
 
 
-def test_racing_threads_leave_a_dense_log_with_every_entry_once():
+@pytest.mark.fresh_backend  # a moto server on the session's emulator: the log from seq 1
+def test_racing_threads_leave_a_dense_log_with_every_entry_once(server):  # noqa: F811
     """Against a real moto server: its transactions are atomic across connections."""
-    with moto_server():
-        racing_writers()
+    racing_writers()
 
 
 def racing_writers():

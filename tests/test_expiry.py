@@ -233,7 +233,10 @@ def test_days_without_a_run_are_not_skipped(running):
     ).strftime("%Y-%m-%d")
 
 
-def test_first_run_looks_back_a_month(client):
+def test_first_run_looks_back_a_month(client, set_env):
+    # Scaled to the 3 s the test client gives the Lambda: the first run counts every day's
+    # slices back to the lookback before its first write (the expiry rail's survey).
+    set_env(EXPIRY_LOOKBACK_DAYS=21)
     msisdn, _ = sim_expiring_in(HOUR)
     imei = device_on(msisdn)
     clock.advance(20 * DAY)

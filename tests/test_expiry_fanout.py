@@ -15,7 +15,7 @@ from bench.calls import count_calls
 from chalicelib import bulk, clock, settings
 from chalicelib.jobs import runtime
 from chalicelib.jobs.pool import Outcome
-from chalicelib.services import expiry, expiry_fanout, sim_records
+from chalicelib.services import expiry, expiry_fanout, expiry_sims, sim_records
 from chalicelib.store.base import plain_map
 from chalicelib.store.challenges import CheckpointItem
 from chalicelib.store.devices import find_device
@@ -33,6 +33,9 @@ from tests.test_expiry import (
     one_aws_call_at_a_time,  # noqa: F401  (autouse: in-process moto is not thread-safe)
     sim_expiring_in,
 )
+
+# The slices queue is SQS's: it must hold only this test's messages.
+pytestmark = pytest.mark.fresh_backend
 
 
 @pytest.fixture
@@ -261,8 +264,8 @@ def test_a_stale_index_copy_delivered_again_is_refused_by_the_write_condition(ru
     stale = SimModel.get(msisdn)
     (first,) = deliver(running, json.dumps(slice_of(msisdn)))
     assert first["expired"] == 1
-    report = expiry.Report()
-    expiry._expire_one(stale, clock.now(), clock.now() + 60, report, Outcome())
+    report = expiry_sims.Report()
+    expiry_sims.expire_one(stale, clock.now(), clock.now() + 60, report, Outcome())
 
     assert report.expired == 0 and report.failures == 0
     assert len(events(imei)) == 1

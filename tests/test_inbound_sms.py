@@ -107,11 +107,11 @@ def test_a_body_that_is_no_text_gets_the_help(api, client):
 
 
 def test_sns_refusing_the_answer_fails_the_invocation_so_it_is_retried(api, client, monkeypatch):
-    from chalicelib.sms import SmsUnavailable
+    from chalicelib.sms_gate import Unavailable
 
     msisdn = ids.msisdn()
     tried = break_sns(monkeypatch)
-    with pytest.raises(SmsUnavailable):
+    with pytest.raises(Unavailable):
         text_7777(client, msisdn, ids.imei())
     assert tried == [to_e164(msisdn)]
 

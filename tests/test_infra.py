@@ -184,3 +184,26 @@ def test_the_schedule_is_hourly():
     handler = app_module.app.event_sources[0]
     assert handler.name == "expire_sims"
     assert handler.schedule_expression.to_string() == "rate(1 hour)"
+
+
+def test_each_rail_has_an_alarm_on_the_metric_its_job_emits(capsys):
+    """The jobs' rails put 1 on a metric in Embedded Metric Format (jobs/alarm.py); an
+    alarm per rail watches that metric of the stage (docs/rails.md)."""
+    from chalicelib.jobs import alarm
+
+    for metric in (alarm.ENFORCEMENT_RAIL, alarm.EXPIRY_RAIL):
+        capsys.readouterr()
+        alarm.raise_alarm(metric, "held", {"figure": 1})
+        (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith('{"_aws"')]
+        (declared,) = line["_aws"]["CloudWatchMetrics"]
+        watching = [
+            r["Properties"] for r in TEMPLATE["Resources"].values()
+            if r.get("Type") == "AWS::CloudWatch::Alarm" and r["Properties"].get("MetricName") == metric
+        ]
+        assert len(watching) == 1, metric
+        (props,) = watching
+        assert props["Namespace"] == declared["Namespace"] == alarm.NAMESPACE
+        assert declared["Dimensions"] == [["Stage"]] and line[metric] == 1
+        assert props["Dimensions"] == [{"Name": "Stage", "Value": {"Ref": "Stage"}}]
+        assert props["Threshold"] == 0 and props["ComparisonOperator"] == "GreaterThanThreshold"
+        assert "docs/rails.md" in props["AlarmDescription"]

@@ -22,7 +22,8 @@ def wait_until(check, timeout: float = 30):
 
 
 def test_observed_pairs_are_blocked_by_the_interval_job_and_dumps_are_judged(run):  # noqa: F811
-    local = run("--enforce-interval", "1", env={"ENFORCEMENT_GRACE_SECONDS": "2"})
+    local = run("--enforce-interval", "1",
+                env={"ENFORCEMENT_GRACE_SECONDS": "2", "ENFORCEMENT_MIN_NOTICE_SECONDS": "2"})
     imei, msisdn = ids.imei(), ids.msisdn()
     status, data = local.call("POST", "/operator/observations", {
         "observations": [{"imei": imei, "msisdn": msisdn, "seen_at": int(time.time())}]}, token=OPERATOR)

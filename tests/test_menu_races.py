@@ -12,13 +12,7 @@ from chalicelib.services import sessions, sim_records, transfer
 from chalicelib.store import enforcement_log
 from chalicelib.store.devices import find_device
 from tests import ids
-from tests.servers import moto_server
-
-
-@pytest.fixture
-def server():
-    with moto_server() as url:
-        yield url
+from tests.servers import server  # noqa: F401 (the fixture)
 
 
 def sim_caller(msisdn: str, national_id: str | None = None) -> sessions.Caller:
@@ -58,6 +52,7 @@ def owned(caller, imei=None, imei2=None, brand="Apple", model="iPhone X"):
     return imei
 
 
+@pytest.mark.fresh_backend  # a moto server on the session's emulator; reads the log
 @pytest.mark.parametrize("round_", range(4))
 def test_a_block_against_a_sale_one_wins(server, round_):
     seller, buyer = sim_caller(ids.msisdn()), sim_caller(ids.msisdn())
@@ -83,6 +78,7 @@ def test_a_block_against_a_sale_one_wins(server, round_):
         assert [e for e in entries if e["imei"] == imei] == []
 
 
+@pytest.mark.fresh_backend  # a moto server on the session's emulator; reads the log
 def test_two_repairs_claiming_one_new_imei_one_wins(server):
     models_table.put_model("35999901", "Apple", "iPhone X", 1)
     first, second = sim_caller(ids.msisdn()), sim_caller(ids.msisdn())

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -9,7 +10,7 @@ from chalicelib import clock, settings
 from chalicelib.sms import jalali_date
 from chalicelib.identifiers import to_e164
 from tests import ids
-from tests.conftest import REGISTRAR_KEY, sms_sent
+from tests.conftest import OPERATOR_KEY, REGISTRAR_KEY, sms_sent
 from tests.enforcement_flows import (
     BLOCKED_SEEN,
     DUPLICATE,
@@ -23,6 +24,7 @@ from tests.enforcement_flows import (
 from tests.flows import break_sns, messages_to
 
 DAY = 86400
+TEHRAN = timezone(timedelta(hours=3, minutes=30))
 
 
 def test_only_the_operators_key(api):
@@ -49,7 +51,7 @@ def test_malformed_rows_are_rejected_by_index_and_the_others_kept(api):
         {"imei": "\udc00", "msisdn": ids.msisdn(), "seen_at": now},
         # Persian digits and an ISO instant are fine.
         {"imei": "".join("۰۱۲۳۴۵۶۷۸۹"[int(c)] for c in ids.imei()), "msisdn": "+98 912 000 1234",
-         "seen_at": "2026-01-01T10:00:00+03:30"},
+         "seen_at": datetime.fromtimestamp(now - 3600, TEHRAN).isoformat()},
     ]
     status, data, _ = api.post("/operator/observations", {"observations": rows}, token="operator-test-key")
     assert status == 202
@@ -58,7 +60,7 @@ def test_malformed_rows_are_rejected_by_index_and_the_others_kept(api):
         {"index": 1, "code": "invalid_imei"},
         {"index": 2, "code": "invalid_msisdn"},
         {"index": 3, "code": "invalid_request"},
-        {"index": 4, "code": "invalid_request"},
+        {"index": 4, "code": "invalid_seen_at"},
         {"index": 5, "code": "invalid_request"},
         {"index": 6, "code": "invalid_request"},
         {"index": 7, "code": "invalid_request"},
@@ -76,14 +78,23 @@ def test_a_malformed_body_is_invalid_request(api, body):
     assert (status, data["error"]["code"]) == (400, "invalid_request")
 
 
-def test_at_most_1000_rows_a_request(api):
+def test_at_most_1000_rows_a_request(api, monkeypatch):
+    from chalicelib.services import observations
+
     now = int(clock.now())
-    rows = [{"imei": ids.imei(), "msisdn": "09121234567", "seen_at": now} for _ in range(1001)]
-    status, data, _ = api.post("/operator/observations", {"observations": rows}, token="operator-test-key")
+    # API.md's figure, with rows that cost nothing to judge (malformed, but each counts).
+    cheap = [{"imei": ids.imei(), "msisdn": "not-a-number", "seen_at": now} for _ in range(1001)]
+    status, data, _ = api.post("/operator/observations", {"observations": cheap}, token=OPERATOR_KEY)
     assert (status, data["error"]["code"], data["error"]["field"]) == (400, "invalid_request", "observations")
-    status, data, _ = api.post("/operator/observations", {"observations": rows[:1000]},
-                               token="operator-test-key")
-    assert status == 202 and data == {"accepted": 1000, "rejected": []}
+    status, data, _ = api.post("/operator/observations", {"observations": cheap[:1000]}, token=OPERATOR_KEY)
+    assert (status, data["accepted"], len(data["rejected"])) == (202, 0, 1000)
+    # Rows that are all judged, at a smaller scale (judging 1000 new pairs takes a minute).
+    monkeypatch.setattr(observations, "MAX_ROWS", 10)
+    rows = [{"imei": ids.imei(), "msisdn": ids.msisdn(), "seen_at": now} for _ in range(11)]
+    status, data, _ = api.post("/operator/observations", {"observations": rows}, token=OPERATOR_KEY)
+    assert (status, data["error"]["code"], data["error"]["field"]) == (400, "invalid_request", "observations")
+    status, data, _ = api.post("/operator/observations", {"observations": rows[:10]}, token=OPERATOR_KEY)
+    assert status == 202 and data == {"accepted": 10, "rejected": []}
 
 
 def test_an_unregistered_phone_warns_its_sim_once_with_the_jalali_cutoff(api):
@@ -226,3 +237,59 @@ def test_a_replaced_imei_seen_gets_no_per_sim_warning(api):
     other = ids.msisdn()
     assert observe(api, (imei, other))[1]["accepted"] == 1
     assert messages_to(other) == []
+
+
+def test_seen_at_more_than_5_minutes_ahead_or_too_old_is_invalid_seen_at(api, set_env):
+    set_env(OBSERVATION_MAX_AGE_SECONDS=2 * DAY)
+    now = int(clock.now())
+    ages = [-301, -299, 0, 2 * DAY - 60, 2 * DAY + 60, 400 * DAY]  # seconds before now
+    rows = [(ids.imei(), ids.msisdn(), now - age) for age in ages]
+    rows.append((ids.imei(), ids.msisdn(), datetime.fromtimestamp(now - 3 * DAY, TEHRAN).isoformat()))
+    rows.append((ids.imei(), ids.msisdn(), datetime.fromtimestamp(now + 3600, timezone.utc).isoformat()))
+    status, data, _ = observe(api, *rows)
+    assert status == 202 and data["accepted"] == 3
+    assert data["rejected"] == [{"index": i, "code": "invalid_seen_at"} for i in (0, 4, 5, 6, 7)]
+    # No warning for a rejected row, and none naming a past cut-off for a kept one.
+    assert [len(texts(r[1], WARNING)) for r in rows] == [0, 1, 1, 1, 0, 0, 0, 0]
+
+
+def test_a_5000_digit_number_or_a_wrong_type_is_rejected_alone(api):
+    now = int(clock.now())
+    good = [(ids.imei(), ids.msisdn()) for _ in range(2)]
+    huge = "9" * 5000
+    bad_rows = [
+        f'{{"imei": {huge}, "msisdn": "{ids.msisdn()}", "seen_at": {now}}}',
+        f'{{"imei": "{ids.imei()}", "msisdn": {huge}, "seen_at": {now}}}',
+        f'{{"imei": "{ids.imei()}", "msisdn": "{ids.msisdn()}", "seen_at": {huge}}}',
+        f'{{"imei": "{ids.imei()}", "msisdn": "{ids.msisdn()}", "seen_at": -{huge}}}',
+        f'{{"imei": "{ids.imei()}", "msisdn": "{ids.msisdn()}", "seen_at": {huge}.5}}',
+        f'{{"imei": "{huge}", "msisdn": "{ids.msisdn()}", "seen_at": {now}}}',
+        f'{{"imei": "{ids.imei()}", "msisdn": "{ids.msisdn()}", "seen_at": "{huge}"}}',
+        f'{{"imei": ["{ids.imei()}"], "msisdn": "{ids.msisdn()}", "seen_at": {now}}}',
+        f'{{"imei": "{ids.imei()}", "msisdn": {{"n": 1}}, "seen_at": {now}}}',
+        f'{{"imei": "{ids.imei()}", "msisdn": "{ids.msisdn()}", "seen_at": null}}',
+        f'{{"imei": null, "msisdn": "{ids.msisdn()}", "seen_at": {now}}}',
+        f'{{"imei": "{ids.imei()}", "msisdn": "{ids.msisdn()}", "seen_at": 1e999}}',
+        f'[{huge}]',
+        huge,
+    ]
+    rows = [json.dumps({"imei": imei, "msisdn": msisdn, "seen_at": now - 60}) for imei, msisdn in good]
+    raw = '{"observations": [' + ", ".join([rows[0], *bad_rows, rows[1]]) + "]}"
+    status, data, _ = api.post("/operator/observations", raw=raw, token="operator-test-key")
+    assert status == 202, data
+    assert data["accepted"] == 2
+    assert [r["index"] for r in data["rejected"]] == list(range(1, len(bad_rows) + 1))
+    assert {r["code"] for r in data["rejected"]} <= {"invalid_request", "invalid_imei", "invalid_msisdn",
+                                                      "invalid_seen_at"}
+    assert [len(texts(m, WARNING)) for _, m in good] == [1, 1]
+
+
+def test_a_body_of_1000_long_rows_up_to_512_kib_is_taken(api):
+    now = int(clock.now())
+    rows = [{"imei": ids.imei(), "msisdn": "+98 912 " + "۰" * 7, "seen_at": f"{now - 60}"} for _ in range(1000)]
+    raw = json.dumps({"observations": rows}, ensure_ascii=False)
+    raw += " " * (500 * 1024 - len(raw.encode()))  # ~500 KiB, under the route's 512 KiB
+    status, data, _ = api.post("/operator/observations", raw=raw, token="operator-test-key")
+    assert status == 202 and data["accepted"] == 0 and len(data["rejected"]) == 1000
+    status, data, _ = api.post("/operator/observations", raw=raw + " " * (13 * 1024), token="operator-test-key")
+    assert (status, data["error"]["code"]) == (400, "invalid_request")

@@ -25,6 +25,10 @@ def documented_codes() -> dict[str, set[int]]:
                         "code", {}).get("enum", [])
                     for code in enum:
                         codes.setdefault(code, set()).add(int(status))
+                # A row rejected by index (POST /operator/observations) carries a 400's code.
+                rows = schema.get("properties", {}).get("rejected", {}).get("items", {})
+                for code in rows.get("properties", {}).get("code", {}).get("enum", []):
+                    codes.setdefault(code, set()).add(400)
     return codes
 
 

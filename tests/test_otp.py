@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from chalicelib import clock, settings
+from chalicelib import clock, settings, sms_providers
 from chalicelib.identifiers import to_e164
 from tests import ids
 from tests.conftest import sms_sent
@@ -22,16 +22,15 @@ def wrong(code: str) -> str:
 
 
 def test_otp_sends_one_transactional_persian_sms_with_six_ascii_digits(api, monkeypatch):
-    from chalicelib import sms
 
     published = []
-    real_publish = sms.sns_client().publish
+    real_publish = sms_providers.sns_client().publish
 
     def spy(**kwargs):
         published.append(kwargs)
         return real_publish(**kwargs)
 
-    monkeypatch.setattr(sms.sns_client(), "publish", spy)
+    monkeypatch.setattr(sms_providers.sns_client(), "publish", spy)
     msisdn = ids.msisdn()
     status, data, _ = request_otp(api, msisdn)
     assert status == 202, data
@@ -298,7 +297,7 @@ def test_racing_verifies_give_one_session(server, monkeypatch, path):
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from chalicelib import keys, sms
+    from chalicelib import keys
     from chalicelib.errors import HamtaError
     from chalicelib.services import accounts, otp, sim_records
 
@@ -307,7 +306,7 @@ def test_racing_verifies_give_one_session(server, monkeypatch, path):
     if path == "sim_login: named SIM":
         sim_records.operator_update(msisdn, ids.national_id(), sim_records.ACTIVE, None)
     sent = []
-    monkeypatch.setattr(sms, "send_sms", lambda number, text: sent.append(text))
+    monkeypatch.setattr(sms_providers.Sns, "send", lambda self, number, text: sent.append(text))
     otp.send_code(msisdn, otp.LOGIN)
     code = secret_in(sent[-1])
 
@@ -345,14 +344,13 @@ def test_racing_sends_give_one_sms(server, monkeypatch):
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from chalicelib import sms
     from chalicelib.errors import HamtaError
     from chalicelib.services import otp
 
     racers = 6
     msisdn = ids.msisdn()
     sent = []
-    monkeypatch.setattr(sms, "send_sms", lambda number, text: sent.append(text))
+    monkeypatch.setattr(sms_providers.Sns, "send", lambda self, number, text: sent.append(text))
     start = threading.Barrier(racers, timeout=30)
 
     def send() -> str:

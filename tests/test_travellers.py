@@ -37,9 +37,9 @@ def today() -> date:
     return travellers.today()
 
 
-def body(msisdn, imei=None, passport="P12345678", entry=None, **extra):
+def body(msisdn, imei=None, passport=None, entry=None, **extra):
     data = {
-        "passport": passport,
+        "passport": passport or ids.passport(),
         "entry_date": (entry or today()).isoformat(),
         "msisdn": msisdn,
         "imei": imei or ids.imei(),

@@ -61,6 +61,11 @@ def day_is_final(day: str, now: float) -> bool:
     return day_end(day) + DAY_GRACE_SECONDS <= now
 
 
+def day_of(epoch: float) -> str:
+    """The UTC day "YYYY-MM-DD" of an epoch second (the jobs' indexes are keyed by it)."""
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%d")
+
+
 def next_day(day: str) -> str:
     start = datetime.strptime(day, "%Y-%m-%d")
     return (start + timedelta(days=1)).strftime("%Y-%m-%d")

@@ -12,7 +12,7 @@ from datetime import date
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 
-from chalicelib import clock, log, passwords, settings, sms
+from chalicelib import clock, log, passwords, settings, sms, sms_gate
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_national_id
 from chalicelib.services import cartable_sims, limits, otp, sessions, sim_records
@@ -22,6 +22,7 @@ from chalicelib.services.sessions import Caller
 from chalicelib.store.base import (
     RaceLost,
     condition_failed,
+    failed_condition,
     lost_race,
     retry_on_race,
     transact_write,
@@ -135,6 +136,7 @@ def sim_login(msisdn: str, code: str) -> tuple[str, int]:
             sessions.SIM, msisdn=msisdn, ownership=int(sim.ownership),
             epoch=int(sim.session_epoch or 0),
         )
+        kinds = {"update": 1, "save": 2 if new else 1, "condition_check": 0 if new else 1}
         try:
             with transact_write() as tx:
                 tx.update(use_item, actions=use_actions, condition=use_condition)
@@ -144,10 +146,7 @@ def sim_login(msisdn: str, code: str) -> tuple[str, int]:
                 else:  # the session is bound to the SIM as read
                     tx.condition_check(SimModel, msisdn, condition=(SimModel.ownership == int(sim.ownership)))
         except TransactWriteError as error:
-            # PynamoDB sends condition checks, deletes, puts, then updates: the code's
-            # update, the one update here, is the last item, whatever else the transaction holds.
-            reasons = getattr(error, "cancellation_reasons", None) or []
-            if reasons and reasons[-1] is not None and reasons[-1].code == "ConditionalCheckFailed":
+            if failed_condition(error, kinds, "update"):  # the code's own: used meanwhile
                 raise HamtaError("otp_invalid") from None
             if lost_race(error):
                 raise RaceLost() from error  # the SIM moved meanwhile: read it again
@@ -310,9 +309,8 @@ def forgot_password(national_id: str, msisdn: str, birth_date: date) -> None:
         limits.give_back(cap)  # the conditions stopped holding meanwhile: nothing sent
         return
     try:
-        limits.count_sms()
-        sms.send_sms(msisdn, sms.temp_password_text(temp))
-    except (sms.SmsUnavailable, HamtaError):
+        sms_gate.send_code(msisdn, sms.temp_password_text(temp))
+    except HamtaError:
         _take_back_temp_password(national_id, temp_hash)
         limits.give_back(cap)
         logger.warning("temporary password not sent", extra={"national_id": mask_national_id(national_id)})

@@ -6,20 +6,21 @@ operators' list never carries a block that did not happen, nor misses one that d
 blocked device cannot be offered, activated, recovered or repaired: its holder hears
 409 device_blocked, anyone else the usual 404.
 
-Every active SIM of the device's cartable is told by SMS. The SMS goes after the commit and
-its failure is logged, not raised: a stolen phone's block must never wait on SNS.
+Every active SIM of the device's cartable is told by SMS, a notice of the SMS gate. The SMS
+goes after the commit and is never raised: a stolen phone's block must never wait on SMS.
+A device changes between blocked and unblocked at most BLOCK_CHANGES_PER_DAY times in 24 h.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib import clock, identifiers, log, sms
+from chalicelib import clock, identifiers, log, settings, sms, sms_gate
 from chalicelib.errors import HamtaError
-from chalicelib.identifiers import mask_msisdn
 from chalicelib.services import accounts, cartable_sims, devices, sim_records
 from chalicelib.services.sessions import Caller, read_with
 from chalicelib.store import enforcement_log
@@ -33,6 +34,7 @@ from chalicelib.store.sims import SimModel
 logger = Logger(service=log.SERVICE, child=True)
 
 REASONS = ("lost", "stolen")
+DAY = 24 * 3600
 
 
 def refuse_if_blocked(caller: Caller, device: DeviceModel | None) -> None:
@@ -132,6 +134,7 @@ def block(caller: Caller, imei: str, reason: object) -> dict:
         device = own(caller, reading.device)
         if device.state == devices.BLOCKED:
             return devices.render(device)  # a retry after a lost answer: already done
+        _count_change(device)
         now = clock.now()
         if device.state == devices.TRANSFER_PENDING:
             # The sale's code dies with the block: no buyer can take a lost phone.
@@ -168,6 +171,7 @@ def unblock(caller: Caller, imei: str, password: object = None) -> dict:
         device = own(caller, reading.device)
         if device.state != devices.BLOCKED:
             return devices.render(device)  # nothing to lift (a retry, or never blocked)
+        _count_change(device)  # before the password: a refused change checks none
         # A SIM session: 403 where the device needs the cartable's password (callers.py).
         if not checked and caller.unblock_asks_password(device):
             counters = reading.extra.get(CounterItem) or [None]
@@ -213,8 +217,19 @@ def cartable_active_sims(caller: Caller, device: DeviceModel, sims: dict[str, Si
 
 
 def _tell_cartable(caller: Caller, device: DeviceModel, sims: dict[str, SimModel], text: str) -> None:
+    # Notices: the gate may hold one back (NOTICES_PER_NUMBER_PER_DAY); the block stands.
     for number in cartable_active_sims(caller, device, sims):
-        try:
-            sms.send_sms(number, text)
-        except sms.SmsUnavailable:
-            logger.warning("block notice not sent", extra={"to": mask_msisdn(number)})
+        sms_gate.send_notice(number, text)
+
+
+def _count_change(device: DeviceModel) -> None:
+    """BLOCK_CHANGES_PER_DAY: past it in 24 h, 429 rate_limited until the oldest of them
+    turns a day old; otherwise this change's time is kept on the device, which the move's
+    own transaction writes (conditioned on the version read: no call of its own)."""
+    now, cap = clock.now(), settings.BLOCK_CHANGES_PER_DAY
+    recent = sorted((float(t) for t in device.block_changes or [] if float(t) > now - DAY), reverse=True)
+    if cap <= 0:
+        raise HamtaError("rate_limited", retry_after=DAY)
+    if len(recent) >= cap:
+        raise HamtaError("rate_limited", retry_after=max(1, math.ceil(recent[cap - 1] + DAY - now)))
+    device.block_changes = [now, *recent[: cap - 1]]

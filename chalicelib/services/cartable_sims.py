@@ -39,10 +39,6 @@ MAX_DEVICES_PER_TRANSACTION = 100
 DAY = 24 * 3600
 
 
-# The state read moved before the transaction landed; read again and retry.
-Conflict = RaceLost
-
-
 def entries(person: PersonModel) -> dict[str, dict]:
     """person.sims as {msisdn: {"ownership": int, "added_at": float}}."""
     return {
@@ -92,7 +88,7 @@ def is_active_in(person: PersonModel, sim: SimModel) -> bool:
 def join(person: PersonModel, sim: SimModel, *, create: bool = False) -> None:
     """Put `sim` (its current ownership) into `person`'s cartable, with its devices, in one
     TransactWrite. Other changes already made to `person` (a new person, a temporary
-    password) are written in the same transaction. Raises Conflict if anything moved.
+    password) are written in the same transaction. Raises RaceLost if anything moved.
     """
     nid = person.national_id
     ownership = int(sim.ownership)

@@ -1,26 +1,26 @@
-"""The scheduled enforcement job (enforce): pairs past their grace become block entries,
+"""The scheduled enforcement job (enforce): pairs past their cut-off become block entries,
 blocked pairs put right become unblock entries (API.md "Network enforcement").
 
 Driven by the observations table's sparse indexes, so its cost grows with the pairs that
 change, never with all pairs (no Scan):
 
-1. Judge: for each day from the checkpoint's day to today and each shard, Query
-   `by_deadline` ("<day>#<shard>", grace_until <= now): the pending pairs whose grace
-   passed. Per 100 pairs, one BatchGet of their devices and one of their SIMs decide:
-   put right (the device is in a cartable holding that SIM) -> `ok`, off the index;
-   never warned (the SMS failed) -> warned now, with a new cut-off; else -> a block.
-2. The safety rail: if the blocks are more than ENFORCEMENT_MAX_BLOCK_PERCENT of the
-   pairs judged (and at least ENFORCEMENT_RAIL_MIN_PAIRS were judged), the run blocks
-   nothing, leaves every pair it judged where it was, and logs why. Otherwise it records the
-   approval (approved_until) before writing, so a run cut short half-way is finished by
-   the next one without the already-approved blocks being counted again.
-3. Block: per pair, its move to `blocked` (conditioned on still being pending) and its
-   log entry, in one transaction with up to BLOCKS_PER_TRANSACTION others.
+1. Judge: for each day from the checkpoint's day to today (jobs/days.py) and each shard,
+   Query `by_deadline` ("<day>#<shard>", grace_until <= now): the pending pairs due. A
+   pair's day is the later of its cut-off's day and the day it was stored, so a pair
+   stored late lands on a day not read yet: every due pair is judged, however late it
+   came. Per 100 pairs, one BatchGet of their devices and one of their SIMs decide: put
+   right (the device is in a cartable holding that SIM) -> `ok`, off the index; never
+   warned (the SMS was held back) -> warned now, its cut-off from now; else -> a block.
+2. The safety rail, per operator (enforcement_rail.py): an operator whose share of blocks
+   is too large is held (its pairs stay as they are, logged, an alarm); the others' go on.
+3. Block: per pair, its move to `blocked` (conditioned on still being pending) and its log
+   entry, in one transaction with up to BLOCKS_PER_TRANSACTION others (enforcement_writes.py).
 4. Unblock: Query `by_blocked` (the pairs under a block); put right since -> the pair
    `cleared` and an unblock entry, in one transaction.
 
 Every write is conditioned on the state read, so a rerun, or two runs at once, write each
-entry once; the checkpoint only remembers the first day not yet finished.
+entry once; the checkpoint only remembers the first day not yet finished (never past a
+held operator's pairs).
 """
 from __future__ import annotations
 
@@ -30,19 +30,14 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
 from aws_lambda_powertools import Logger
-from pynamodb.exceptions import PynamoDBException, UpdateError
 
 from chalicelib import clock, log, settings
-from chalicelib.jobs import runtime
-from chalicelib.jobs.report import AWS_ERRORS, RunReport
+from chalicelib.jobs import days, runtime
 from chalicelib.jobs.pool import Outcome, WorkPool
-from chalicelib.services import observations, sim_records
-from chalicelib.store import checkpoints, enforcement_log
-from chalicelib.store.base import (
-    condition_failed,
-    transact_write,
-    lost_race,
-)
+from chalicelib.jobs.report import AWS_ERRORS, RunReport
+from chalicelib.services import enforcement_rail, enforcement_warnings, enforcement_writes, observations
+from chalicelib.services.enforcement_writes import BLOCKS_PER_TRANSACTION
+from chalicelib.store import checkpoints
 from chalicelib.store.challenges import CheckpointItem
 from chalicelib.store.devices import DeviceModel
 from chalicelib.store.observations import (
@@ -50,12 +45,10 @@ from chalicelib.store.observations import (
     BLOCKED_SHARDS,
     CLEARED,
     DEADLINE_SHARDS,
-    OK,
     PENDING,
     ObservationModel,
-    blocked_shard,
-    deadline_slot,
     deadline_slot_key,
+    slot_day,
 )
 from chalicelib.store.sims import SimModel
 
@@ -63,36 +56,27 @@ logger = Logger(service=log.SERVICE, child=True)
 
 JOB_KEY = checkpoints.job_key("enforce")
 BATCH = 100  # pairs judged per BatchGet
-# A transaction takes 100 actions: per pair its update and its log entry, and the head.
-BLOCKS_PER_TRANSACTION = 40
-ATTEMPTS = 5
+__all__ = ["BLOCKS_PER_TRANSACTION", "JOB_KEY", "Report", "run"]
 
 
 @dataclass
 class Report(RunReport):
     """What one run did; logged, and returned by the Lambda."""
 
-    judged: int = 0  # pending pairs whose grace had passed
+    judged: int = 0  # pending pairs due (warned, cut-off passed)
     put_right: int = 0  # of those, in a cartable holding their SIM: nothing to block
-    warned_late: int = 0  # their warning had failed: sent now, with a new cut-off
+    warned_late: int = 0  # their warning had been held back: sent now, with a new cut-off
+    warnings_held: int = 0  # warnings still not sent (tried again later)
     blocked: int = 0  # block entries written
     unblocked: int = 0  # unblock entries written
     rechecked: int = 0  # blocked pairs looked at for an unblock
     failures: int = 0  # pairs left for the next run after an AWS error
-    rail_tripped: bool = False
-    rail: str | None = None  # why the rail stopped the run
+    rail_tripped: bool = False  # some operator's blocks were held
+    rail: str | None = None  # why (one line per operator held)
+    held_operators: list = field(default_factory=list)
     next_day: str | None = None
     finished: bool = True
     seconds: float = 0.0
-
-
-@dataclass
-class _Verdicts:
-    """Phase 1's findings, collected by the pool's threads."""
-
-    blocks: list = field(default_factory=list)  # (pair, reason)
-    days: list = field(default_factory=list)  # (day, finished without failure)
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def run(deadline: float | None = None, now: float | None = None, context: Any = None) -> dict[str, Any]:
@@ -104,13 +88,20 @@ def run(deadline: float | None = None, now: float | None = None, context: Any = 
     runtime.warm_connections([ObservationModel, DeviceModel, SimModel, CheckpointItem])
     pool = WorkPool(runtime.worker_count(settings.ENFORCEMENT_WORKERS), name="enforce")
     try:
-        checkpoint = checkpoints.read(JOB_KEY)
-        verdicts, days = _judge(pool, checkpoint, now, stop_at, report)
-        blocks = [(pair, why) for pair, why in verdicts if why is not None]
-        if _rail_passes(blocks, checkpoint, now, report):
-            _put_right(pool, [pair for pair, why in verdicts if why is None], now, stop_at, report)
-            if _block(blocks, now, stop_at, report):
-                _advance(days, now, report)
+        verdicts, walk = _judge(pool, now, stop_at, report)
+        rail = enforcement_rail.judge(verdicts, now)
+        if rail.held:
+            report.rail_tripped, report.finished = True, False
+            report.rail, report.held_operators = "; ".join(rail.why), sorted(rail.held)
+        going = [(p, why) for p, why in verdicts if enforcement_rail.operator_of(p) not in rail.held]
+        blocks = [(p, why) for p, why in going if why is not None]
+        if not walk.stopped:  # noted before the writes: a run cut short is finished by the next
+            enforcement_rail.approve({enforcement_rail.operator_of(p) for p, _ in blocks}, now)
+        _put_right(pool, [p for p, why in going if why is None], now, stop_at, report)
+        if _block(blocks, now, stop_at, report):
+            held_days = [slot_day(p.deadline_slot) for p, _ in verdicts if enforcement_rail.operator_of(p) in rail.held]
+            days.advance_past(JOB_KEY, walk, now, before=min(held_days, default=None))
+        report.next_day = walk.next_day
         _unblock(pool, now, stop_at, report)
     finally:
         pool.close()
@@ -119,22 +110,21 @@ def run(deadline: float | None = None, now: float | None = None, context: Any = 
     return report.as_dict()
 
 
-# ---- 1. judge the pairs whose grace passed ----------------------------------------------
+# ---- 1. judge the pairs due ----------------------------------------------------------------
 
 
-def _judge(pool: WorkPool, checkpoint: CheckpointItem, now: float, stop_at: float, report: Report) -> tuple[list, list]:
-    """The pairs judged, [(pair, reason or None if put right)], and the days read
-    [(day, final and read cleanly)]. Read-only but for late warnings."""
-    today = sim_records.expiry_day(now)
-    day = checkpoint.cursor or sim_records.expiry_day(now - settings.ENFORCEMENT_LOOKBACK_DAYS * 86400)
-    report.next_day = day
-    blocks: list = []
-    days: list = []
+def _judge(pool: WorkPool, now: float, stop_at: float, report: Report) -> tuple[list, days.Walk]:
+    """The pairs judged, [(pair, reason or None if put right)], and the days read.
+    Read-only but for late warnings."""
+    checkpoint = checkpoints.read(JOB_KEY)
+    first = checkpoint.cursor or runtime.day_of(now - settings.ENFORCEMENT_LOOKBACK_DAYS * 86400)
+    verdicts: list = []
     lock = threading.Lock()
-    while day <= today:
+
+    def visit(day: str) -> bool | None:
         outcome = Outcome()
 
-        def judge(batch: list[ObservationModel], outcome: Outcome = outcome) -> None:
+        def judge(batch: list[ObservationModel]) -> None:
             try:
                 found = _judge_batch(batch, now, report)
             except AWS_ERRORS as error:
@@ -143,24 +133,24 @@ def _judge(pool: WorkPool, checkpoint: CheckpointItem, now: float, stop_at: floa
                 logger.warning("enforce left pairs for the next run", extra={"why": type(error).__name__})
                 return
             with lock:
-                blocks.extend(found)
+                verdicts.extend(found)
 
         for shard in range(DEADLINE_SHARDS):
-            due = ObservationModel.by_deadline.query(
-                deadline_slot_key(day, shard), ObservationModel.grace_until <= now
-            )
+            due = ObservationModel.by_deadline.query(deadline_slot_key(day, shard), ObservationModel.grace_until <= now)
             if not pool.feed(_batches(due, BATCH), judge, stop_at):
                 outcome.unfinished = True
                 break
         pool.wait()
         if outcome.unfinished:
-            report.finished = False
-            break
+            return None
         if outcome.failed:
             report.finished = False
-        days.append((day, not outcome.failed and runtime.day_is_final(day, now)))
-        day = runtime.next_day(day)
-    return blocks, days
+        return not outcome.failed
+
+    walk = days.walk(JOB_KEY, first, now, stop_at, visit, advance=False)
+    if walk.stopped:
+        report.finished = False
+    return verdicts, walk
 
 
 def _batches(items: Iterable[ObservationModel], size: int) -> Iterator[list[ObservationModel]]:
@@ -196,7 +186,7 @@ def _put_right(pool: WorkPool, pairs: list[ObservationModel], now: float, stop_a
 
     def settle(pair: ObservationModel) -> None:
         try:
-            if _set_ok(pair, now):
+            if enforcement_writes.set_ok(pair, now):
                 report.add(put_right=1)
         except AWS_ERRORS:
             report.add(failures=1)
@@ -206,76 +196,15 @@ def _put_right(pool: WorkPool, pairs: list[ObservationModel], now: float, stop_a
     pool.wait()
 
 
-def _set_ok(pair: ObservationModel, now: float) -> bool:
-    try:
-        pair.update(
-            actions=[
-                ObservationModel.state.set(OK),
-                ObservationModel.deadline_slot.remove(),
-                ObservationModel.judged_at.set(now),
-            ],
-            condition=ObservationModel.state == PENDING,
-        )
-    except UpdateError as error:
-        if condition_failed(error):
-            return False
-        raise
-    return True
-
-
 def _warn_late(pair: ObservationModel, why: str | None, now: float, report: Report) -> None:
-    """Its warning never went out (the SMS provider refused): nobody is blocked unwarned.
-    Put right meanwhile -> ok; else a new cut-off from now, and the warning again."""
+    """Its warning was held back: nobody is blocked unwarned. Put right meanwhile -> ok;
+    else the warning now, its cut-off from now (not sent: tried again, on a day to come)."""
     if why is None:
-        _set_ok(pair, now)
+        enforcement_writes.set_ok(pair, now)
         return
-    grace_until = now + settings.ENFORCEMENT_GRACE_SECONDS
-    try:
-        pair.update(
-            actions=[
-                ObservationModel.grace_until.set(grace_until),
-                ObservationModel.deadline_slot.set(
-                    deadline_slot(sim_records.expiry_day(grace_until), pair.imei, pair.msisdn)
-                ),
-                ObservationModel.reason.set(why),
-            ],
-            condition=(ObservationModel.state == PENDING) & ObservationModel.warned_at.does_not_exist(),
-        )
-    except UpdateError as error:
-        if condition_failed(error):
-            return
-        raise
-    pair.grace_until = grace_until
-    tally = observations.Tally()
-    observations.warn_pending(pair, why, now, tally)
-    report.add(warned_late=tally.warned)
-
-
-# ---- 2. the safety rail --------------------------------------------------------------
-
-
-def _rail_passes(blocks: list, checkpoint: CheckpointItem, now: float, report: Report) -> bool:
-    """False (and nothing is blocked) when this run would block too large a share."""
-    approved = float(checkpoint.approved_until or 0)
-    # Pairs due by an earlier approved run's `now` were counted by that run already.
-    fresh_blocks = sum(1 for pair, _ in blocks if float(pair.grace_until) > approved)
-    fresh_judged = report.judged - (len(blocks) - fresh_blocks)
-    limit = settings.ENFORCEMENT_MAX_BLOCK_PERCENT
-    if (
-        fresh_judged >= settings.ENFORCEMENT_RAIL_MIN_PAIRS
-        and fresh_blocks * 100 > limit * fresh_judged
-    ):
-        report.rail_tripped = True
-        report.finished = False
-        report.rail = (
-            f"would block {fresh_blocks} of {fresh_judged} pairs judged, over "
-            f"ENFORCEMENT_MAX_BLOCK_PERCENT={limit}: blocked nothing"
-        )
-        logger.error("enforce safety rail tripped", extra={"rail": report.rail})
-        return False
-    if fresh_blocks:
-        checkpoints.note(JOB_KEY, approved_until=now)
-    return True
+    sent = enforcement_warnings.warn(pair, why, now)
+    if sent is not None:
+        report.add(**{"warned_late" if sent else "warnings_held": 1})
 
 
 # ---- 3. block ----------------------------------------------------------------------------
@@ -290,85 +219,13 @@ def _block(blocks: list, now: float, stop_at: float, report: Report) -> bool:
             return False
         chunk = blocks[start : start + BLOCKS_PER_TRANSACTION]
         try:
-            _write_moves(chunk, now, BLOCKED, report)
+            report.add(blocked=enforcement_writes.write_moves(chunk, now, BLOCKED))
         except AWS_ERRORS as error:
             done = False
             report.add(failures=len(chunk))
             report.finished = False
             logger.warning("enforce left blocks for the next run", extra={"why": type(error).__name__})
     return done
-
-
-def _write_moves(moves: list, now: float, to: str, report: Report) -> None:
-    """Pairs and their log entries in one transaction; on a lost race (another writer
-    moved the log's head or a pair), read the pairs again and write those still due."""
-    for _ in range(ATTEMPTS):
-        moves = [(p, why) for p, why in moves if p is not None]
-        if not moves:
-            return
-        try:
-            with transact_write() as tx:
-                entries = []
-                for pair, why in moves:
-                    tx.update(pair, actions=_actions(pair, to, why, now), condition=_condition(to))
-                    entries.append(_entry(pair, to, why, now))
-                enforcement_log.add_to(tx, entries)
-        except PynamoDBException as error:
-            if not lost_race(error):
-                raise
-            moves = [(_still(p, to), why) for p, why in moves]
-            continue
-        report.add(**{"blocked" if to == BLOCKED else "unblocked": len(moves)})
-        return
-    raise UpdateError("enforce: lost the race to the log's head too often")
-
-
-def _actions(pair: ObservationModel, to: str, why: str, now: float) -> list:
-    if to == BLOCKED:
-        return [
-            ObservationModel.state.set(BLOCKED),
-            ObservationModel.reason.set(why),
-            ObservationModel.deadline_slot.remove(),
-            ObservationModel.blocked_at.set(now),
-            ObservationModel.blocked_shard.set(blocked_shard(pair.imei, pair.msisdn)),
-            ObservationModel.judged_at.set(now),
-        ]
-    return [
-        ObservationModel.state.set(CLEARED),
-        ObservationModel.blocked_shard.remove(),
-        ObservationModel.judged_at.set(now),
-    ]
-
-
-def _condition(to: str) -> Any:
-    return ObservationModel.state == (PENDING if to == BLOCKED else BLOCKED)
-
-
-def _entry(pair: ObservationModel, to: str, why: str, now: float) -> dict:
-    return {
-        "imei": pair.imei,
-        "msisdn": pair.msisdn,
-        "action": "block" if to == BLOCKED else "unblock",
-        "reason": why,
-        "at": int(now),
-    }
-
-
-def _still(pair: ObservationModel, to: str) -> ObservationModel | None:
-    """The pair read again, if it is still in the state the move starts from."""
-    fresh = ObservationModel.get(pair.imei, pair.msisdn, consistent_read=True)
-    return fresh if fresh.state == (PENDING if to == BLOCKED else BLOCKED) else None
-
-
-def _advance(days: list, now: float, report: Report) -> None:
-    """Move the checkpoint past the leading days that are final and were read cleanly
-    (their pending pairs are judged and written; none can be left behind the cursor)."""
-    for day, clean in days:
-        if not clean:
-            return
-        following = runtime.next_day(day)
-        checkpoints.advance(JOB_KEY, following, now)
-        report.next_day = following
 
 
 # ---- 4. unblock pairs put right --------------------------------------------------------
@@ -390,7 +247,8 @@ def _unblock(pool: WorkPool, now: float, stop_at: float, report: Report) -> None
             ]
             for start in range(0, len(fixed), BLOCKS_PER_TRANSACTION):
                 with lock:
-                    _write_moves(fixed[start : start + BLOCKS_PER_TRANSACTION], now, CLEARED, report)
+                    moved = enforcement_writes.write_moves(fixed[start : start + BLOCKS_PER_TRANSACTION], now, CLEARED)
+                report.add(unblocked=moved)
         except AWS_ERRORS as error:
             report.add(failures=len(batch))
             report.finished = False

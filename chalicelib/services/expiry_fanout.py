@@ -5,18 +5,20 @@ Only with EXPIRY_FANOUT=on (the AWS stages); otherwise expiry.run does everythin
 The work is already cut into independent slices: each (day, shard) of `by_expiry` and each
 shard of `by_cleanup`.
 
-1. `coordinate` (the hourly `expire_sims`, via expiry.run) probes every slice from the
-   checkpoint's day to today, and every cleanup shard, with one Query of Limit=1, and puts
-   one message per slice that has work on the EXPIRY_QUEUE (SendMessageBatch, 10 a call).
-   It moves the checkpoint past a day only when all that day's slices were found empty
-   and the day is final (runtime.day_is_final). It writes no SIM and no device.
+1. `coordinate` (the hourly `expire_sims`, via expiry.run) surveys every slice from the
+   checkpoint's day to today, and every cleanup shard, with one Query of Select=COUNT
+   (expiry_rail.survey): more SIMs to detach than the rail allows and it hands out nothing.
+   Otherwise it puts one message per slice that has work on the EXPIRY_QUEUE
+   (SendMessageBatch, 10 a call). It moves the checkpoint past a day only when all that
+   day's slices were found empty and the day is final (runtime.day_is_final). It writes no
+   SIM and no device.
 2. `work_slice` (the `expire_slice` Lambda, one message a delivery, many in parallel) runs
-   expiry._expire_one / _tidy_one over its slice with the same WorkPool and a deadline from
-   the Lambda context. When the deadline comes first it puts its slice back on the queue:
+   expiry_sims.expire_one / tidy_one over its slice with the same WorkPool and a deadline
+   from the Lambda context. When the deadline comes first it puts its slice back on the queue:
    the SIMs it finished have left the index, so the next delivery goes on from there.
 
-Why probe the index rather than have workers record "slice done": the index is the truth
-(a SIM leaves it in the very transaction that expires it) and the probe costs one small
+Why survey the index rather than have workers record "slice done": the index is the truth
+(a SIM leaves it in the very transaction that expires it) and the survey costs one COUNT
 Query per slice and no write. A record kept by workers would be a second truth to keep in
 step, and could not see a SIM that reached the index (eventually consistent) after its
 worker finished; the probe, on a final day, does.
@@ -44,25 +46,22 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from chalicelib import bulk, clock, log, settings
-from chalicelib.jobs import runtime
+from chalicelib.jobs import days, runtime
 from chalicelib.jobs.pool import Outcome, WorkPool
-from chalicelib.services import expiry, sim_records
+from chalicelib.services import expiry_rail, expiry_sims
+from chalicelib.services.expiry_rail import CLEANUP, EXPIRY
 from chalicelib.store import checkpoints
+from chalicelib.store.challenges import CheckpointItem
 from chalicelib.store.devices import DeviceModel
 from chalicelib.store.sims import CLEANUP_SHARDS, EXPIRY_SHARDS, SimModel
 
 logger = Logger(service=log.SERVICE, child=True)
 
-EXPIRY, CLEANUP = "expiry", "cleanup"
 # A slice handed out is not handed out again for this long, nor while its worker renews it
 # (at each put-back): longer than one delivery (the queue's visibility timeout, the
 # worker's Lambda limit), so a chain of deliveries keeps it.
 LEASE_SECONDS = 2 * bulk.VISIBILITY_SECONDS
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
-
-
-def _has_work(query: Any) -> bool:
-    return next(iter(query), None) is not None
 
 
 def lease_key(piece: dict[str, Any]) -> str:
@@ -86,48 +85,38 @@ def _hand_out(piece: dict[str, Any], messages: list[str], report: dict[str, Any]
 
 
 def coordinate(now: float, deadline: float | None = None, context: Any = None) -> dict[str, Any]:
-    """One hourly run with fan-out: probe the slices, send those with work, move the
-    checkpoint past the days found empty. Returns what it did (logged too): slices with
-    work (expiry_slices, cleanup_slices), of which slices_sent were queued and slices_held
-    still held by a worker."""
+    """One hourly run with fan-out: survey the slices (counting their SIMs, the rail's
+    figure), and unless the rail holds, send those with work and move the checkpoint past
+    the days found empty. Returns what it did (logged too): slices with work
+    (expiry_slices, cleanup_slices), of which slices_sent were queued and slices_held still
+    held by a worker."""
     started = time.monotonic()
     stop_at = runtime.stop_time(settings.EXPIRY_TIME_BUDGET_SECONDS, deadline, context)
     report: dict[str, Any] = {
         "fanout": True, "slices_sent": 0, "expiry_slices": 0, "cleanup_slices": 0,
         "slices_held": 0, "slices_probed": 0, "days_done": 0, "next_day": None, "finished": True,
+        "to_detach": 0, "rail_held": False, "rail": None,
     }
-    messages: list[str] = []
-    for shard in range(CLEANUP_SHARDS):
-        report["slices_probed"] += 1
-        if _has_work(expiry.cleanup_slice(shard, limit=1)):
-            _hand_out({"slice": CLEANUP, "shard": shard}, messages, report, now)
-            report["cleanup_slices"] += 1
-    today = sim_records.expiry_day(now)
-    day = expiry.first_day(now)
-    report["next_day"] = day
-    blocked = False  # a day with work, or not final yet: the checkpoint stays before it
-    while day <= today:
-        if clock.now() >= stop_at:  # hundreds of small Queries at most: only if DynamoDB crawls
-            report["finished"] = False
-            break
-        busy = 0
-        for shard in range(EXPIRY_SHARDS):
-            report["slices_probed"] += 1
-            if _has_work(expiry.expiry_slice(day, shard, now, limit=1)):
-                _hand_out({"slice": EXPIRY, "day": day, "shard": shard}, messages, report, now)
-                busy += 1
-        report["expiry_slices"] += busy
-        if busy or not runtime.day_is_final(day, now):
-            blocked = True
-        if not blocked:
-            following = runtime.next_day(day)
-            checkpoints.advance(expiry.JOB_KEY, following, now)
-            report["next_day"] = following
-            report["days_done"] += 1
-        day = runtime.next_day(day)
-    if messages:
-        bulk.send_all(bulk.queue_url(settings.EXPIRY_QUEUE), messages)
-    report["slices_sent"] = len(messages)
+    runtime.warm_connections([SimModel, CheckpointItem])
+    work = expiry_rail.survey(now, stop_at)
+    report["slices_probed"] = CLEANUP_SHARDS + EXPIRY_SHARDS * len(work.walk.days)
+    report["to_detach"] = work.total
+    report["next_day"] = work.walk.next_day
+    held = expiry_rail.passes(work)
+    if held:
+        report.update(rail_held=True, rail=held, finished=False)
+    else:
+        report["finished"] = not work.walk.stopped
+        messages: list[str] = []
+        for piece, _ in work.slices:
+            report["cleanup_slices" if piece["slice"] == CLEANUP else "expiry_slices"] += 1
+            _hand_out(piece, messages, report, now)
+        # Past the days found empty (and final): none of their SIMs can be left behind.
+        days.advance_past(expiry_sims.JOB_KEY, work.walk, now)
+        report["next_day"], report["days_done"] = work.walk.next_day, work.walk.days_done
+        if messages:
+            bulk.send_all(bulk.queue_url(settings.EXPIRY_QUEUE), messages)
+        report["slices_sent"] = len(messages)
     report["seconds"] = round(time.monotonic() - started, 3)
     logger.info("expire_sims fan-out", extra={"expire_sims": report})
     return report
@@ -159,21 +148,21 @@ def work_slice(body: str, context: Any = None) -> dict[str, Any]:
     piece = _parse(body)
     now = clock.now()
     stop_at = runtime.stop_time(settings.EXPIRY_TIME_BUDGET_SECONDS, None, context)
-    report = expiry.Report()
+    report = expiry_sims.Report()
     outcome = Outcome()
     runtime.warm_connections([SimModel, DeviceModel])
     pool = WorkPool(runtime.worker_count(settings.EXPIRY_WORKERS), name="expire_slice")
     try:
         if piece["slice"] == CLEANUP:
-            sims = expiry.cleanup_slice(piece["shard"])
+            sims = expiry_sims.cleanup_slice(piece["shard"])
 
             def work(sim: SimModel) -> None:
-                expiry._tidy_one(sim, now, stop_at, report, outcome)
+                expiry_sims.tidy_one(sim, now, stop_at, report, outcome)
         else:
-            sims = expiry.expiry_slice(piece["day"], piece["shard"], now)
+            sims = expiry_sims.expiry_slice(piece["day"], piece["shard"], now)
 
             def work(sim: SimModel) -> None:
-                expiry._expire_one(sim, now, stop_at, report, outcome)
+                expiry_sims.expire_one(sim, now, stop_at, report, outcome)
 
         if not pool.feed(sims, work, stop_at):
             outcome.unfinished = True
@@ -194,7 +183,7 @@ def work_slice(body: str, context: Any = None) -> dict[str, Any]:
     report.finished = not (outcome.unfinished or outcome.failed)
     report.seconds = round(time.monotonic() - started, 3)
     result = {**piece, **report.as_dict(), "sent_back": sent_back}
-    for unused in ("days_done", "next_day"):
+    for unused in ("days_done", "next_day", "to_detach", "rail_held", "rail"):
         result.pop(unused)
     logger.info("expire_slice", extra={"expire_slice": result})
     return result

@@ -14,33 +14,31 @@ import re
 
 from aws_lambda_powertools import Logger
 
-from chalicelib import log, sms
+from chalicelib import log, sms, sms_gate
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_msisdn, normalize_digits, parse_imei, parse_msisdn
-from chalicelib.services import inquiry, limits
+from chalicelib.services import inquiry
 
 logger = Logger(service=log.SERVICE, child=True)
 
-ANSWERS_PER_DAY = 20
-DAY = 24 * 3600
+ANSWERS_PER_DAY = sms_gate.ANSWERS_PER_DAY
 MAX_BODY = 1600  # ten concatenated SMS; longer is not a person's message
 
 
 def handle(message: str) -> str | None:
     """Answer one inbound SMS; returns the text sent, or None when nothing was sent.
 
-    SmsUnavailable propagates, so the Lambda's retries of the SNS delivery try again.
+    sms_gate.Unavailable propagates, so the Lambda's retries of the SNS delivery try again.
     """
     sender, body = _parse(message)
     if sender is None:
         return None
-    try:
-        limits.hit_window(f"sms#answers#{sender}", ANSWERS_PER_DAY, DAY)
-    except HamtaError:
-        logger.info("inbound sms: daily answers used up", extra={"from": mask_msisdn(sender)})
+    # The gate counts the answer on its own cap (ANSWERS_PER_DAY to one sender) before the
+    # reply is looked up.
+    reply = sms_gate.send_answer(sender, lambda: reply_to(body))
+    if reply is None:
+        logger.info("inbound sms: answer held back", extra={"from": mask_msisdn(sender)})
         return None
-    reply = reply_to(body)
-    sms.send_sms(sender, reply)
     logger.info("inbound sms answered", extra={"from": mask_msisdn(sender)})
     return reply
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib import clock, settings
+from chalicelib import clock
 from chalicelib.errors import HamtaError
-from chalicelib.store.base import condition_failed
+from chalicelib.store.base import RaceLost, condition_failed, retry_on_race
 from chalicelib.store.challenges import CounterItem
 
 
@@ -52,9 +52,10 @@ def reserve(key: str, budget: int, lock_seconds: int) -> None:
     )
     stale = CounterItem.expires_at.does_not_exist() | (CounterItem.expires_at <= now)
     opening = [CounterItem.failures.set(1), CounterItem.locked_until.remove(), *common]
-    for _ in range(3):
+
+    def attempt() -> None:
         if _count_or_open(item, [CounterItem.failures.add(1), *common], counts, opening, stale):
-            break
+            return
         current = read(key)
         if current is not None and (current.expires_at or 0) > now and (
             int(current.failures or 0) >= budget
@@ -62,9 +63,9 @@ def reserve(key: str, budget: int, lock_seconds: int) -> None:
         ):
             until = max(current.locked_until or 0, current.expires_at or 0)
             raise HamtaError("rate_limited", retry_after=max(1, math.ceil(until - now)))
-        # Otherwise a racing request opened the window between our two writes: again.
-    else:
-        raise HamtaError("rate_limited", retry_after=1)
+        raise RaceLost()  # a racing request opened the window between our two writes: again
+
+    retry_on_race(attempt, attempts=3, exhausted=lambda: HamtaError("rate_limited", retry_after=1))
     if int(item.failures or 0) >= budget:
         item.update(actions=[CounterItem.locked_until.set(expiry)])
 
@@ -123,52 +124,3 @@ def _count_or_open(item: CounterItem, count: list, live: Any, opening: list, sta
             if not condition_failed(error):
                 raise
     return False
-
-
-# The SMS circuit breaker (README "SMS spend"): every SMS of the service counts on the
-# item of the current fixed window, "sms#<window number>"; past SMS_MAX_PER_WINDOW in one
-# window every send answers 503 sms_unavailable until the next window. Numbered windows
-# need no reset step, so the count rides along in an SMS sender's own write (one call).
-SMS_BREAKER_PREFIX = "sms#"
-
-
-def sms_breaker_key(now: float | None = None) -> tuple[str, float]:
-    """(the current window's item key, when that window ends)."""
-    now = clock.now() if now is None else now
-    window = max(1, settings.SMS_WINDOW_SECONDS)
-    number = int(now // window)
-    return f"{SMS_BREAKER_PREFIX}{number}", (number + 1) * window
-
-
-def sms_breaker_write() -> tuple[CounterItem, list, object] | None:
-    """(item, actions, condition) that count one SMS, for a caller's TransactWrite; None
-    when the breaker is off (SMS_MAX_PER_WINDOW = 0)."""
-    if settings.SMS_MAX_PER_WINDOW <= 0:
-        return None
-    key, ends = sms_breaker_key()
-    actions = [
-        CounterItem.count.add(1),
-        CounterItem.expires_at.set(ends),
-        CounterItem.ttl.set(int(ends) + 3600),
-    ]
-    condition = CounterItem.count.does_not_exist() | (CounterItem.count < settings.SMS_MAX_PER_WINDOW)
-    return CounterItem(key), actions, condition
-
-
-def count_sms() -> None:
-    """Count one SMS on the breaker before sending it; past the limit 503 sms_unavailable."""
-    write = sms_breaker_write()
-    if write is None:
-        return
-    item, actions, condition = write
-    try:
-        item.update(actions=actions, condition=condition)
-    except UpdateError as error:
-        if not condition_failed(error):
-            raise
-        raise sms_breaker_open() from None
-
-
-def sms_breaker_open() -> HamtaError:
-    _, ends = sms_breaker_key()
-    return HamtaError("sms_unavailable", retry_after=max(1, math.ceil(ends - clock.now())))

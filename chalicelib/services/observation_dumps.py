@@ -2,13 +2,16 @@
 
 1. An operator puts `observations/<anything>.csv.gz` into the bucket: gzip CSV, one row
    `imei,msisdn,seen_at` a line (an optional header line starting with "imei"; seen_at
-   is epoch seconds or an ISO 8601 instant with its zone; no quoted fields).
+   is epoch seconds or an ISO 8601 instant with its zone; no quoted fields). The key's
+   folder names the operator: `observations/<operator>/<name>.csv.gz`.
 2. `split` (the S3 event's Lambda) streams it (never whole in memory) and puts chunks of
    OBSERVATION_CHUNK_ROWS lines on the chunk queue, gzip+base64 in the message, 10 a
    SendMessageBatch call. A chunk is named by the dump's ETag and its number.
 3. `process_chunk` (the queue's worker Lambdas, in parallel) judges a chunk with
    `observations.record`, the very function behind POST /operator/observations, so both
-   paths give the same outcome. Then it marks the chunk done in a ledger item.
+   paths give the same outcome: a bad line (of any length: lines are read with a bound,
+   MAX_LINE_BYTES) is skipped and counted, never failing its chunk. Then it marks the
+   chunk done in a ledger item.
 
 Re-runs neither lose nor double: a worker that fails leaves its message on the queue
 (SQS delivers it again, and after bulk.MAX_RECEIVES deliveries moves it to the dead-letter
@@ -19,9 +22,7 @@ is created once, every SMS is claimed by a conditional write first).
 from __future__ import annotations
 
 import base64
-import csv
 import gzip
-import io
 import json
 import re
 from typing import Any, Iterator
@@ -29,7 +30,7 @@ from typing import Any, Iterator
 from aws_lambda_powertools import Logger
 
 from chalicelib import bulk, clock, log, settings
-from chalicelib.services import observations
+from chalicelib.services import observation_rows, observations
 from chalicelib.store import checkpoints
 
 logger = Logger(service=log.SERVICE, child=True)
@@ -38,15 +39,32 @@ SEND_BATCH = 10  # SendMessageBatch takes 10 messages
 MAX_BATCH_BYTES = 200_000  # and at most 256 KiB in all
 LEDGER_DAYS = 14  # a chunk's "done" mark outlives any redelivery or re-split
 _EPOCH = re.compile(r"[0-9]{1,12}(\.[0-9]{1,6})?", re.ASCII)
+# A good line (imei,msisdn,seen_at, Persian digits included) is under 200 bytes.
+MAX_LINE_BYTES = 1024
+TOO_LONG = "#too-long"  # stands in a chunk for a line past MAX_LINE_BYTES
 
 
 def _lines(body: Any) -> Iterator[str]:
-    text = io.TextIOWrapper(gzip.GzipFile(fileobj=body), encoding="utf-8", errors="replace", newline="")
-    for number, line in enumerate(text):
-        line = line.rstrip("\r\n")
-        if number == 0 and line.lower().startswith("imei"):
+    """The dump's lines, streamed with a bound on their length: a line longer than
+    MAX_LINE_BYTES is never held whole; it is read past and yielded as TOO_LONG (its
+    chunk counts it skipped). Memory stays flat whatever a line holds."""
+    raw = gzip.GzipFile(fileobj=body)
+    number = 0
+    while True:
+        line = raw.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):  # the rest of the line, a piece at a time
+                line = raw.readline(MAX_LINE_BYTES)
+            text = TOO_LONG
+        else:
+            text = line.decode("utf-8", errors="replace").rstrip("\r\n")
+        if number == 0 and text.lower().startswith("imei"):
+            number += 1
             continue  # the header
-        yield line
+        number += 1
+        yield text
 
 
 def _chunks(lines: Iterator[str], size: int) -> Iterator[list[str]]:
@@ -60,9 +78,17 @@ def _chunks(lines: Iterator[str], size: int) -> Iterator[list[str]]:
         yield chunk
 
 
-def chunk_message(dump: str, etag: str, number: int, first_row: int, lines: list[str]) -> str:
+def chunk_message(dump: str, etag: str, number: int, first_row: int, lines: list[str], operator: str = "") -> str:
     packed = base64.b64encode(gzip.compress("\n".join(lines).encode("utf-8"), compresslevel=1, mtime=0)).decode()
-    return json.dumps({"dump": dump, "etag": etag, "chunk": number, "first_row": first_row, "rows": packed})
+    return json.dumps({"dump": dump, "etag": etag, "chunk": number, "first_row": first_row,
+                       "operator": operator, "rows": packed})
+
+
+def dump_operator(key: str) -> str:
+    """The operator a dump is from: its folder, `observations/<operator>/<name>.csv.gz`
+    (the name its partner key carries); a dump at the top is "unnamed"."""
+    parts = key[len(bulk.DUMP_PREFIX):].split("/") if key.startswith(bulk.DUMP_PREFIX) else []
+    return parts[0] if len(parts) > 1 and parts[0] else "unnamed"
 
 
 def split(bucket: str, key: str) -> dict[str, Any]:
@@ -83,7 +109,7 @@ def split(bucket: str, key: str) -> dict[str, Any]:
         pending, size = [], 0
 
     for number, lines in enumerate(_chunks(_lines(dump["Body"]), settings.OBSERVATION_CHUNK_ROWS)):
-        body = chunk_message(f"s3://{bucket}/{key}", etag, number, rows, lines)
+        body = chunk_message(f"s3://{bucket}/{key}", etag, number, rows, lines, dump_operator(key))
         if pending and (len(pending) == SEND_BATCH or size + len(body) > MAX_BATCH_BYTES):
             flush()
         pending.append({"Id": str(number), "MessageBody": body})
@@ -96,30 +122,33 @@ def split(bucket: str, key: str) -> dict[str, Any]:
 
 
 def _row(line: str) -> Any:
-    fields = next(csv.reader([line]), [])
-    if len(fields) != 3:
-        return None  # rejected as invalid_request
+    """A line as the route's row; None (rejected) when it is not three fields. No quoted
+    fields (a plain split: csv's reader fails a whole chunk on a field over 128 KiB)."""
+    fields = line.split(",")
+    if line == TOO_LONG or len(fields) != 3:
+        return None
     imei, msisdn, seen_at = (f.strip() for f in fields)
     return {"imei": imei, "msisdn": msisdn, "seen_at": float(seen_at) if _EPOCH.fullmatch(seen_at) else seen_at}
 
 
 def process_chunk(message: str) -> dict[str, Any]:
-    """Judge one chunk (an SQS message body from `split`); skipped if already done."""
+    """Judge one chunk (an SQS message body from `split`); skipped if already done. A bad
+    line is skipped and counted ("skipped"), never failing its chunk."""
     chunk = json.loads(message)
     ledger = f"chunk#{chunk['etag']}#{chunk['chunk']}"
     if checkpoints.is_done(ledger):
-        return {"chunk": chunk["chunk"], "skipped": True}
+        return {"chunk": chunk["chunk"], "skipped_chunk": True}
     lines = gzip.decompress(base64.b64decode(chunk["rows"])).decode("utf-8", errors="replace").split("\n")
     now = clock.now()
-    accepted, rejected = observations.parse_rows((_row(line) for line in lines), now)
-    tally = observations.record(accepted, now)
+    accepted, rejected = observation_rows.parse_rows((_row(line) for line in lines), now)
+    tally = observations.record(accepted, now, chunk.get("operator") or "unnamed")
     checkpoints.mark_done(ledger, now + LEDGER_DAYS * 86400)
     if rejected:
         # The dump's row numbers (from 0, header not counted), so the operator can fix them.
         first = chunk["first_row"]
         logger.warning(
-            "dump rows rejected",
-            extra={"dump": chunk["dump"], "rejected": len(rejected),
+            "dump lines skipped",
+            extra={"dump": chunk["dump"], "chunk": chunk["chunk"], "skipped": len(rejected),
                    "first": [{"row": first + r["index"], "code": r["code"]} for r in rejected[:20]]},
         )
-    return {"chunk": chunk["chunk"], "accepted": len(accepted), "rejected": len(rejected), **tally}
+    return {"chunk": chunk["chunk"], "accepted": len(accepted), "skipped": len(rejected), **tally}

@@ -9,8 +9,9 @@ further and written, so a daily dump that repeats yesterday's pairs costs reads 
 - a pair whose device is in a cartable holding that SIM (the SIM cartable of its current
   ownership, or the national-ID cartable that lists it) is stored as `ok`;
 - otherwise (unregistered, or registered but not activated there) it is stored `pending`
-  until seen_at + ENFORCEMENT_GRACE_SECONDS, on the sparse deadline index the enforcement
-  job reads, and the SIM gets one warning SMS with that cut-off date (Jalali);
+  until its cut-off, on the sparse deadline index the enforcement job reads, and the SIM
+  gets one warning SMS with that cut-off (enforcement_warnings.py); the pair belongs to
+  the operator that reported it first (the rail is per operator);
 - a blocked (lost/stolen) IMEI seen: its owner's active SIMs are told when, at most once
   in 24 h, never with which SIM;
 - an IMEI first seen with more than DUPLICATE_MAX_SIMS SIMs within 24 h is flagged
@@ -20,10 +21,10 @@ Every side effect is claimed with a conditional write before it happens (a pair 
 with attribute_not_exists, a flag or a daily "told" mark on a condition), so a batch sent
 twice, or two workers on one chunk, send each SMS once. An SMS the provider refuses gives
 its claim back, so a later sighting (or the enforcement job, for warnings) sends it.
+Rows are parsed in observation_rows.py.
 """
 from __future__ import annotations
 
-import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
@@ -31,11 +32,11 @@ from typing import Any, Callable, Iterable
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from chalicelib import clock, identifiers, log, settings, sms
-from chalicelib.errors import HamtaError
+from chalicelib import clock, log, settings, sms, sms_gate
 from chalicelib.jobs import runtime
 from chalicelib.jobs.report import RunReport
-from chalicelib.services import cartable_sims, sim_records
+from chalicelib.services import cartable_sims, enforcement_warnings, sim_records
+from chalicelib.services.observation_rows import Observation
 from chalicelib.store.base import condition_failed
 from chalicelib.store.devices import DeviceModel, sim_key
 from chalicelib.store.observations import (
@@ -43,7 +44,6 @@ from chalicelib.store.observations import (
     OK,
     PENDING,
     ObservationModel,
-    deadline_slot,
     imei_item,
 )
 from chalicelib.store.people import PersonModel
@@ -56,60 +56,10 @@ MAX_ROWS = 1000  # per HTTP request (API.md)
 # a request of 1000 new unregistered pairs answers within API Gateway's 29 s.
 SEND_WORKERS = 16
 DAY = 86400
-# seen_at may run this far ahead of our clock (the networks' clocks are not ours).
-CLOCK_SKEW_SECONDS = 300
-ROW_FIELDS = {"imei", "msisdn", "seen_at"}
 BLOCKED_DEVICE = "blocked"  # DeviceModel.state of a lost or stolen device
 REPLACED_DEVICE = "replaced"  # an old IMEI after a repair (ثبت گوشی تعمیراتی)
 UNREGISTERED = sms.UNREGISTERED
 NOT_ACTIVATED = sms.NOT_ACTIVATED
-
-
-@dataclass(frozen=True)
-class Observation:
-    imei: str
-    msisdn: str
-    seen_at: float
-
-
-# ---- parsing ----------------------------------------------------------------------------
-
-
-def parse_row(row: Any, now: float) -> Observation:
-    """One row {imei, msisdn, seen_at}; HamtaError with the row's code when malformed.
-
-    seen_at is an ISO 8601 instant with its zone, or epoch seconds; not in the future."""
-    if not isinstance(row, dict) or set(row) != ROW_FIELDS:
-        raise HamtaError("invalid_request")
-    imei = identifiers.parse_imei(row["imei"])
-    msisdn = identifiers.parse_msisdn(row["msisdn"])
-    return Observation(imei, msisdn, parse_seen_at(row["seen_at"], now))
-
-
-def parse_seen_at(value: Any, now: float) -> float:
-    if isinstance(value, bool):
-        raise HamtaError("invalid_request")
-    if isinstance(value, (int, float)):
-        seen_at = float(value)
-    elif isinstance(value, str) and len(value) <= 40:
-        seen_at = sim_records.parse_instant(value)
-    else:
-        raise HamtaError("invalid_request")
-    if not math.isfinite(seen_at) or seen_at <= 0 or seen_at > now + CLOCK_SKEW_SECONDS:
-        raise HamtaError("invalid_request")
-    return seen_at
-
-
-def parse_rows(rows: Iterable[Any], now: float) -> tuple[list[Observation], list[dict]]:
-    """The well-formed rows, and [{"index", "code"}] for the others (API.md)."""
-    accepted: list[Observation] = []
-    rejected: list[dict] = []
-    for index, row in enumerate(rows):
-        try:
-            accepted.append(parse_row(row, now))
-        except HamtaError as error:
-            rejected.append({"index": index, "code": error.code})
-    return accepted, rejected
 
 
 # ---- judging a pair ---------------------------------------------------------------------
@@ -175,15 +125,8 @@ def owner_numbers(device: DeviceModel, now: float) -> list[str]:
 
 
 def tell(numbers: list[str], text: str) -> int:
-    """Send `text` to each number; how many the provider took."""
-    sent = 0
-    for number in numbers:
-        try:
-            sms.send_sms(number, text)
-            sent += 1
-        except sms.SmsUnavailable:
-            pass
-    return sent
+    """Send `text` to each number, a notice of the SMS gate; how many went."""
+    return sum(1 for number in numbers if sms_gate.send_notice(number, text))
 
 
 # ---- the batch ---------------------------------------------------------------------------
@@ -207,14 +150,15 @@ def _run_all(tasks: list[Callable[[], None]]) -> None:
         for task in tasks:
             task()
         return
-    sms.sns_client()  # botocore builds clients unsafely across threads: build it first
+    sms_gate.prepare()  # botocore builds clients unsafely across threads: build it first
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="observations") as pool:
         for future in [pool.submit(task) for task in tasks]:
             future.result()
 
 
-def record(observations: list[Observation], now: float | None = None) -> dict[str, int]:
-    """Judge a batch of well-formed rows (see the module's doc); idempotent."""
+def record(observations: list[Observation], now: float | None = None, operator: str = "") -> dict[str, int]:
+    """Judge a batch of well-formed rows (see the module's doc) that `operator` reported
+    (a new pair is its for the rail); idempotent."""
     now = clock.now() if now is None else now
     tally = Tally(rows=len(observations))
     first: dict[tuple[str, str], float] = {}
@@ -245,9 +189,10 @@ def record(observations: list[Observation], now: float | None = None) -> dict[st
     for imei, msisdn in new:
         why = standing(devices.get(imei), sims.get(msisdn), now)
         if why is None:
-            fine.append(ObservationModel(imei, msisdn, first_seen=first[(imei, msisdn)], state=OK, judged_at=now))
+            fine.append(ObservationModel(imei, msisdn, first_seen=first[(imei, msisdn)], state=OK,
+                                         judged_at=now, operator=operator))
         else:
-            tasks.append(lambda k=(imei, msisdn), why=why: _create_pending(*k, first[k], why, now, tally))
+            tasks.append(lambda k=(imei, msisdn), why=why: _create_pending(*k, first[k], why, operator, now, tally))
     for key in unwarned:
         item = known[key]
         why = standing(devices.get(key[0]), sims.get(key[1]), now) or item.reason or NOT_ACTIVATED
@@ -266,14 +211,12 @@ def record(observations: list[Observation], now: float | None = None) -> dict[st
     return tally.as_dict()
 
 
-def _create_pending(imei: str, msisdn: str, seen_at: float, why: str, now: float, tally: Tally) -> bool:
+def _create_pending(imei: str, msisdn: str, seen_at: float, why: str, operator: str, now: float, tally: Tally) -> bool:
     """Store a new pair in its grace period, claiming its one warning; then send it.
     False when another writer created the pair first (it sends the warning)."""
-    grace_until = seen_at + settings.ENFORCEMENT_GRACE_SECONDS
     item = ObservationModel(
-        imei, msisdn, first_seen=seen_at, state=PENDING, reason=why, grace_until=grace_until,
-        deadline_slot=deadline_slot(sim_records.expiry_day(grace_until), imei, msisdn),
-        warned_at=now,
+        imei, msisdn, first_seen=seen_at, state=PENDING, reason=why, operator=operator,
+        **enforcement_warnings.claim_fields(imei, msisdn, seen_at, now),
     )
     try:
         item.save(condition=ObservationModel.imei.does_not_exist())
@@ -282,44 +225,18 @@ def _create_pending(imei: str, msisdn: str, seen_at: float, why: str, now: float
             return False
         raise
     tally.add(new_pairs=1)
-    _send_warning(item, why, now, tally)
+    _count(enforcement_warnings.deliver(item, why, now), tally)
     return True
 
 
 def _warn(item: ObservationModel, why: str, now: float, tally: Tally) -> None:
-    """A pending pair whose warning never went out: claim it, then send it."""
-    try:
-        item.update(
-            actions=[ObservationModel.warned_at.set(now)],
-            condition=ObservationModel.warned_at.does_not_exist() & (ObservationModel.state == PENDING),
-        )
-    except UpdateError as error:
-        if condition_failed(error):
-            return  # another writer warned it
-        raise
-    _send_warning(item, why, now, tally)
+    """A pending pair whose warning never went out: sent now, its cut-off from now."""
+    _count(enforcement_warnings.warn(item, why, now), tally)
 
 
-def warn_pending(item: ObservationModel, why: str, now: float, tally: Tally) -> None:
-    """Send a pending pair's warning (its cut-off is item.grace_until): claim, then send."""
-    _warn(item, why, now, tally)
-
-
-def _send_warning(item: ObservationModel, why: str, now: float, tally: Tally) -> None:
-    text = sms.warning_text(item.imei, why, float(item.grace_until))
-    if tell([item.msisdn], text):
-        tally.add(warned=1)
-        return
-    tally.add(warnings_failed=1)
-    # Give the claim back: the next sighting, or the enforcement job, sends it.
-    try:
-        item.update(
-            actions=[ObservationModel.warned_at.remove()],
-            condition=ObservationModel.warned_at == now,
-        )
-    except UpdateError as error:
-        if not condition_failed(error):
-            raise
+def _count(sent: bool | None, tally: Tally) -> None:
+    if sent is not None:
+        tally.add(**{"warned" if sent else "warnings_failed": 1})
 
 
 def _check_duplicate(imei: str, seen_at: float, device: DeviceModel | None, now: float, tally: Tally) -> None:

@@ -3,9 +3,9 @@
 One OtpItem per number ("otp#<msisdn>") holds the live code (as an HMAC), its attempts,
 and the send window, its send times newest first (store/challenges.py). Sending is one
 conditional write that checks the resend timer and the daily cap, puts its time in front
-of the window, keeps the code it replaces and stores the new one (with the SMS breaker's
-count: one TransactWriteItems), then the SNS publish: three calls with the captcha. If SNS
-refuses, one more write puts the kept code back and takes its time out (conditioned on
+of the window, keeps the code it replaces and stores the new one (with the SMS gate's
+count: one TransactWriteItems), then the provider's send: three calls with the captcha. If
+the provider refuses, one more write puts the kept code back and takes its time out (conditioned on
 our send), so the failed send neither starts the resend timer nor kills the older code.
 Verifying is two conditional updates (DESIGN.md): count the attempt while it may still be
 tried, then mark it used; only the writer of the second gets to open a session.
@@ -19,11 +19,19 @@ from aws_lambda_powertools import Logger
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import size
 
-from chalicelib import clock, keys, log, settings, sms
+from chalicelib import clock, keys, log, settings, sms, sms_gate
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_msisdn
-from chalicelib.services import limits
-from chalicelib.store.base import condition_failed, lost_race, transact_write
+from chalicelib.sms_gate import Write
+from chalicelib.store.base import (
+    RaceLost,
+    cancellation_reason,
+    condition_failed,
+    failed_condition,
+    lost_race,
+    retry_on_race,
+    transact_write,
+)
 from chalicelib.store.challenges import OtpItem
 
 logger = Logger(service=log.SERVICE, child=True)
@@ -72,9 +80,9 @@ def send_code(msisdn: str, purpose: str, subject: str | None = None) -> dict:
     """Send a new code to `msisdn`; return {msisdn, expires_in, resend_in}.
 
     429 otp_resend_too_soon inside OTP_RESEND_SECONDS of the last send, 429 rate_limited
-    past OTP_MAX_SENDS_PER_DAY in a rolling 24 h, 503 sms_unavailable if SNS refuses (or
-    the SMS breaker is open). Two AWS calls: the write, the publish (two more now and
-    then, to tidy the window first).
+    past OTP_MAX_SENDS_PER_DAY in a rolling 24 h, 503 sms_unavailable (with Retry-After) if
+    the provider refuses or the SMS gate's budget is spent. Two AWS calls: the write, the
+    send (two more now and then, to tidy the window first).
     """
     now = clock.now()
     cap = settings.OTP_MAX_SENDS_PER_DAY
@@ -83,30 +91,29 @@ def send_code(msisdn: str, purpose: str, subject: str | None = None) -> dict:
     code = new_code()
     send_id = secrets.token_hex(8)
     ttl = settings.OTP_TTL_SECONDS
-    for _ in range(3):
-        try:
-            untidy = _write_send(msisdn, purpose, subject, code, send_id, now, cap)
-        except _Collided:
-            continue
-        if untidy is None:
-            break
-        _tidy(msisdn, untidy, now)  # now and then, then the send again
-    else:
-        raise HamtaError("otp_resend_too_soon", retry_after=max(1, settings.OTP_RESEND_SECONDS))
+    def attempt() -> Write | None:
+        written, spent = _write_send(msisdn, purpose, subject, code, send_id, now, cap)
+        if not written:
+            _tidy(msisdn, spent, now)  # now and then, then the send again
+            raise RaceLost()
+        return spent
 
+    spent = retry_on_race(attempt, attempts=3, exhausted=lambda: HamtaError(
+        "otp_resend_too_soon", retry_after=max(1, settings.OTP_RESEND_SECONDS)))
     text = sms.add_sim_text(code) if purpose == ADD_SIM else sms.otp_text(code)
     try:
-        sms.send_sms(msisdn, text)
-    except sms.SmsUnavailable:
+        sms_gate.deliver_code(msisdn, text, spent)
+    except HamtaError:
         _undo_send(msisdn, send_id)
-        raise HamtaError("sms_unavailable") from None
+        raise
     logger.info("otp sent", extra={"to": mask_msisdn(msisdn), "purpose": purpose})
     return {"msisdn": msisdn, "expires_in": ttl, "resend_in": settings.OTP_RESEND_SECONDS}
 
 
-def _write_send(msisdn, purpose, subject, code, send_id, now, cap) -> dict | None:
-    """The send's one write. Returns None when written, or the stored item (raw) when it
-    must be tidied first (old shape, or a window list grown long); raises the refusals."""
+def _write_send(msisdn, purpose, subject, code, send_id, now, cap) -> tuple[bool, object]:
+    """The send's one write. Returns (True, the gate's count it carried) when written, or
+    (False, the stored item, raw) when it must be tidied first (old shape, or a window
+    list grown long); raises the refusals, and RaceLost when it met another write."""
     actions = [kept.set(live | none) for kept, live, none in _KEPT]
     actions += [
         OtpItem.sent.set((OtpItem.sent | []).prepend([now])),
@@ -126,35 +133,31 @@ def _write_send(msisdn, purpose, subject, code, send_id, now, cap) -> dict | Non
         & (OtpItem.sent.does_not_exist() | (size(OtpItem.sent) < min(cap, WINDOW_MAX) + TIDY_SLACK))
         & OtpItem.sends.does_not_exist()  # an old-shape window is moved to `sent` first
     )
-    breaker = limits.sms_breaker_write()
+    budget = sms_gate.code_write()
+    kinds = {"update": 2 if budget is not None else 1}
     try:
-        # One call: the code and the send window, and the service-wide SMS count.
+        # One call: the code and the send window, and the SMS gate's count of this code.
         with transact_write() as tx:
             tx.update(OtpItem(_key(msisdn)), actions=actions, condition=may_send,
                       return_values="ALL_OLD")
-            if breaker is not None:
-                tx.update(breaker[0], actions=breaker[1], condition=breaker[2])
+            if budget is not None:
+                tx.update(budget.item, actions=budget.actions, condition=budget.condition)
     except TransactWriteError as error:
-        reasons = getattr(error, "cancellation_reasons", None) or []
-        ours = reasons[0] if reasons else None
+        ours = cancellation_reason(error, kinds, "update", 0)
         if ours is not None and ours.code == "ConditionalCheckFailed" and ours.raw_item:
             refusal = _refusal(OtpItem.from_raw_data(ours.raw_item), now, cap)
             if refusal is not None:
                 raise refusal from None
-            return ours.raw_item
-        if len(reasons) > 1 and reasons[1] is not None and reasons[1].code == "ConditionalCheckFailed":
-            raise limits.sms_breaker_open() from None
+            return False, ours.raw_item
+        if budget is not None and failed_condition(error, kinds, "update", 1):
+            raise sms_gate.budget_refusal() from None
         if not lost_race(error):
             raise
         # TransactionConflict: a racing send, or a verify's count on the same item, wrote
         # it at that moment. Nothing was written: write again, judged on what is there then
         # (a racing send that won makes it a plain 429 with its true Retry-After).
-        raise _Collided() from None
-    return None
-
-
-class _Collided(Exception):
-    """The send's write met another write on the OTP item at the same moment."""
+        raise RaceLost() from None
+    return True, budget
 
 
 def _send_times(item: OtpItem) -> list[float]:

@@ -6,8 +6,9 @@ registration and the passport's quota are one transaction: the quota item is sav
 version read, so two offices registering one passport at once cannot both use its last
 slot, and a registered IMEI fails the whole move (409 already_registered).
 
-The activation code goes by SMS to the traveller's SIM after the commit. Should SNS refuse,
-nothing is lost: the registration stands and the SIM's own cartable shows the code in
+The activation code goes by SMS to the traveller's SIM after the commit, counted by the SMS
+gate inside the transaction (CUSTOMS_SMS_PER_DAY per customs key: 429, nothing stored).
+Should the provider refuse, nothing is lost: the registration stands and the SIM's own cartable shows the code in
 GET /travellers until the device is activated.
 """
 from __future__ import annotations
@@ -18,12 +19,12 @@ from datetime import date, datetime, timezone
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib import clock, keys, log, settings, sms
+from chalicelib import clock, keys, log, settings, sms, sms_gate
 from chalicelib.errors import HamtaError
 from chalicelib.identifiers import mask_msisdn
 from chalicelib.services import devices, models_table, registrar
 from chalicelib.services.sessions import Caller
-from chalicelib.store.base import RaceLost, lost_race, retry_on_race, transact_write
+from chalicelib.store.base import RaceLost, failed_condition, lost_race, retry_on_race, transact_write
 from chalicelib.store.batch_read import read_together
 from chalicelib.store.devices import DeviceModel
 from chalicelib.store.models_table import PhoneModelEntry
@@ -103,11 +104,24 @@ def register(
         )
         saves = registrar.registration_saves(imei, imei2, brand, model, "passenger", now, code)
         saves += [(quota, None), (registration, TravellerModel.key.does_not_exist())]
+        # The SMS gate's counts of the code ride in the same transaction: past the customs
+        # key's day (429) or the budget (503) nothing is stored.
+        customs, budget = sms_gate.customs_write(office), sms_gate.code_write()
+        if customs is None:
+            raise sms_gate.customs_refusal()
+        counts = [w for w in (customs, budget) if w is not None]
+        kinds = {"save": len(saves), "update": len(counts)}
         try:
             with transact_write() as tx:
                 for item, condition in saves:
                     tx.save(item, condition=condition)
+                for count in counts:
+                    tx.update(count.item, actions=count.actions, condition=count.condition)
         except TransactWriteError as error:
+            if failed_condition(error, kinds, "update", 0):
+                raise sms_gate.customs_refusal() from None
+            if budget is not None and failed_condition(error, kinds, "update", 1):
+                raise sms_gate.budget_refusal() from None
             if not lost_race(error):
                 raise
             taken = [i for i in (imei, imei2) if i and DeviceModel.count(i, consistent_read=True)]
@@ -116,8 +130,8 @@ def register(
             raise RaceLost() from None  # another registration of this passport landed first: count again
         logger.info("traveller registered", extra={"registration_id": registration_id, "office": office})
         try:
-            sms.send_sms(msisdn, sms.traveller_activation_text(imei, code))
-        except sms.SmsUnavailable:
+            sms_gate.deliver_code(msisdn, sms.traveller_activation_text(imei, code), budget)
+        except HamtaError:  # the registration stands: GET /travellers shows the code
             logger.warning("traveller code not sent", extra={"to": mask_msisdn(msisdn)})
         return {"registration_id": registration_id}
 

@@ -20,7 +20,7 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException
 
-from chalicelib import log, sms
+from chalicelib import log, sms, sms_gate
 from chalicelib.errors import MESSAGES, HamtaError
 from chalicelib.identifiers import mask_msisdn, normalize_digits, parse_code, parse_imei, parse_msisdn
 from chalicelib.services import accounts, activation, devices, inquiry, limits, sim_records, transfer
@@ -169,9 +169,9 @@ def _sale(msisdn: str, fields: list[str]) -> Reply:
         raise
     text = sms.sale_code_text(offer["activation_code"], _jalali(offer["expires_at"]))
     try:
-        sms.send_sms(msisdn, text)
-    except sms.SmsUnavailable:
-        pass  # the reply itself carries the code; send_sms has logged the failure
+        sms_gate.send_code(msisdn, text)
+    except HamtaError:
+        pass  # the reply itself carries the code; the gate has counted and logged it
     # The reply names the device too, its IMEI in Persian digits: the code stays the one
     # ASCII number, as in the SMS.
     imei_fa = sms.persian_digits(row["imeis"][0])

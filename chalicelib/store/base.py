@@ -39,6 +39,27 @@ def transact_write():  # -> pynamodb.transactions.TransactWrite
     return TransactWrite(connection=transaction_connection())
 
 
+# PynamoDB's TransactWrite sends its actions grouped by kind in this order, whatever order
+# they were added in (pynamodb.connection.base.Connection.transact_write_items), and
+# DynamoDB answers one cancellation reason per action, in the order sent.
+PYNAMODB_ORDER = ("condition_check", "delete", "save", "update")
+
+
+def cancellation_reason(error: Exception, kinds: dict[str, int], kind: str, index: int = 0):
+    """DynamoDB's reason for the `index`-th action of `kind` ("condition_check", "delete",
+    "save" or "update") of a cancelled TransactWrite that held `kinds` ({kind: how many});
+    None when DynamoDB gave none (another action failed, or the whole call did)."""
+    position = sum(kinds.get(k, 0) for k in PYNAMODB_ORDER[: PYNAMODB_ORDER.index(kind)]) + index
+    reasons = getattr(error, "cancellation_reasons", None) or []
+    return reasons[position] if position < len(reasons) else None
+
+
+def failed_condition(error: Exception, kinds: dict[str, int], kind: str, index: int = 0) -> bool:
+    """That action's own condition failed (see cancellation_reason)."""
+    reason = cancellation_reason(error, kinds, kind, index)
+    return reason is not None and reason.code == "ConditionalCheckFailed"
+
+
 def transaction_condition_failed(error: Exception) -> bool:
     """A TransactWriteError whose cause was a failed condition (the state moved under us)."""
     reasons = getattr(error, "cancellation_reasons", None) or []
@@ -87,13 +108,18 @@ def lost_race(error: Exception) -> bool:
 T = TypeVar("T")
 
 
-def retry_on_race(attempt: Callable[[], T], attempts: int = RACE_ATTEMPTS) -> T:
+def retry_on_race(
+    attempt: Callable[[], T],
+    attempts: int = RACE_ATTEMPTS,
+    exhausted: Callable[[], Exception] | None = None,
+) -> T:
     """Run `attempt` (read, decide, write conditionally) until it does not lose a race.
 
     `attempt` raises RaceLost when its write found the state moved; it is run again from
     its read, so a request that lost answers as the stale request it was (someone else's
     win is then a plain 404, 409...). Retries that run out answer 503 service_unavailable
-    with Retry-After, never a 500: nothing was written, trying again is safe.
+    with Retry-After, never a 500: nothing was written, trying again is safe (or what
+    `exhausted` makes, where a route answers its own refusal).
     """
     for tries in range(attempts):
         try:
@@ -102,4 +128,6 @@ def retry_on_race(attempt: Callable[[], T], attempts: int = RACE_ATTEMPTS) -> T:
             if tries + 1 < attempts:
                 # Jitter, so the racers that lost do not meet again at the same instant.
                 time.sleep(random.uniform(0, 0.01 * (tries + 1)))
+    if exhausted is not None:
+        raise exhausted()
     raise HamtaError("service_unavailable", retry_after=1, reason="lost_race")

@@ -87,12 +87,13 @@ class SessionItem(ChallengeModel):
 
 class CounterItem(ChallengeModel):
     """pk "<what>#<key>": failures in a row and a lock (logins, activations, recovery),
-    or requests in a fixed window (per-address limits)."""
+    or requests in a fixed window (per-address limits, the SMS gate's counters)."""
 
     failures = NumberAttribute(default=0)
     locked_until = NumberAttribute(null=True)
     window_start = NumberAttribute(null=True)
     count = NumberAttribute(null=True)
+    notices = NumberAttribute(null=True)  # the SMS gate's budget: the window's notices
 
 
 class PartnerKeyItem(ChallengeModel):
@@ -118,8 +119,12 @@ class CheckpointItem(ChallengeModel):
     last_run_started_at = NumberAttribute(null=True)
     last_run_finished_at = NumberAttribute(null=True)
     updated_at = NumberAttribute(null=True)
-    # enforce: the `now` of the last run whose blocks passed the safety rail
+    # enforce (per operator): pairs due and queued by then were counted by a run whose
+    # blocks passed the safety rail
     approved_until = NumberAttribute(null=True)
+    # A person's release of a held rail, for one run: it may go past the rail up to this
+    # many (SIMs to detach, or one operator's blocks); docs/rails.md
+    rail_allow = NumberAttribute(null=True)
 
 
 ITEM_MODELS: list[type[Model]] = [

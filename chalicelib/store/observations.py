@@ -6,8 +6,10 @@ range key "-" is the IMEI's own item (duplicate flag, when its blocked owner was
 told). A pair is written once, when first seen; later sightings cost reads only.
 
 Two sparse indexes carry the enforcement job, so it reads only the pairs it must judge:
-- by_deadline: pairs still in their grace period, keyed "<UTC day of the deadline>#<shard>"
-  and `grace_until`; a pair leaves it once judged (put right, or blocked).
+- by_deadline: pairs still in their grace period, keyed "<UTC day>#<shard>" and
+  `grace_until`; the day is the later of the cut-off's day and the day the pair was put
+  on the index (`queued_at`), so a pair stored late lands on a day the job has yet to read.
+  A pair leaves it once judged (put right, or blocked).
 - by_blocked: pairs the job blocked, until they are put right and unblocked.
 """
 from __future__ import annotations
@@ -65,6 +67,11 @@ def deadline_slot_key(day: str, shard: int) -> str:
     return f"{day}#{shard}"
 
 
+def slot_day(slot: str) -> str:
+    """The day of a by_deadline key."""
+    return slot.split("#", 1)[0]
+
+
 def blocked_shard(imei: str, msisdn: str) -> str:
     return str(_shard(imei, msisdn, BLOCKED_SHARDS))
 
@@ -84,6 +91,8 @@ class ObservationModel(Model):
     reason = UnicodeAttribute(null=True)  # unregistered | not_activated (pending, blocked)
     grace_until = NumberAttribute(null=True)  # the cut-off date told in the warning
     deadline_slot = UnicodeAttribute(null=True)  # by_deadline key while pending
+    queued_at = NumberAttribute(null=True)  # when it was put on by_deadline at that slot
+    operator = UnicodeAttribute(null=True)  # the partner that first reported it (the rail's)
     warned_at = NumberAttribute(null=True)  # when the warning SMS went out
     blocked_at = NumberAttribute(null=True)
     blocked_shard = UnicodeAttribute(null=True)  # by_blocked key while blocked
