@@ -143,6 +143,25 @@ def nid_login(api, national_id: str, password: str = PASSWORD) -> str:
     return data["token"]
 
 
+def forgot(api, national_id, msisdn, birth_date=BIRTH_DATE, channel="sms"):
+    """POST /auth/password/forgot (any outcome)."""
+    return api.post(
+        "/auth/password/forgot",
+        {"national_id": national_id, "msisdn": msisdn, "birth_date": birth_date,
+         "channel": channel},
+    )
+
+
+def forgot_and_login_with_temp(api):
+    """A national-ID cartable, a forgot-password SMS, and a login with the temporary
+    password: returns that session's token (good only for PUT /me/password)."""
+    nid, msisdn, _ = new_nid_cartable(api)
+    forgot(api, nid, msisdn)
+    status, data, _ = login(api, nid, latest_code(msisdn))
+    assert status == 200 and data["must_change_password"] is True
+    return data["token"]
+
+
 def new_sim_cartable(
     api, national_id: str | None = None, expires_in: float | None = None
 ) -> tuple[str, str, str]:

@@ -12,16 +12,20 @@ from chalicelib.store.devices import find_device
 from chalicelib.store.sims import SimModel
 from scripts import release_rail
 from tests import ids
-from tests.test_expiry import HOUR, DAY, device_on, events, sim_expiring_in
-from tests.test_expiry import one_aws_call_at_a_time  # noqa: F401  (autouse)
-from tests.test_expiry_fanout import (  # noqa: F401  (driver, running: fixtures)
+from tests.expiry_flows import (  # noqa: F401  (driver, running, one_aws_call_at_a_time: fixtures)
+    DAY,
+    HOUR,
     clear_queue,
     deliver,
+    device_on,
     driver,
+    events,
     fan_out,
     invoke,
+    one_aws_call_at_a_time,
     queued,
     running,
+    sim_expiring_in,
 )
 
 LIMIT = 3  # EXPIRY_RAIL_MAX_SIMS, scaled down from 200,000

@@ -9,18 +9,9 @@ import pytest
 from chalicelib import settings
 from chalicelib.store import tables
 from tests import ids
+from tests.deployment import CONFIG, ROOT, TEMPLATE, load
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STAGES = ("dev", "prod")
-
-
-def load(*path: str) -> dict:
-    with open(os.path.join(ROOT, *path), encoding="utf-8") as f:
-        return json.load(f)
-
-
-TEMPLATE = load("infra", "template.json")
-CONFIG = load(".chalice", "config.json")
 
 
 def declared_tables() -> dict[str, dict]:

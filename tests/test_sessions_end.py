@@ -38,7 +38,7 @@ def test_delete_me_sessions_from_a_sim_session_ends_that_sims_sessions_only(api)
 
 
 def test_a_temporary_password_session_cannot_end_sessions(api):
-    from tests.test_forgot_password import forgot_and_login_with_temp  # noqa: F401
+    from tests.flows import forgot_and_login_with_temp
 
     token = forgot_and_login_with_temp(api)
     status, data, _ = api.delete("/me/sessions", token=token)

@@ -23,7 +23,7 @@ from tests.flows import (
     nid_login,
     sim_login,
 )
-from tests.test_expiry import invoke, one_aws_call_at_a_time  # noqa: F401 (fixture)
+from tests.expiry_flows import invoke, one_aws_call_at_a_time  # noqa: F401 (fixture)
 
 HOUR = 3600
 DAY = 24 * HOUR
