@@ -136,11 +136,7 @@ def test_the_coordinator_sends_one_message_per_slice_with_work_and_moves_nothing
 
 
 def test_draining_the_queue_gives_the_same_outcome_as_one_unconfigured_run(running, set_env, monkeypatch):
-    # Time stands still but for advance(), so both scenarios' times compare exactly.
-    import time
-
-    frozen = time.time()
-    monkeypatch.setattr(clock, "now", lambda: frozen + clock._offset)
+    clock.freeze()  # so both scenarios' times compare exactly
     alone = scenario()
     single = invoke(running)
     assert single["finished"] and not single.get("fanout")
