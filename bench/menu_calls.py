@@ -37,7 +37,7 @@ def main() -> dict:
         from chalicelib import clock, passwords
         from chalicelib.services import sessions, travellers
         from chalicelib.store.people import PersonModel
-        from tests.ids import national_id
+        from testkit.ids import national_id
 
         call, measure, results = routes.call, routes.measure, routes.results
         register, operator, sim_session, imei = routes.register, routes.operator, routes.sim_session, routes.imei

@@ -18,8 +18,8 @@ sys.path.insert(0, ROOT)
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from tests import ids  # noqa: E402
-from tests.browser import PHONE, Site, launch, persian, secret_in  # noqa: E402
+from testkit import ids  # noqa: E402
+from testkit.browser import PHONE, Site, launch, persian, secret_in  # noqa: E402
 
 PASSWORD = "Hamta-pass-2026"
 

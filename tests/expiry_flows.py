@@ -18,7 +18,7 @@ from chalicelib.store.devices import DeviceModel, sim_key
 from chalicelib.store.history import HistoryModel
 from chalicelib.store.sims import SimModel
 from scripts.local_bulk import BulkDriver
-from tests import ids
+from testkit import ids
 
 HOUR = 3600
 DAY = 24 * HOUR

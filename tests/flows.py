@@ -34,7 +34,7 @@ import pytest
 from chalicelib import captcha as captcha_module
 from chalicelib import clock
 from chalicelib.identifiers import to_e164
-from tests import ids
+from testkit import ids
 from tests.conftest import sms_sent
 
 PASSWORD = "a-Strong-pass-1"

@@ -2,16 +2,11 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 from typing import Iterator
 
 import pytest
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from testkit.local_run import free_port
 
 
 @contextlib.contextmanager

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.store import enforcement_log
-from tests import flows, ids
+from testkit import ids
+from tests import flows
 from tests.conftest import sms_sent
 
 

@@ -27,7 +27,7 @@ from chalicelib.services import (
     sim_records,
     transfer,
 )
-from tests import ids
+from testkit import ids
 from tests.servers import server, sim_caller  # noqa: F401 (server: a fixture)
 
 PASSWORD = "a-Strong-pass-1"

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests import flows, ids
+from testkit import ids
+from tests import flows
 
 ROUTES = [
     ("get", "/devices/{imei}/history", None),

@@ -10,7 +10,7 @@ import threading
 
 from chalicelib.errors import HamtaError
 from chalicelib.services import activation, devices, recovery, registrar, sim_records
-from tests import ids
+from testkit import ids
 from tests.servers import server, sim_caller  # noqa: F401 (server: a fixture)
 
 RACERS = 6

@@ -12,14 +12,14 @@ import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from bench.calls import count_calls
+from testkit.calls import count_calls
 from chalicelib import clock
 from chalicelib.services import expiry, expiry_writes, sim_records
 from chalicelib.store.base import plain_map
 from chalicelib.store.challenges import CheckpointItem
 from chalicelib.store.devices import DeviceModel, find_device, sim_key
 from chalicelib.store.sims import SimModel
-from tests import ids
+from testkit import ids
 from tests.expiry_flows import (  # noqa: F401  (one_aws_call_at_a_time: autouse)
     DAY,
     HOUR,

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from bench.calls import count_calls
+from testkit.calls import count_calls
 from chalicelib import bulk, clock, settings
 from chalicelib.jobs import runtime
 from chalicelib.jobs.pool import Outcome
@@ -20,7 +20,7 @@ from chalicelib.store.base import plain_map
 from chalicelib.store.challenges import CheckpointItem
 from chalicelib.store.devices import find_device
 from chalicelib.store.sims import EXPIRY_SHARDS, SimModel
-from tests import ids
+from testkit import ids
 from tests.expiry_flows import (  # noqa: F401  (driver, running, one_aws_call_at_a_time: fixtures)
     DAY,
     HOUR,

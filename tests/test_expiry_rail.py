@@ -11,7 +11,7 @@ from chalicelib.store.challenges import CheckpointItem
 from chalicelib.store.devices import find_device
 from chalicelib.store.sims import SimModel
 from scripts import release_rail
-from tests import ids
+from testkit import ids
 from tests.expiry_flows import (  # noqa: F401  (driver, running, one_aws_call_at_a_time: fixtures)
     DAY,
     HOUR,

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from chalicelib import clock, settings
-from tests import ids
+from testkit import ids
 from tests.flows import (
     BIRTH_DATE, PASSWORD, break_sns, forgot, latest_code, login, messages_to, new_nid_cartable,
     new_sim_cartable, nid_login,

@@ -9,7 +9,7 @@ import pytest
 from chalicelib import clock
 from chalicelib.identifiers import to_e164
 from chalicelib.store.devices import find_device
-from tests import ids
+from testkit import ids
 from tests.flows import break_sns, messages_to
 
 PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")

@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib import settings
 from chalicelib.store import tables
-from tests import ids
+from testkit import ids
 from tests.deployment import CONFIG, ROOT, TEMPLATE, load
 
 STAGES = ("dev", "prod")
@@ -103,7 +103,7 @@ def test_policy_is_least_privilege_and_covers_every_table(stage):
 def test_the_policy_allows_every_call_the_code_makes_and_no_more(api, monkeypatch):
     """Every AWS operation a full round of the service makes is in the policy, and every
     DynamoDB action in the policy is used (a transaction is authorised per item action)."""
-    from bench.calls import count_calls
+    from testkit.calls import count_calls
     from chalicelib import clock
     from chalicelib.services import expiry
     from chalicelib.services import enforcement

@@ -7,7 +7,8 @@ import os
 
 import pytest
 
-from tests import flows, ids
+from testkit import ids
+from tests import flows
 from tests.conftest import REGISTRAR_KEY
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -21,7 +22,7 @@ def allowed(stage: str) -> set[str]:
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 def test_every_call_of_the_menu_is_allowed(api, stage):
-    from bench.calls import count_calls
+    from testkit.calls import count_calls
     from chalicelib.services import travellers
     from chalicelib.services.partners import provision_key
 

@@ -11,7 +11,7 @@ from chalicelib.services import activation, blocking, devices, models_table, reg
 from chalicelib.services import sessions, sim_records, transfer
 from chalicelib.store import enforcement_log
 from chalicelib.store.devices import find_device
-from tests import ids
+from testkit import ids
 from tests.servers import server  # noqa: F401 (the fixture)
 
 

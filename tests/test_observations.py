@@ -9,7 +9,7 @@ import pytest
 from chalicelib import clock, settings
 from chalicelib.sms import jalali_date
 from chalicelib.identifiers import to_e164
-from tests import ids
+from testkit import ids
 from tests.conftest import OPERATOR_KEY, REGISTRAR_KEY, sms_sent
 from tests.enforcement_flows import (
     BLOCKED_SEEN,
@@ -217,7 +217,7 @@ def test_a_warning_the_sms_provider_refused_is_sent_on_the_next_sighting(api, mo
 
 
 def test_repeated_pairs_cost_reads_only(api):
-    from bench.calls import count_calls
+    from testkit.calls import count_calls
 
     rows = [(ids.imei(), ids.msisdn()) for _ in range(50)]
     observe(api, *rows)

@@ -7,7 +7,7 @@ import pytest
 
 from chalicelib import clock, settings, sms_providers
 from chalicelib.identifiers import to_e164
-from tests import ids
+from testkit import ids
 from tests.conftest import sms_sent
 from tests.flows import break_sns, latest_code, messages_to, request_otp, secret_in
 from tests.servers import server  # noqa: F401 (a fixture)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.services.partners import provision_key
-from tests import ids
+from testkit import ids
 from tests.conftest import OPERATOR_KEY, REGISTRAR_KEY
 from tests.flows import sim_login
 

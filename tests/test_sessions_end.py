@@ -1,7 +1,7 @@
 """Sessions the owner can end (API.md "National-ID cartable", issue 10 item 5)."""
 from __future__ import annotations
 
-from tests import ids
+from testkit import ids
 from tests.flows import (
     PASSWORD,
     activate_new_device,

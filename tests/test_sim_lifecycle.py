@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from chalicelib import clock
-from tests import ids
+from testkit import ids
 from tests.conftest import sms_sent
 from tests.flows import (
     BIRTH_DATE,

@@ -5,7 +5,7 @@ import pytest
 
 from chalicelib import clock, settings
 from chalicelib.identifiers import to_e164
-from tests import ids
+from testkit import ids
 from tests.flows import (
     add_sim, break_sns, latest_code, messages_to, new_nid_cartable, new_sim_cartable,
     register_cartable, sim_login, nid_login,

@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib import clock, settings, sms_gate, sms_providers
 from chalicelib.errors import MESSAGES, HamtaError
-from tests import ids
+from testkit import ids
 from tests.conftest import OPERATOR_KEY, ROOT
 from tests.deployment import TEMPLATE
 from tests.flows import activated_device, break_sns, messages_to, request_otp, sim_login

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from chalicelib import clock
 from chalicelib.identifiers import mask_msisdn
-from tests import flows, ids
+from testkit import ids
+from tests import flows
 
 
 def own(api, token, dual=False):

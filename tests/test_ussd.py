@@ -10,7 +10,7 @@ import pytest
 from chalicelib import clock
 from chalicelib.identifiers import to_e164
 from chalicelib.store.devices import find_device
-from tests import ids
+from testkit import ids
 from tests.conftest import OPERATOR_KEY, REGISTRAR_KEY, sms_sent
 from tests.flows import PASSWORD, login, new_nid_cartable, new_sim_cartable, sim_login
 
@@ -361,7 +361,7 @@ def test_the_stage_policies_allow_every_call_the_channels_make(api, client):
     import json
     import os
 
-    from bench.calls import count_calls
+    from testkit.calls import count_calls
 
     nid, msisdn, token = new_nid_cartable(api)
     imei = ids.imei()

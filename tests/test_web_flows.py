@@ -15,8 +15,8 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 expect.set_options(timeout=10_000)  # a busy CI machine: wait longer, never sleep
 
-from tests import ids  # noqa: E402
-from tests.browser import PHONE, Site, chromium_path, launch, persian, secret_in  # noqa: E402
+from testkit import ids  # noqa: E402
+from testkit.browser import PHONE, Site, chromium_path, launch, persian, secret_in  # noqa: E402
 
 pytestmark = pytest.mark.skipif(chromium_path() is None, reason="no Chromium found: apt-get install chromium")
 
