@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import pytest
 
@@ -211,21 +211,45 @@ def activate(api, token: str, imei: str, code: str, **extra) -> dict:
     return data["device"]
 
 
-def activate_new_device(api, token: str, msisdn: str | None = None) -> tuple[int, str]:
-    """A registrar registers a fresh device and this cartable activates it: (status, imei)."""
-    imei = ids.imei()
-    body = {"imei": imei, "activation_code": api.register_device(imei)}
+class Device(NamedTuple):
+    """A device a registrar registered: its IMEI(s) and its activation code."""
+
+    imei: str
+    imei2: str | None
+    code: str
+
+
+def try_own_new_device(api, token: str, msisdn: str | None = None, dual: bool = False,
+                       **model: str) -> tuple[int, dict, Device]:
+    """Register and activate: a registrar registers a fresh device (two IMEIs if `dual`;
+    `model`: brand=, model=) and this cartable activates it (naming `msisdn` if given),
+    any outcome: (status, body, the device)."""
+    device = Device(ids.imei(), ids.imei() if dual else None, "")
+    device = device._replace(code=api.register_device(device.imei, imei2=device.imei2, **model))
+    body = {"imei": device.imei, "activation_code": device.code}
     if msisdn:
         body["msisdn"] = msisdn
-    status, _, _ = api.post("/devices/activate", body, token=token)
-    return status, imei
+    status, data, _ = api.post("/devices/activate", body, token=token)
+    return status, data, device
+
+
+def own_device(api, token: str, msisdn: str | None = None, dual: bool = False,
+               **model: str) -> Device:
+    """Register and activate a fresh device, which must succeed (201)."""
+    status, data, device = try_own_new_device(api, token, msisdn, dual, **model)
+    assert status == 201, data
+    return device
+
+
+def activate_new_device(api, token: str, msisdn: str | None = None) -> tuple[int, str]:
+    """Register and activate a fresh device, any outcome: (status, imei)."""
+    status, _, device = try_own_new_device(api, token, msisdn)
+    return status, device.imei
 
 
 def activated_device(api, token: str, msisdn: str | None = None) -> str:
-    """A fresh device registered and activated in this cartable; returns its IMEI."""
-    status, imei = activate_new_device(api, token, msisdn)
-    assert status == 201
-    return imei
+    """Register and activate a fresh device (201); its IMEI."""
+    return own_device(api, token, msisdn).imei
 
 
 def break_sns(monkeypatch) -> list[str]:

@@ -1,4 +1,5 @@
-"""Real servers on loopback for the tests that need them: moto server, free ports."""
+"""Real servers on loopback for the tests that need them (a moto server), and what the racing
+tests set up through the services: a SIM session's caller, a device it owns."""
 from __future__ import annotations
 
 import contextlib
@@ -6,6 +7,7 @@ from typing import Iterator
 
 import pytest
 
+from testkit import ids
 from testkit.local_run import free_port
 
 
@@ -62,11 +64,24 @@ def server(request):
 
 
 def sim_caller(msisdn: str, national_id: str | None = None):  # -> sessions.Caller
-    """A live SIM session's caller, as the web layer would resolve it."""
+    """A live SIM session's caller, as the web layer would resolve it; the operator names
+    `national_id` (a fresh one by default) as the SIM's holder."""
     from chalicelib.services import sessions, sim_records
 
-    if national_id:
-        sim_records.operator_update(msisdn, national_id, "active", None)
+    sim_records.operator_update(msisdn, national_id or ids.national_id(), "active", None)
     sim = sim_records.ensure_sim(msisdn)
     token, _ = sessions.open_session(sessions.SIM, msisdn=msisdn, ownership=int(sim.ownership))
     return sessions.resolve(token)
+
+
+def own_device(caller, imei: str | None = None, imei2: str | None = None, brand: str = "Apple",
+               model: str = "iPhone X") -> tuple[str, str]:
+    """Register and activate, through the services (the racing tests have no HTTP client):
+    a registrar registers the device (a fresh IMEI by default), the caller activates it.
+    (imei, activation code)"""
+    from chalicelib.services import activation, registrar
+
+    imei = imei or ids.imei()
+    code = registrar.register_device(imei, imei2, brand, model, "import")
+    activation.activate(caller, imei, code)
+    return imei, code

@@ -28,7 +28,7 @@ from chalicelib.services import (
     transfer,
 )
 from testkit import ids
-from tests.servers import server, sim_caller  # noqa: F401 (server: a fixture)
+from tests.servers import own_device, server, sim_caller  # noqa: F401 (server: a fixture)
 
 PASSWORD = "a-Strong-pass-1"
 BIRTH = date(1991, 8, 3)
@@ -169,8 +169,7 @@ def test_15_recoveries_at_once_check_at_most_the_budget(server, monkeypatch):
     person = ids.national_id()
     old = ids.msisdn()
     first = sim_caller(old, person)
-    imei = ids.imei()
-    activation.activate(first, imei, registrar.register_device(imei, None, "Apple", "X", "import"))
+    imei, _ = own_device(first, model="X")
     sim_records.operator_update(old, ids.national_id(), "active", None)  # changes hands
     caller = sim_caller(ids.msisdn(), person)
     checked = Counted(monkeypatch, recovery, "_rightful")
@@ -227,8 +226,7 @@ def test_10_sale_offers_at_once_never_answer_500(server):
     """Issue 10 item 6: a lost race answers as the stale request it is, or 503 with
     Retry-After when retries run out; never internal_error."""
     owner = sim_caller(ids.msisdn(), ids.national_id())
-    imei = ids.imei()
-    activation.activate(owner, imei, registrar.register_device(imei, None, "Apple", "X", "import"))
+    imei, _ = own_device(owner, model="X")
 
     outcomes = fire([lambda: transfer.offer(owner, imei)] * 10)
 

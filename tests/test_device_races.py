@@ -11,7 +11,7 @@ import threading
 from chalicelib.errors import HamtaError
 from chalicelib.services import activation, devices, recovery, registrar, sim_records
 from testkit import ids
-from tests.servers import server, sim_caller  # noqa: F401 (server: a fixture)
+from tests.servers import own_device, server, sim_caller  # noqa: F401 (server: a fixture)
 
 RACERS = 6
 
@@ -63,9 +63,7 @@ def test_several_cartables_recovering_one_device_one_wins(server):
     person = ids.national_id()
     old = ids.msisdn()
     first = sim_caller(old, person)
-    imei = ids.imei()
-    code = registrar.register_device(imei, None, "Apple", "iPhone X", "import")
-    activation.activate(first, imei, code)
+    imei, code = own_device(first)
     # The old number changes hands; the person has several new SIMs, each its own cartable.
     sim_records.operator_update(old, ids.national_id(), "active", None)
     callers = [sim_caller(ids.msisdn(), person) for _ in range(RACERS)]

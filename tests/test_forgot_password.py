@@ -9,7 +9,7 @@ from chalicelib import clock, settings
 from testkit import ids
 from tests.flows import (
     BIRTH_DATE, PASSWORD, break_sns, forgot, latest_code, login, messages_to, new_nid_cartable,
-    new_sim_cartable, nid_login,
+    new_sim_cartable, nid_login, own_device,
 )
 
 NEW = "chosen-New-pass-5"
@@ -135,10 +135,7 @@ def test_a_cartable_with_an_active_sim_never_gains_a_new_one(api):
 def test_a_cartable_with_no_active_sim_left_gains_the_new_one(api):
     nid, first, _ = new_nid_cartable(api)
     new, _, new_sim_token = new_sim_cartable(api, national_id=nid)
-    imei = ids.imei()
-    code = api.register_device(imei)
-    assert api.post("/devices/activate", {"imei": imei, "activation_code": code},
-                    token=new_sim_token)[0] == 201
+    imei = own_device(api, new_sim_token).imei
     api.operator_sim(first, ids.national_id())  # the only SIM changes hands
     status, data, _ = forgot(api, nid, new)
     assert status == 202 and data == the_answer(api)

@@ -108,13 +108,11 @@ def test_the_policy_allows_every_call_the_code_makes_and_no_more(api, monkeypatc
     from chalicelib.services import expiry
     from chalicelib.services import enforcement
     from tests.conftest import OPERATOR_KEY
-    from tests.flows import activate_new_device, add_sim, new_nid_cartable, sim_login
+    from tests.flows import activate_new_device, add_sim, new_nid_cartable, own_device, sim_login
 
     with count_calls() as calls:
         nid, msisdn, token = new_nid_cartable(api)
-        imei = ids.imei()
-        code = api.register_device(imei, imei2=ids.imei())
-        api.post("/devices/activate", {"imei": imei, "activation_code": code}, token=token)
+        imei = own_device(api, token, dual=True).imei
         api.get("/devices", token=token)
         api.get(f"/devices/{imei}/history", token=token)
         _, seen = activate_new_device(api, token, msisdn)

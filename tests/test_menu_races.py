@@ -7,19 +7,11 @@ import threading
 import pytest
 
 from chalicelib.errors import HamtaError
-from chalicelib.services import activation, blocking, devices, models_table, registrar, repair
-from chalicelib.services import sessions, sim_records, transfer
+from chalicelib.services import activation, blocking, devices, models_table, repair, transfer
 from chalicelib.store import enforcement_log
 from chalicelib.store.devices import find_device
 from testkit import ids
-from tests.servers import server  # noqa: F401 (the fixture)
-
-
-def sim_caller(msisdn: str, national_id: str | None = None) -> sessions.Caller:
-    sim_records.operator_update(msisdn, national_id or ids.national_id(), "active", None)
-    sim = sim_records.ensure_sim(msisdn)
-    token, _ = sessions.open_session(sessions.SIM, msisdn=msisdn, ownership=int(sim.ownership))
-    return sessions.resolve(token)
+from tests.servers import own_device, server, sim_caller  # noqa: F401 (server: the fixture)
 
 
 def race(moves):
@@ -45,18 +37,11 @@ def race(moves):
     return [results[i] for i in range(len(moves))]
 
 
-def owned(caller, imei=None, imei2=None, brand="Apple", model="iPhone X"):
-    imei = imei or ids.imei()
-    code = registrar.register_device(imei, imei2, brand, model, "import")
-    activation.activate(caller, imei, code)
-    return imei
-
-
 @pytest.mark.fresh_backend  # a moto server on the session's emulator; reads the log
 @pytest.mark.parametrize("round_", range(4))
 def test_a_block_against_a_sale_one_wins(server, round_):
     seller, buyer = sim_caller(ids.msisdn()), sim_caller(ids.msisdn())
-    imei = owned(seller)
+    imei, _ = own_device(seller)
     code = transfer.offer(seller, imei)["activation_code"]
 
     blocked, bought = race([
@@ -82,7 +67,7 @@ def test_a_block_against_a_sale_one_wins(server, round_):
 def test_two_repairs_claiming_one_new_imei_one_wins(server):
     models_table.put_model("35999901", "Apple", "iPhone X", 1)
     first, second = sim_caller(ids.msisdn()), sim_caller(ids.msisdn())
-    one, two = owned(first), owned(second)
+    (one, _), (two, _) = own_device(first), own_device(second)
     new = ids.luhn_complete("35999901" + "123456")
 
     results = race([

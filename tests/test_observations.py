@@ -136,12 +136,10 @@ def test_a_phone_activated_on_that_sims_cartable_is_left_alone(api):
 
 
 def test_either_imei_of_a_dual_imei_phone_counts(api):
-    from tests.flows import new_sim_cartable
+    from tests.flows import new_sim_cartable, own_device
 
     msisdn, _, token = new_sim_cartable(api)
-    imei, imei2 = ids.imei(), ids.imei()
-    code = api.register_device(imei, imei2=imei2)
-    assert api.post("/devices/activate", {"imei": imei, "activation_code": code}, token=token)[0] == 201
+    imei, imei2, _ = own_device(api, token, dual=True)
     before = len(sms_sent())
     observe(api, (imei2, msisdn))
     assert len(sms_sent()) == before

@@ -12,7 +12,7 @@ from chalicelib.identifiers import to_e164
 from chalicelib.store.devices import find_device
 from testkit import ids
 from tests.conftest import OPERATOR_KEY, REGISTRAR_KEY, sms_sent
-from tests.flows import PASSWORD, login, new_nid_cartable, new_sim_cartable, sim_login
+from tests.flows import PASSWORD, login, new_nid_cartable, new_sim_cartable, own_device, sim_login
 
 PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 ARABIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
@@ -226,14 +226,7 @@ def test_activation_on_an_expired_sim_is_refused(api):
 
 
 def _with_devices(api, token, msisdn, *names):
-    imeis = []
-    for brand, model in names:
-        imei = ids.imei()
-        code = api.register_device(imei, brand=brand, model=model)
-        body = {"imei": imei, "activation_code": code}
-        assert api.post("/devices/activate", body, token=token)[0] == 201
-        imeis.append(imei)
-    return imeis
+    return [own_device(api, token, brand=brand, model=model).imei for brand, model in names]
 
 
 def test_the_list_numbers_the_sim_cartables_devices_like_the_web(api):
