@@ -77,6 +77,15 @@ class AppBench(RouteCalls):
         assert status == 201, data
         return data["activation_code"]
 
+    def own(self, token: str, imei: str, imei2: str | None = None, **model: str) -> str:
+        """Register and activate (the bench's side of tests/flows.py `own_device`, which a
+        bench cannot import): the registrar registers the phone, the cartable of `token`
+        activates it. Its activation code."""
+        code = self.register(imei, imei2, **model)
+        status, data = self.call("POST", "/devices/activate", {"imei": imei, "activation_code": code}, token)
+        assert status == 201, data
+        return code
+
     def operator(self, msisdn: str, national_id: str, status: str = "active") -> None:
         """The operator feed names the SIM's holder (or ends the SIM, by `status`)."""
         body = {"national_id": national_id, "status": status}
