@@ -3,7 +3,9 @@ tests set up through the services: a SIM session's caller, a device it owns."""
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -85,3 +87,22 @@ def own_device(caller, imei: str | None = None, imei2: str | None = None, brand:
     code = registrar.register_device(imei, imei2, brand, model, "import")
     activation.activate(caller, imei, code)
     return imei, code
+
+
+def at_once(moves: list[Callable[[], Any]]) -> list[Any]:
+    """Run every move at the same moment, each on its own thread; each one's result, or the
+    HamtaError it answered, in the order given. Any other exception fails the test: a
+    fault is never a silent loser."""
+    from chalicelib.errors import HamtaError
+
+    barrier = threading.Barrier(len(moves))
+
+    def run(move: Callable[[], Any]) -> Any:
+        barrier.wait()
+        try:
+            return move()
+        except HamtaError as error:
+            return error
+
+    with ThreadPoolExecutor(max_workers=len(moves)) as pool:
+        return [f.result(timeout=120) for f in [pool.submit(run, m) for m in moves]]

@@ -10,7 +10,6 @@ ones of docs/measurements.md ("Attempt budgets under concurrency").
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
@@ -28,7 +27,7 @@ from chalicelib.services import (
     transfer,
 )
 from testkit import ids
-from tests.servers import own_device, server, sim_caller  # noqa: F401 (server: a fixture)
+from tests.servers import at_once, own_device, server, sim_caller  # noqa: F401 (server: a fixture)
 
 PASSWORD = "a-Strong-pass-1"
 BIRTH = date(1991, 8, 3)
@@ -43,19 +42,10 @@ def nid_cartable() -> tuple[str, str]:
 
 
 def fire(calls) -> list:
-    """Run every call at the same moment; return each one's outcome: its result, or the
-    HamtaError code it answered. A fault (anything else) fails the test."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        barrier.wait()
-        try:
-            return ("ok", call())
-        except HamtaError as error:
-            return (error.code, error.retry_after)
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return [f.result(timeout=120) for f in [pool.submit(run, c) for c in calls]]
+    """Run every call at the same moment; each one's outcome: ("ok", its result), or the
+    HamtaError's (code, retry_after). A fault (anything else) fails the test."""
+    return [(o.code, o.retry_after) if isinstance(o, HamtaError) else ("ok", o)
+            for o in at_once(calls)]
 
 
 class Counted:

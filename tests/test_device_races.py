@@ -6,12 +6,10 @@ the device's version must let exactly one through, and leave the device in that 
 """
 from __future__ import annotations
 
-import threading
-
 from chalicelib.errors import HamtaError
 from chalicelib.services import activation, devices, recovery, registrar, sim_records
 from testkit import ids
-from tests.servers import own_device, server, sim_caller  # noqa: F401 (server: a fixture)
+from tests.servers import at_once, own_device, server, sim_caller  # noqa: F401 (server: a fixture)
 
 RACERS = 6
 
@@ -20,25 +18,9 @@ RACERS = 6
 
 def race(callers, move):
     """Run move(caller) for every caller at once; return (winners, refusals' codes)."""
-    barrier = threading.Barrier(len(callers))
-    wins, codes, faults = [], [], []
-
-    def run(caller):
-        barrier.wait()
-        try:
-            wins.append((caller.msisdn, move(caller)))
-        except HamtaError as error:
-            codes.append(error.code)
-        except Exception as error:  # a fault is a failed test, never a silent loser
-            faults.append(error)
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in callers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not faults, faults
-    return wins, codes
+    outcomes = at_once([lambda c=c: move(c) for c in callers])
+    wins = [(c.msisdn, o) for c, o in zip(callers, outcomes) if not isinstance(o, HamtaError)]
+    return wins, [o.code for o in outcomes if isinstance(o, HamtaError)]
 
 
 def test_several_cartables_activating_one_device_one_wins(server):

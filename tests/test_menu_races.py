@@ -2,8 +2,6 @@
 device, and two repairs claiming one new IMEI. Exactly one side wins, the log stays whole."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from chalicelib.errors import HamtaError
@@ -11,30 +9,12 @@ from chalicelib.services import activation, blocking, devices, models_table, rep
 from chalicelib.store import enforcement_log
 from chalicelib.store.devices import find_device
 from testkit import ids
-from tests.servers import own_device, server, sim_caller  # noqa: F401 (server: the fixture)
+from tests.servers import at_once, own_device, server, sim_caller  # noqa: F401 (server: the fixture)
 
 
 def race(moves):
-    """Run every move at once; return [(index, result or error code)]."""
-    barrier = threading.Barrier(len(moves))
-    results, faults = {}, []
-
-    def run(index, move):
-        barrier.wait()
-        try:
-            results[index] = move()
-        except HamtaError as error:
-            results[index] = error.code
-        except Exception as error:  # a fault is a failed test, never a silent loser
-            faults.append(error)
-
-    threads = [threading.Thread(target=run, args=(i, m)) for i, m in enumerate(moves)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not faults, faults
-    return [results[i] for i in range(len(moves))]
+    """Run every move at once; each one's result, or its error code, in order."""
+    return [o.code if isinstance(o, HamtaError) else o for o in at_once(moves)]
 
 
 @pytest.mark.fresh_backend  # a moto server on the session's emulator; reads the log
