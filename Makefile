@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast unit bench package fuzz chromium screenshots clean
+.PHONY: run test test-fast unit bench package fuzz chromium screenshots audit audit-tools espeak voice clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,9 +15,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)
 	CAPTCHA_MODE=$${CAPTCHA_MODE:-off} $(BIN)/python scripts/local.py --demo $(ARGS)
 
-# Everything CI checks: the deployable template, the API fuzzed against its document, then
-# the tests. pytest runs last so that its summary is the closing line CI reads.
-test: chromium package fuzz unit
+# Everything CI checks: the deployable template, the API fuzzed against its document, the
+# web page's Lighthouse and axe-core figures (docs/page.md), then the tests. pytest runs
+# last so that its summary is the closing line CI reads.
+test: chromium package fuzz audit unit
 
 # pytest on two workers (pytest-xdist), a test file to a worker (a file's module-scoped
 # local run or browser is started once). PYTEST_ARGS adds to it, e.g. PYTEST_ARGS="-n 4".
@@ -37,6 +38,30 @@ chromium:
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
 	else echo "chromium is not installed: the browser tests will be skipped"; fi
+
+# Lighthouse 12 and axe-core for `make audit`, from the npm registry into scripts/audit/
+# node_modules (pinned by its package-lock.json); the audit itself runs offline.
+AUDIT_TOOLS := scripts/audit/node_modules/.installed
+$(AUDIT_TOOLS): scripts/audit/package.json scripts/audit/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm; \
+	else echo "npm is not installed (Node 20: apt-get install nodejs npm)"; exit 1; fi; }
+	cd scripts/audit && npm ci --no-audit --no-fund --loglevel=error
+	touch $(AUDIT_TOOLS)
+audit-tools: $(AUDIT_TOOLS)
+
+# The page measured (docs/page.md): fails under Lighthouse's targets or on any axe finding.
+audit: $(STAMP) chromium $(AUDIT_TOOLS)
+	CHROME_PATH=$${CHROME_PATH:-/usr/bin/chromium} $(BIN)/python scripts/audit.py
+
+# The audio captcha's Persian digits (chalicelib/voice/, shipped) are made by espeak-ng.
+espeak:
+	@if command -v espeak-ng >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q espeak-ng; \
+	else echo "espeak-ng is not installed (apt-get install espeak-ng)"; exit 1; fi
+voice: $(STAMP) espeak
+	$(BIN)/python scripts/voice_clips.py
 
 # docs/screenshots/: the main screens at a phone's width, taken from a local run.
 screenshots: $(STAMP) chromium
@@ -62,4 +87,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/latency.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache build
+	rm -rf $(VENV) .pytest_cache build scripts/audit/node_modules

@@ -190,6 +190,55 @@ REASONS: dict[str, tuple[str, str]] = {
         "این مورد هم‌زمان تغییر کرد. لحظاتی بعد دوباره تلاش کنید.",
         "This changed at the same moment elsewhere. Please try again in a moment.",
     ),
+    "partner_key": (
+        "کلید همکار (اپراتور، واردکننده یا گمرک) ارسال نشده یا معتبر نیست.",
+        "The partner key is missing or not valid.",
+    ),
+    # Per route (ROUTE_REASONS): what to check, never which of two things was wrong.
+    "activation_not_found": (
+        "شناسه دستگاه (IMEI) یا کد فعالسازی درست نیست. هر دو را دوباره بررسی کنید.",
+        "The IMEI or the activation code is wrong. Check both.",
+    ),
+    "recovery_not_found": (
+        "این دستگاه با این شماره سیم کارت قبلی بازیابی نمی‌شود. شناسه دستگاه (IMEI) و شماره "
+        "سیم کارتی را که گوشی روی آن بود و به نام شما بود، بررسی کنید.",
+        "This device cannot be recovered with this previous number. Check the IMEI and the "
+        "number the phone was on, held in your name.",
+    ),
+    "device_not_found": (
+        "این دستگاه در کارتابل شما نیست. شناسه دستگاه (IMEI) را بررسی کنید.",
+        "This device is not in your cartable. Check the IMEI.",
+    ),
+    "sim_not_found": (
+        "این شماره در سیم کارتهای کارتابل شما نیست.",
+        "This number is not one of your cartable's SIMs.",
+    ),
+    "cartable_password": (
+        "رمز عبور کارتابل کد ملی اشتباه است.",
+        "The national-ID cartable's password is wrong.",
+    ),
+    "current_password": (
+        "رمز عبور فعلی اشتباه است.",
+        "The current password is wrong.",
+    ),
+}
+
+# (method, route, code) -> the REASONS row that says it for that route. The code and the
+# status stay the same: only the words name what the person should check.
+ROUTE_REASONS: dict[tuple[str, str, str], str] = {
+    ("POST", "/devices/activate", "not_found"): "activation_not_found",
+    ("POST", "/devices", "not_found"): "recovery_not_found",
+    ("POST", "/devices/{imei}/transfer", "not_found"): "device_not_found",
+    ("DELETE", "/devices/{imei}/transfer", "not_found"): "device_not_found",
+    ("GET", "/devices/{imei}/history", "not_found"): "device_not_found",
+    ("POST", "/devices/{imei}/block", "not_found"): "device_not_found",
+    ("DELETE", "/devices/{imei}/block", "not_found"): "device_not_found",
+    ("POST", "/devices/{imei}/repair", "not_found"): "device_not_found",
+    ("DELETE", "/sims/{msisdn}", "not_found"): "sim_not_found",
+    ("POST", "/devices/{imei}/transfer", "invalid_credentials"): "cartable_password",
+    ("DELETE", "/devices/{imei}/block", "invalid_credentials"): "cartable_password",
+    ("POST", "/devices/{imei}/repair", "invalid_credentials"): "cartable_password",
+    ("PUT", "/me/password", "invalid_credentials"): "current_password",
 }
 
 # API.md "Conventions": every 503 carries Retry-After; these seconds where the raiser
@@ -244,6 +293,12 @@ class HamtaError(Exception):
             # API.md puts it "in the body"; both places, so either reading finds it.
             error["retry_after"] = body["retry_after"] = self.retry_after
         return body
+
+    def on_route(self, method: str, route: str) -> "HamtaError":
+        """This error as `route` says it (ROUTE_REASONS), unless it has a reason already."""
+        if self.reason is None:
+            self.reason = ROUTE_REASONS.get((method, route, self.code))
+        return self
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}

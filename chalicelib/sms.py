@@ -1,15 +1,29 @@
 """The Persian text of every SMS the service sends (they go out through sms_gate.py).
 
-Each message carries its secret as one ASCII word, so any phone shows it and a person can
-type it as is.
+Digits, one rule per kind of message (tests/test_sms_texts.py holds each text to it):
+- A message that carries a secret (a code or a temporary password): the secret is ASCII,
+  so any phone shows it and a person types it as is; every other number in it (an IMEI, a
+  date) is in Persian digits, so the secret is the message's one ASCII word.
+- Every other message (answers, notices, warnings, help) and every USSD reply without a
+  secret: every number is ASCII (an IMEI, a phone number, a date and time, a count, *7777#,
+  *#06#, a menu or row number), as the phone's keypad and its *#06# screen show them.
 """
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Callable
 
 import jdatetime
 
 from chalicelib import clock
+
+
+def persian_digits(text: str) -> str:
+    """ASCII digits to Persian ones (۰-۹): the numbers a message only asks to read."""
+    return text.translate(_TO_PERSIAN)
+
+
+_TO_PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 
 def otp_text(code: str) -> str:
@@ -50,7 +64,7 @@ INQUIRY_STATUS = {
 }
 SOURCES = {"import": "واردات", "manufacture": "تولید داخل", "passenger": "مسافری"}
 FLAGS = {"duplicate": "هشدار: با چند سیم کارت دیده شده."}
-DEVICE_NAME_MAX = 26  # brand + model as shown in an SMS or a USSD line
+DEVICE_NAME_MAX = 26  # brand + model on one line of a USSD list, where rows share 160 characters
 
 
 def segment_count(text: str) -> int:
@@ -64,38 +78,55 @@ def segment_count(text: str) -> int:
     return 1 if units <= single else -(-units // part)
 
 
-def device_name(brand: str | None, model: str | None, limit: int = DEVICE_NAME_MAX) -> str:
-    """"Brand Model", without the brand twice ("Apple Apple iPhone 8"), cut to fit a line."""
+def device_name(brand: str | None, model: str | None, limit: int | None = None) -> str:
+    """"Brand Model", without the brand twice ("Apple Apple iPhone 8"); whole unless a
+    `limit` is given and the name is longer (then cut, with "…")."""
     brand, model = (brand or "").strip(), (model or "").strip()
     name = model if brand and model.lower().startswith(brand.lower()) else f"{brand} {model}".strip()
-    return name if len(name) <= limit else name[: limit - 1] + "…"
+    return name if limit is None or len(name) <= limit else name[: max(1, limit - 1)] + "…"
+
+
+def fit_name(compose: Callable[[str], str], name: str, fits: Callable[[str], bool]) -> str:
+    """`compose(name)` with the whole name if `fits` it, else the name cut just enough."""
+    text = compose(name)
+    limit = len(name)
+    while not fits(text) and limit > 1:
+        limit -= 1
+        text = compose(name[: limit - 1] + "…")
+    return text
 
 
 def inquiry_text(answer: dict) -> str:
-    """The inquiry's answer (services/inquiry.py) in Persian: by SMS, and as a USSD reply."""
+    """The inquiry's answer (services/inquiry.py) in Persian: by SMS, and as a USSD reply.
+    The model's whole name, unless the answer would then pass two SMS segments."""
     status = answer.get("status", "")
-    lines = [f"همتا: شناسه {answer.get('imei', '')} {INQUIRY_STATUS.get(status, status)}"]
-    details = [device_name(answer.get("brand"), answer.get("model"))]
-    if answer.get("source") in SOURCES:
-        details.append(f"({SOURCES[answer['source']]})")
-    if any(details):
-        lines.append(" ".join(d for d in details if d))
-    for flag in answer.get("flags") or []:
-        lines.append(FLAGS.get(flag, flag))
-    return "\n".join(lines)
+    head = f"همتا: شناسه {answer.get('imei', '')} {INQUIRY_STATUS.get(status, status)}"
+    source = f"({SOURCES[answer['source']]})" if answer.get("source") in SOURCES else ""
+    flags = [FLAGS.get(flag, flag) for flag in answer.get("flags") or []]
+
+    def compose(name: str) -> str:
+        details = " ".join(d for d in (name, source) if d)
+        return "\n".join([head, *([details] if details else []), *flags])
+
+    name = device_name(answer.get("brand"), answer.get("model"))
+    return fit_name(compose, name, lambda text: segment_count(text) <= MAX_SEGMENTS and len(text) <= 160)
 
 
 def inbound_help_text() -> str:
-    return "همتا: برای استعلام اصالت، IMEI گوشی (۱۵ رقم، با *#06#) را بفرستید."
+    return "همتا: برای استعلام اصالت، IMEI گوشی (15 رقم، با *#06#) را بفرستید."
 
 
 def inbound_invalid_imei_text() -> str:
-    return "همتا: این شناسه (IMEI) معتبر نیست. ۱۵ رقم آن را از *#06# بخوانید."
+    return "همتا: این شناسه (IMEI) معتبر نیست. 15 رقم آن را از *#06# بخوانید."
 
 
 def sale_code_text(code: str, until: str) -> str:
-    """The sale's activation code (انتقال مالکیت/فروش) by USSD: the code is its one ASCII word."""
-    return f"همتا: کد فعالسازی فروش دستگاه: {code}\nاعتبار تا {until}. این کد را فقط به خریدار بدهید."
+    """The sale's activation code (انتقال مالکیت/فروش) by USSD: the code is its one ASCII
+    word (the date in Persian digits)."""
+    return (
+        f"همتا: کد فعالسازی فروش دستگاه: {code}\nاعتبار تا {persian_digits(until)}. "
+        "این کد را فقط به خریدار بدهید."
+    )
 
 
 # Dates in texts: the Jalali calendar, Tehran time (clock.TEHRAN).
@@ -113,15 +144,11 @@ def jalali_time(epoch: float) -> str:
     return jdatetime.datetime.fromgregorian(datetime=moment).strftime("%Y/%m/%d %H:%M")
 
 
-def _persian_digits(text: str) -> str:
-    return text.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
-
-
 def traveller_activation_text(imei: str, code: str) -> str:
     """To a traveller's SIM: the code is the message's one ASCII word (the IMEI goes in
     Persian digits)."""
     return (
-        f"سامانه همتا\nگوشی مسافری {_persian_digits(imei)} ثبت شد.\nکد فعال سازی: {code}\n"
+        f"سامانه همتا\nگوشی مسافری {persian_digits(imei)} ثبت شد.\nکد فعال سازی: {code}\n"
         "آن را در «فعال سازی تلفن همراه» فعال کنید."
     )
 

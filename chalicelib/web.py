@@ -100,7 +100,8 @@ def route(bp: Blueprint, path: str, **options: Any) -> Callable:
                 check_text(dict(bp.current_request.query_params or {}))
                 return view(*args, **kwargs)
             except HamtaError as error:
-                return error_response(error, bp.current_request)
+                request = bp.current_request
+                return error_response(error.on_route(request.method, path), request)
             except (BotoCoreError, ClientError, PynamoDBException):
                 # AWS refused or is out of reach (throttled after botocore's retries): every
                 # write is conditional or transactional, so nothing was half done. Try again.
@@ -290,7 +291,7 @@ def partner_with(request: Any, role: str, also: list | None = None) -> tuple[str
 
     key = bearer(request)
     if not key or len(key) > 200:
-        raise HamtaError("unauthorized")
+        raise HamtaError("unauthorized", reason="partner_key")
     pk = "partner#" + keys.token_hash(key)
     if also:
         found = read_together([(PartnerKeyItem, [pk]), *also])
@@ -304,7 +305,7 @@ def partner_with(request: Any, role: str, also: list | None = None) -> tuple[str
         except DoesNotExist:
             item = None
     if item is None:
-        raise HamtaError("unauthorized")
+        raise HamtaError("unauthorized", reason="partner_key")
     if item.role != role:
         raise HamtaError("forbidden", reason="partner_role")
     return item.name or role, found

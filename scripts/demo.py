@@ -5,6 +5,7 @@ in the emulated tables. Loading twice (an emulator that outlives the run) change
 """
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -14,6 +15,7 @@ from chalicelib.services import models_table, registrar, sim_records
 from chalicelib.store.devices import find_device
 
 YEAR = 365 * 24 * 3600
+RECOVERY_MINUTES = 20  # the expiring SIM's life: time to sign in (captcha included) and activate
 
 
 def national_id(first9: str) -> str:
@@ -34,8 +36,9 @@ SIMS = [
     ("09121110001", national_id("001234567"), YEAR),
     ("09121110002", national_id("001234567"), YEAR),
     ("09351110003", national_id("002345678"), YEAR),
-    # Expires three minutes after start: with --cleanup-interval the job tidies it.
-    ("09901110004", national_id("003456789"), 180),
+    # Expires RECOVERY_MINUTES after start (or at once, by the command the demo prints):
+    # its device then awaits recovery from the same holder's second number.
+    ("09901110004", national_id("003456789"), RECOVERY_MINUTES * 60),
     # The same person's second number: sign in with it to recover a device from the first.
     ("09901110005", national_id("003456789"), YEAR),
 ]
@@ -139,11 +142,16 @@ def say_flows(say: Callable[[str], None], base_url: str, operator_key: str, regi
     say(f"  curl -s -X POST {base_url}/auth/password/forgot {j} -d "
         f"'{{\"national_id\": \"{nid}\", \"msisdn\": \"{msisdn}\", \"birth_date\": \"1370/05/12\", "
         f"\"channel\": \"sms\"}}'")
-    say(f"  # recovery: {expiring} expires 3 minutes after start. Sign in with it now and "
-        f"activate {other} (code {other_code});")
-    say(f"  # once it has expired, sign in with {after} (the same holder, {expiring_nid}) and:")
+    say(f"  # recovery: {expiring} expires {RECOVERY_MINUTES} minutes after start. Sign in with it "
+        f"and activate {other} (code {other_code});")
+    say("  # then expire it now (the operator's feed) rather than wait:")
+    say(f"  curl -s -X PUT {base_url}/operator/sims/{expiring} {j} "
+        f"-H 'Authorization: Bearer {operator_key}' "
+        f"-d '{{\"national_id\": \"{expiring_nid}\", \"status\": \"expired\"}}'")
+    say(f"  # and sign in with {after} (the same holder, {expiring_nid}): «افزودن دستگاه», or")
     say(f"  curl -s -X POST {base_url}/devices {j} {auth} -d "
         f"'{{\"imei\": \"{other}\", \"previous_msisdn\": \"{expiring}\"}}'")
+    say_channels(say, base_url, operator_key, msisdn, main, third, third_code)
     say("  # partners: the operator's SIM feed and a registrar's new device")
     say(f"  curl -s -X PUT {base_url}/operator/sims/09121110009 {j} "
         f"-H 'Authorization: Bearer {operator_key}' "
@@ -152,3 +160,25 @@ def say_flows(say: Callable[[str], None], base_url: str, operator_key: str, regi
         f"-H 'Authorization: Bearer {registrar_key}' "
         f"-d '{{\"imei\": \"{imei('35400000000005')}\", \"source\": \"import\"}}'")
     say(f"  # also on the demo data: {third} (code {third_code})")
+
+
+def say_channels(say: Callable[[str], None], base_url: str, operator_key: str, msisdn: str,
+                 registered: str, unactivated: str, code: str) -> None:
+    """The phone's own channels: USSD *7777# as the operator's gateway calls it, and an SMS
+    to 7777 as AWS two-way SMS hands it over (the answer is printed as 'SMS to +98...')."""
+    j = "-H 'Content-Type: application/json'"
+    gateway = f"-H 'Authorization: Bearer {operator_key}'"
+    say("  # USSD *7777# (the operator's gateway; `text` is all that was typed since dialling):")
+    for text, what in (("", "the menu"), (f"1*{registered}", "1: inquiry"),
+                       (f"2*{unactivated}*{code}", "2: activation onto the dialling SIM"),
+                       ("3", "3: the dialling SIM's devices, numbered")):
+        say(f"  curl -s -X POST {base_url}/ussd {j} {gateway} -d "
+            f"'{{\"session_id\": \"demo-1\", \"msisdn\": \"{msisdn}\", \"text\": \"{text}\"}}'   # {what}")
+    aws = os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")
+    message = (f'{{\\"originationNumber\\": \\"+98{msisdn[1:]}\\", \\"destinationNumber\\": \\"+987777\\", '
+               f'\\"messageBody\\": \\"{registered}\\"}}')
+    say("  # an SMS to 7777 holding an IMEI (published on the topic hamta-inbound-sms):")
+    say(f"  .venv/bin/python -c \"import boto3; sns = boto3.client('sns', endpoint_url='{aws}', "
+        "region_name='us-east-1', aws_access_key_id='x', aws_secret_access_key='x'); "
+        "sns.publish(TopicArn=sns.create_topic(Name='hamta-inbound-sms')['TopicArn'], "
+        f"Message='{message}')\"")

@@ -1,4 +1,5 @@
-"""docs/screenshots/: the web page's main screens at a phone's width (360 px), for the README and docs/channels.md.
+"""docs/screenshots/: the web page's main screens at a phone's width (360 px) and two at a
+desktop's (1280 px), for the README, docs/channels.md and docs/page.md.
 
 Starts `scripts/local.py` on free ports (CAPTCHA_MODE=off), makes a SIM, a national-ID
 cartable and a few devices through the partner routes, then walks the page in Debian's
@@ -22,6 +23,7 @@ from testkit import ids  # noqa: E402
 from testkit.browser import PHONE, Site, launch, persian, secret_in  # noqa: E402
 
 PASSWORD = "Hamta-pass-2026"
+DESKTOP = {"width": 1280, "height": 800}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,6 +70,9 @@ def walk(site: Site, page, shot) -> None:  # type: ignore[no-untyped-def]
     page.get_by_label("شماره تلفن همراه").fill(persian(msisdn))
     captcha(page)
     shot("01-login.png", full_page=True)
+    page.set_viewport_size(DESKTOP)
+    shot("11-login-desktop.png")
+    page.set_viewport_size(PHONE)
     page.get_by_label("کد امنیتی").fill("۴۲")
     seen = len(site.texts(msisdn))
     page.get_by_role("button", name="ورود").click()
@@ -79,15 +84,36 @@ def walk(site: Site, page, shot) -> None:  # type: ignore[no-untyped-def]
     expect(page.get_by_role("heading", name="مدیریت دستگاهها")).to_be_visible()
     for imeis, activation_code in phones:
         activate(page, imeis[0], activation_code)
+
+    # A national-ID cartable (a sale needs its password), then signed in with it.
+    page.get_by_role("button", name="حساب کاربری").click()
+    page.get_by_label("کد ملی").fill(persian(national_id))
+    page.get_by_label("تاریخ تولد").fill("۱۳۷۰/۰۵/۱۲")
+    page.get_by_label("رمز عبور", exact=True).fill(PASSWORD)
+    page.get_by_label("تکرار رمز عبور").fill(PASSWORD)
+    page.get_by_role("button", name="ثبت نام").click()
+    expect(page.get_by_role("status")).to_contain_text("تشکیل شد")
+    page.get_by_role("button", name="خروج").click()
+    page.get_by_role("tab", name="ورود با کد ملی").click()
+    page.get_by_label("کد ملی").fill(persian(national_id))
+    page.get_by_label("رمز عبور", exact=True).fill(PASSWORD)
+    captcha(page)
+    page.get_by_label("کد امنیتی").fill("۷")
+    page.get_by_role("button", name="ورود").click()
+    expect(page.locator("#device-table tbody tr")).to_have_count(3)
+
     page.get_by_role("radio", name="انتخاب ردیف ۳").check()
     page.get_by_role("button", name="انتقال مالکیت/فروش").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    shot("10-confirm-sale.png")
+    page.get_by_role("dialog").get_by_role("button", name="تأیید فروش").click()
     expect(page.locator(".code-box")).to_be_visible()
     page.get_by_role("radio", name="انتخاب ردیف ۱").check()
     page.get_by_role("button", name="مدیریت دستگاهها").click()
     expect(page.locator("#device-table tbody tr")).to_have_count(3)
     page.evaluate("document.getElementById('notice').textContent = ''")
     shot("03-devices.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 800})
+    page.set_viewport_size(DESKTOP)
     shot("09-desktop.png")
     page.set_viewport_size(PHONE)
 
@@ -113,20 +139,6 @@ def walk(site: Site, page, shot) -> None:  # type: ignore[no-untyped-def]
     expect(page.locator(".result")).to_contain_text("اصالت")
     shot("06-inquiry.png", full_page=True)
 
-    page.get_by_role("button", name="حساب کاربری").click()
-    page.get_by_label("کد ملی").fill(persian(national_id))
-    page.get_by_label("تاریخ تولد").fill("۱۳۷۰/۰۵/۱۲")
-    page.get_by_label("رمز عبور", exact=True).fill(PASSWORD)
-    page.get_by_label("تکرار رمز عبور").fill(PASSWORD)
-    page.get_by_role("button", name="ثبت نام").click()
-    expect(page.get_by_role("status")).to_contain_text("تشکیل شد")
-    page.get_by_role("button", name="خروج").click()
-    page.get_by_role("tab", name="ورود با کد ملی").click()
-    page.get_by_label("کد ملی").fill(persian(national_id))
-    page.get_by_label("رمز عبور", exact=True).fill(PASSWORD)
-    captcha(page)
-    page.get_by_label("کد امنیتی").fill("۷")
-    page.get_by_role("button", name="ورود").click()
     page.get_by_role("button", name="مدیریت سیم کارتها").click()
     expect(page.get_by_role("row")).to_have_count(2)
     shot("07-sims.png", full_page=True)
@@ -137,6 +149,11 @@ def walk(site: Site, page, shot) -> None:  # type: ignore[no-untyped-def]
     page.get_by_label("شماره تلفن همراه").fill(persian(msisdn))
     page.get_by_label("تاریخ تولد").fill("۱۳۷۰/۰۵/۱۲")
     shot("08-forgot-password.png", full_page=True)
+    page.get_by_role("button", name="بازیابی").click()
+    captcha(page)
+    page.get_by_role("button", name="کد امنیتی صوتی").click()
+    expect(page.locator("audio.captcha-audio")).to_be_visible()
+    shot("12-forgot-sent-audio-captcha.png", full_page=True)
 
 
 def captcha(page) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import os
 
 import pytest
 
@@ -140,3 +141,58 @@ def test_unknown_mode_is_refused(set_env):
 def test_body_on_captcha_is_refused(api):
     status, data, _ = api.post("/captcha", {"surprise": 1})
     assert status == 400 and data["error"]["code"] == "invalid_request"
+
+
+# ---- the audio captcha: the picture's non-visual alternative, of the same strength ----------
+
+def audio_captcha(api) -> tuple[str, bytes]:
+    with known_captcha_answer():
+        status, data, headers = api.post("/captcha/audio")
+    assert status == 201, data
+    assert headers["Content-Type"] == "application/json"
+    assert data["expires_in"] == settings.CAPTCHA_TTL_SECONDS
+    prefix = "data:audio/wav;base64,"
+    assert data["audio"].startswith(prefix)
+    return data["captcha_id"], base64.b64decode(data["audio"][len(prefix):])
+
+
+def test_the_audio_captcha_is_a_wav_of_several_seconds(api):
+    import io
+    import wave
+
+    _, wav = audio_captcha(api)
+    with wave.open(io.BytesIO(wav)) as sound:
+        seconds = sound.getnframes() / sound.getframerate()
+    # Five spoken digits with pauses between them, plus the opening beeps.
+    assert 5 < seconds < 30, seconds
+
+
+def test_the_audio_captchas_answer_signs_in(api):
+    from tests.flows import PASSWORD, new_nid_cartable
+
+    national_id, password = new_nid_cartable(api)[0], PASSWORD
+    captcha_id, _ = audio_captcha(api)
+    status, data, _ = api.post("/auth/login", {"national_id": national_id, "password": password,
+                                               "captcha_id": captcha_id, "captcha_answer": KNOWN_ANSWER})
+    assert status == 200, data
+    # Single use, as the picture: the same answer again is refused.
+    status, data, _ = api.post("/auth/login", {"national_id": national_id, "password": password,
+                                               "captcha_id": captcha_id, "captcha_answer": KNOWN_ANSWER})
+    assert status == 400 and data["error"]["code"] == "captcha_invalid"
+
+
+def test_the_audio_captcha_refuses_a_wrong_answer_and_expires(api):
+    captcha_id, _ = audio_captcha(api)
+    status, data, _ = otp_with(api, captcha_id, "13579")
+    assert status == 400 and data["error"]["code"] == "captcha_invalid"
+    captcha_id, _ = audio_captcha(api)
+    clock.advance(settings.CAPTCHA_TTL_SECONDS + 1)
+    status, data, _ = otp_with(api, captcha_id, KNOWN_ANSWER)
+    assert status == 400 and data["error"]["code"] == "captcha_invalid"
+
+
+def test_every_digit_has_its_persian_clip():
+    from chalicelib.captcha import VOICE_DIR
+
+    for digit in "0123456789":
+        assert any(name.endswith(".wav") for name in os.listdir(os.path.join(VOICE_DIR, digit))), digit

@@ -65,6 +65,8 @@ def test_a_sale_in_progress_shows_as_transfer_pending(api):
 
     assert device["status"] == "transfer_pending"
     assert device["activation_code"] == offer["activation_code"]
+    # Its expiry too, so the page shows the sale's code and expiry again (issue 23).
+    assert device["transfer_expires_at"] == offer["expires_at"]
 
 
 def test_a_sim_cartable_holds_only_its_current_ownership(api):

@@ -10,7 +10,8 @@ def test_me_of_a_sim_cartable(api):
     msisdn, _, token = new_sim_cartable(api)
     status, data, _ = api.get("/me", token=token)
     assert status == 200
-    assert data == {"cartable": {"kind": "sim", "msisdn": msisdn},
+    # in_national_id_cartable: the page offers a national-ID cartable only to a SIM in none.
+    assert data == {"cartable": {"kind": "sim", "msisdn": msisdn, "in_national_id_cartable": False},
                     "sims": [{"msisdn": msisdn, "status": "active"}]}
 
 
@@ -85,3 +86,12 @@ def test_wrong_kind_of_cartable_is_403_forbidden(api):
     ]:
         status, data, _ = api.call(method, path, body=body, token=sim_token)
         assert status == 403 and data["error"]["code"] == "forbidden", (path, data)
+
+
+def test_me_of_a_sim_says_when_it_is_in_a_national_id_cartable(api):
+    from tests.flows import register_cartable
+
+    msisdn, national_id, token = new_sim_cartable(api)
+    register_cartable(api, token, national_id)
+    status, data, _ = api.get("/me", token=token)
+    assert status == 200 and data["cartable"]["in_national_id_cartable"] is True

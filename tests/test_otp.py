@@ -83,7 +83,7 @@ def test_right_code_opens_a_sim_cartable(api):
     assert data["cartable"] == {"kind": "sim", "msisdn": msisdn}
     assert data["expires_in"] == settings.SESSION_TTL_SECONDS
     status, me, _ = api.get("/me", token=data["token"])
-    assert status == 200 and me["cartable"] == {"kind": "sim", "msisdn": msisdn}
+    assert status == 200 and me["cartable"] == {"kind": "sim", "msisdn": msisdn, "in_national_id_cartable": False}
 
 
 def test_code_typed_in_persian_digits_works(api):

@@ -113,3 +113,29 @@ def test_the_inquiry_answer_reads_every_status_the_inquiry_gives(status, phrase)
     assert "Apple iPhone 8" in text and "Apple Apple" not in text
     assert "مسافری" in text and "چند سیم کارت" in text
     assert "ثبت نشده" not in sms.inquiry_text({**answer, "status": "registered"})
+
+
+ASCII_RUN = re.compile(r"[0-9]+")
+PERSIAN_RUN = re.compile(r"[۰-۹]+")
+
+
+@pytest.mark.parametrize("name", sorted(texts()))
+def test_one_digit_rule_per_kind_of_message(name):
+    """sms.py's rule: in a message with a secret, the secret is its only ASCII number and
+    every other number (IMEI, date) is Persian; every other message is ASCII throughout."""
+    params = set(inspect.signature(getattr(sms, name)).parameters)
+    text = texts()[name]
+    if params & {"code", "password"}:
+        secret = LONGEST["code"] if "code" in params else LONGEST["password"]
+        assert [run for run in ASCII_RUN.findall(text) if run not in secret] == [], text
+    else:
+        assert PERSIAN_RUN.findall(text) == [], text
+
+
+def test_the_inquiry_answer_names_the_whole_model_when_it_fits():
+    answer = {"imei": "356707000000017", "status": "registered", "brand": "Xiaomi",
+              "model": "Redmi Note 13 Pro+ 5G", "source": "import"}
+    assert "Xiaomi Redmi Note 13 Pro+ 5G" in sms.inquiry_text(answer)
+    # Too long for two segments: cut just enough, still two segments.
+    long_one = sms.inquiry_text({**answer, "model": "M" * 300})
+    assert sms.segment_count(long_one) == 2 and "…" in long_one

@@ -240,6 +240,20 @@ def test_the_list_numbers_the_sim_cartables_devices_like_the_web(api):
     assert f"2- {imeis[1]} HTC Desire" in listed["reply"]
 
 
+def test_whole_model_names_where_they_fit_in_a_reply(api):
+    msisdn, _, token = new_sim_cartable(api)
+    long_name = ("Xiaomi", "Redmi Note 13 Pro+ 5G")
+    imeis = _with_devices(api, token, msisdn, long_name, ("Samsung", "Galaxy A54"))
+    (listed,) = conversation(api, msisdn, "3")
+    assert f"1- {imeis[0]} Xiaomi Redmi Note 13 Pro+ 5G" in listed["reply"], listed["reply"]
+    (answer,) = conversation(api, ids.msisdn(), "1*" + imeis[0])
+    assert "Xiaomi Redmi Note 13 Pro+ 5G" in answer["reply"]
+    imei = ids.imei()
+    code = api.register_device(imei, brand="Xiaomi", model="Redmi Note 13 Pro+ 5G")
+    (activated,) = conversation(api, ids.msisdn(), f"2*{imei}*{code}")
+    assert "Xiaomi Redmi Note 13 Pro+ 5G" in activated["reply"] and len(activated["reply"]) <= 160
+
+
 def test_a_long_list_still_fits_one_page(api):
     msisdn, _, token = new_sim_cartable(api)
     _with_devices(api, token, msisdn, *[("Brand" * 5, "Model" * 10)] * 6)
@@ -263,7 +277,8 @@ def test_sale_with_the_cartables_password_gives_the_code_by_reply_and_sms(api):
         api, msisdn, "3", "3*۲", "3*۲*" + PASSWORD
     )
     assert listed["end"] is False and ask["end"] is False and "رمز عبور" in ask["reply"]
-    assert sold["end"] is True and imeis[1] in sold["reply"] and "Nokia 3310" in sold["reply"]
+    # The IMEI in Persian digits: the code is the reply's one ASCII number (sms.py's rule).
+    assert sold["end"] is True and imeis[1].translate(PERSIAN) in sold["reply"] and "Nokia 3310" in sold["reply"]
     (code,) = codes_in(sold["reply"])
     # The same code by SMS to the dialling SIM, its one ASCII word; the buyer activates with it.
     texts = [t for n, t in sms_sent() if n == to_e164(msisdn)]

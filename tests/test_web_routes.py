@@ -83,3 +83,15 @@ def test_the_first_load_is_under_150_kb_compressed():
     assert {url for url, _, _ in rows} >= {"/", "/assets/app.js", "/assets/app.css",
                                            "/fonts/vazirmatn-regular.woff2"}
     assert sum(sent for _, _, sent in rows) <= BUDGET
+
+
+def test_every_module_the_page_imports_is_preloaded_at_once():
+    """index.html's modulepreload list is the import graph (so nothing waits a level)."""
+    import os
+
+    from bench.page_weight import WEB, first_load
+
+    with open(os.path.join(WEB, "index.html"), encoding="utf-8") as f:
+        preloaded = set(re.findall(r'<link rel="modulepreload" href="(/assets/[^"]+)">', f.read()))
+    imported = {url for url in first_load() if url.endswith(".js")} - {"/assets/app.js"}
+    assert preloaded == imported

@@ -38,6 +38,13 @@ def new_captcha():
     return json_response(captcha.create_captcha(), 201)
 
 
+@route(bp, "/captcha/audio", methods=["POST"])
+def new_audio_captcha():
+    """The captcha's non-visual alternative: Persian digits over noise, same rules."""
+    body(bp.current_request)  # no fields; still refuses junk
+    return json_response(captcha.create_audio_captcha(), 201)
+
+
 @route(bp, "/auth/otp", methods=["POST"])
 def request_otp():
     data = body(
@@ -135,4 +142,9 @@ def end_all_sessions():
 @route(bp, "/me", methods=["GET"])
 def me():
     who = caller(bp.current_request)
-    return json_response({"cartable": who.cartable(), "sims": who.listed_sims()})
+    cartable = who.cartable()
+    if cartable["kind"] == "sim":
+        # Whether this SIM is in a national-ID cartable (its phones are kept there): the
+        # page then offers no second cartable and says where the phones are.
+        cartable["in_national_id_cartable"] = who.linked_national_id() is not None
+    return json_response({"cartable": cartable, "sims": who.listed_sims()})

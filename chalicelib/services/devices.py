@@ -59,6 +59,8 @@ def render(device: DeviceModel) -> dict:
     }
     if state == BLOCKED:
         shown["block_reason"] = device.block_reason
+    if state == TRANSFER_PENDING:  # the page shows the sale's code with its expiry again
+        shown["transfer_expires_at"] = iso(device.offer_expires_at)
     return shown
 
 

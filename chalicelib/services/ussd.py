@@ -35,9 +35,10 @@ logger = Logger(service=log.SERVICE, child=True)
 MAX_REPLY = 160  # what a USSD page shows
 MAX_TEXT = 182  # the most a USSD string carries (GSM 03.90); longer is no person's typing
 
-# The replies. Digits the person must type are ASCII, as on the keypad.
+# The replies. Digits are ASCII, as on the keypad (sms.py's rule for a message without a
+# secret); a reply that holds a sale's code keeps the code its one ASCII number.
 MENU = "سامانه همتا\n1- استعلام اصالت\n2- فعالسازی\n3- انتقال مالکیت"
-ASK_IMEI = "شناسه ۱۵ رقمی دستگاه (IMEI) را وارد کنید (با *#06# دیده می‌شود):"
+ASK_IMEI = "شناسه 15 رقمی دستگاه (IMEI) را وارد کنید (با *#06# دیده می‌شود):"
 ASK_CODE = "کد فعالسازی دستگاه را وارد کنید:"
 ASK_ROW = "ردیف دستگاهی را که می‌فروشید وارد کنید:"
 ASK_PASSWORD = "رمز عبور کارتابل کد ملی را وارد کنید:"
@@ -140,7 +141,8 @@ def _activation(msisdn: str, fields: list[str]) -> Reply:
     caller = _sim_caller(msisdn, create=True, also=devices.prefetch(imei))
     device = activation.activate(caller, parse_imei(imei), parse_code(code, "activation_code"))
     name = sms.device_name(device["brand"], device["model"])
-    return Reply(ACTIVATED.format(name=name, imei=device["imeis"][0], msisdn=msisdn), True)
+    text = sms.fit_name(lambda n: ACTIVATED.format(name=n, imei=device["imeis"][0], msisdn=msisdn), name, _fits)
+    return Reply(text, True)
 
 
 def _sale(msisdn: str, fields: list[str]) -> Reply:
@@ -170,8 +172,11 @@ def _sale(msisdn: str, fields: list[str]) -> Reply:
         sms_gate.send_code(msisdn, text)
     except HamtaError:
         pass  # the reply itself carries the code; the gate has counted and logged it
-    # The reply names the device too (the SMS keeps the code its only ASCII word).
-    return Reply(f"{row['imeis'][0]} {sms.device_name(row['brand'], row['model'], 20)}\n{text}", True)
+    # The reply names the device too, its IMEI in Persian digits: the code stays the one
+    # ASCII number, as in the SMS.
+    imei_fa = sms.persian_digits(row["imeis"][0])
+    name = sms.device_name(row["brand"], row["model"])
+    return Reply(sms.fit_name(lambda n: f"{imei_fa} {n}\n{text}", name, _fits), True)
 
 
 # choice -> (fields after it, the branch, how its refusals read)
@@ -212,11 +217,17 @@ def _sim_caller(msisdn: str, create: bool, also: list | None = None) -> SimCarta
 
 
 def _device_list(rows: list[dict]) -> Reply:
+    """The numbered devices, with whole model names when every row fits in one reply; else
+    the names shortened together, and then rows left off."""
     if not rows:
         return Reply(NO_DEVICES, True)
+    for limit in (None, sms.DEVICE_NAME_MAX, 20, 16):
+        lines = [f"\n{number}- {row['imeis'][0]} {sms.device_name(row['brand'], row['model'], limit)}"
+                 for number, row in enumerate(rows, start=1)]
+        if len(ASK_ROW) + sum(len(line) for line in lines) <= MAX_REPLY:
+            return Reply(ASK_ROW + "".join(lines), False)
     text = ASK_ROW
-    for number, row in enumerate(rows, start=1):
-        line = f"\n{number}- {row['imeis'][0]} {sms.device_name(row['brand'], row['model'], 16)}"
+    for line in lines:
         if len(text) + len(line) > MAX_REPLY - 2:
             text += "\n…"  # later rows can still be chosen by number
             break
@@ -244,6 +255,10 @@ def _refusal(error: HamtaError, overrides: dict[str, str]) -> str:
     if error.code == "rate_limited" and error.retry_after:
         return WAIT_MINUTES.format(minutes=max(1, math.ceil(error.retry_after / 60)))
     return overrides.get(error.code) or MESSAGES[error.code][1]
+
+
+def _fits(text: str) -> bool:
+    return len(text) <= MAX_REPLY
 
 
 def _fit(text: str) -> str:

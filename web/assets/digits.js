@@ -20,9 +20,17 @@ export function toPersian(text) {
   return String(text ?? "").replace(/[0-9]/g, (d) => PERSIAN[Number(d)]);
 }
 
-/** A mobile number as the device table shows it: 0930-***4567 in Persian digits. */
+/** A mobile number masked as the API masks one (0930***4567), in Persian digits: one
+ * format on every screen, the API's masked numbers included. */
 export function maskMsisdn(msisdn) {
   const number = toAscii(msisdn);
   if (!/^09[0-9]{9}$/.test(number)) return toPersian(number);
-  return toPersian(`${number.slice(0, 4)}-***${number.slice(7)}`);
+  return toPersian(`${number.slice(0, 4)}***${number.slice(7)}`);
+}
+
+/** A national ID masked the same way (001***89): the header chip never shows it whole. */
+export function maskNationalId(nationalId) {
+  const number = toAscii(nationalId);
+  if (!/^[0-9]{10}$/.test(number)) return toPersian(number);
+  return toPersian(`${number.slice(0, 3)}***${number.slice(8)}`);
 }

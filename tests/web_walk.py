@@ -1,0 +1,153 @@
+"""The browser tests' shared walk: the local run and Chromium as fixtures, and the steps a
+person takes on the page (sign in, register, confirm a dialog), for tests/test_web_*.py.
+
+A helper module, not a test module: each test module imports the fixtures it uses.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright import sync_api as playwright_api
+from playwright.sync_api import expect
+
+from testkit import ids
+from testkit.browser import PHONE, Site, launch, persian, secret_in
+
+expect.set_options(timeout=10_000)  # a busy CI machine: wait longer, never sleep
+
+PASSWORD = "Hamta-pass-2026"
+BIRTH = "1370/05/12"
+
+
+@pytest.fixture(scope="module")
+def site():
+    running = Site(env={"OTP_RESEND_SECONDS": "2"})
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def open_page(site, browser):
+    """New browser tabs (each its own context: no shared storage) that must stay clean."""
+    contexts, problems = [], []
+
+    def new(viewport=PHONE):
+        context = browser.new_context(viewport=viewport, locale="fa-IR")
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.requested = []  # what the page asked for, in order
+        page.on("request", lambda r: page.requested.append(r.url))
+        page.on("request", lambda r: r.url.startswith((site.url, "data:")) or problems.append(r.url))
+        page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.goto(site.url + "/")
+        return page
+
+    yield new
+    for context in contexts:
+        context.close()
+    # 4xx answers are part of the flows (wrong code...): the console logs them as failed loads.
+    assert [p for p in problems if "status of 4" not in p] == []
+
+
+def captcha_ready(page):
+    expect(page.get_by_role("img", name="تصویر کد امنیتی")).to_have_attribute("src", re.compile("^data:image/png"))
+
+
+def sim_login(page, site, msisdn):
+    """SIM login as a person does it: number, captcha, the SMS's temporary password, «ورود»."""
+    page.get_by_role("tab", name="ورود با شماره همراه").click()
+    page.get_by_label("شماره تلفن همراه").fill(persian(msisdn))
+    captcha_ready(page)
+    page.get_by_label("کد امنیتی").fill("۱۲۳۴")
+    seen = len(site.texts(msisdn))
+    page.get_by_role("button", name="ورود").click()
+    code = secret_in(site.next_sms(msisdn, seen))
+    page.get_by_label("رمز عبور موقت").fill(persian(code))
+    page.get_by_role("button", name="ورود").click()
+    expect(page.get_by_role("heading", name="مدیریت دستگاهها")).to_be_visible()
+
+
+def nid_login(page, national_id, password=PASSWORD):
+    page.get_by_role("tab", name="ورود با کد ملی").click()
+    page.get_by_label("کد ملی").fill(persian(national_id))
+    page.get_by_label("رمز عبور", exact=True).fill(password)
+    captcha_ready(page)
+    page.get_by_label("کد امنیتی").fill("۱")
+    page.get_by_role("button", name="ورود").click()
+
+
+def register_cartable(page, national_id):
+    """From a SIM session: «حساب کاربری» → the national-ID cartable's form → «ثبت نام»."""
+    page.get_by_role("button", name="حساب کاربری").click()
+    page.get_by_label("کد ملی").fill(persian(national_id))
+    page.get_by_label("تاریخ تولد").fill(persian(BIRTH))
+    page.get_by_label("رمز عبور", exact=True).fill(PASSWORD)
+    page.get_by_label("تکرار رمز عبور").fill(PASSWORD)
+    page.get_by_role("button", name="ثبت نام").click()
+    expect(page.get_by_role("status")).to_contain_text("کارتابل کد ملی تشکیل شد")
+
+
+def new_nid_cartable(page, site):
+    msisdn, national_id = ids.msisdn(), ids.national_id()
+    site.operator_sim(msisdn, national_id)
+    sim_login(page, site, msisdn)
+    register_cartable(page, national_id)
+    page.get_by_role("button", name="خروج").click()
+    nid_login(page, national_id)
+    expect(page.get_by_role("heading", name="مدیریت دستگاهها")).to_be_visible()
+    return msisdn, national_id
+
+
+def device_rows(page):
+    return page.locator("#device-table tbody tr")
+
+
+class Counted:
+    """A person's actions (fills, clicks, checks) on a page, counted as they are made."""
+
+    def __init__(self, page):
+        self.page, self.actions = page, 0
+
+    def fill(self, label, text, **kw):
+        self.actions += 1
+        self.page.get_by_label(label, **kw).fill(text)
+
+    def click(self, name):
+        self.actions += 1
+        self.page.get_by_role("button", name=name).click()
+
+
+def confirm_in_dialog(page, title, yes, names=()):
+    """A real modal <dialog> that holds the focus, names what it is about, and is confirmed."""
+    dialog = page.get_by_role("dialog", name=title)
+    expect(dialog).to_be_visible()
+    assert dialog.evaluate("d => d.tagName === 'DIALOG' && d.matches(':modal')")
+    for name in names:
+        expect(dialog).to_contain_text(name)
+    assert dialog.evaluate("d => d.contains(document.activeElement)")
+    for _ in range(4):  # Tab goes round inside the dialog, never to the page behind
+        page.keyboard.press("Tab")
+        assert dialog.evaluate("d => d.contains(document.activeElement) || document.activeElement === document.body")
+    dialog.get_by_role("button", name=yes).click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+
+
+def activate_on_page(page, imei, code):
+    page.get_by_role("button", name="فعال سازی تلفن همراه").click()
+    page.get_by_label("شناسه دستگاه (IMEI)").fill(persian(imei))
+    page.get_by_label("کد فعالسازی").fill(persian(code))
+    page.get_by_role("button", name="فعال سازی دستگاه").click()
+    expect(page.get_by_role("heading", name="مدیریت دستگاهها")).to_be_visible()
+
+

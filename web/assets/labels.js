@@ -1,0 +1,11 @@
+// The Persian words the page shows for the API's codes (statuses, reasons, events, sources).
+export const STATUS_FA = { active: "فعال", expired: "منقضی", transferred: "واگذار شده" };
+export const DEVICE_STATUS_FA = { active: "فعال", transfer_pending: "در انتظار انتقال به خریدار", blocked: "مسدود" };
+export const BLOCK_FA = { lost: "مفقود شده", stolen: "سرقت شده" };
+export const EVENT_FA = {
+  registered: "ثبت در سامانه", activated: "فعال سازی", transfer_offered: "تولید کد انتقال مالکیت",
+  transfer_cancelled: "لغو فروش", transferred: "انتقال مالکیت", detached: "جدا شدن از سیم کارت منقضی یا واگذار شده",
+  recovered: "بازیابی در کارتابل", repaired: "ثبت گوشی تعمیراتی", blocked: "اعلام مفقودی یا سرقت",
+  unblocked: "رفع مسدودی",
+};
+export const SOURCE_FA = { import: "واردات", manufacture: "تولید داخل", passenger: "مسافری" };
