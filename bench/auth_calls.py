@@ -61,7 +61,7 @@ def main() -> None:
     with app_bench(("operator",), setup=answers_its_own_captchas) as routes:
         from chalicelib import clock, settings
         from chalicelib.identifiers import to_e164
-        from tests.ids import national_id
+        from testkit.ids import national_id
 
         def latest_secret(msisdn: str) -> str:
             import re

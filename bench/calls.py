@@ -1,17 +1,6 @@
-"""Count AWS calls at botocore's one door (BaseClient._make_api_call), by operation.
-
-boto3 and PynamoDB both end in `BaseClient._make_api_call`, so wrapping it sees every
-call (DynamoDB, SNS, ...) a block of code makes, including calls from worker threads.
-
-    from bench.calls import count_calls
-    with count_calls() as counts:
-        do_work()
-    counts.total            # all calls
-    counts["Query"]         # calls of one operation (0 when none)
-    dict(counts)            # {"Query": 3, "TransactWriteItems": 12, ...}
-    counts.ops              # in order: ["dynamodb:GetItem", "sns:Publish", ...]
-
-Nested blocks each see the calls made while they are open.
+"""The harness of the route benches: the environment every bench runs in, the app on
+in-process moto with its partner keys, each route's AWS calls against its budget (counted
+by testkit/calls.py), and the report.
 """
 from __future__ import annotations
 
@@ -19,16 +8,9 @@ import contextlib
 import json
 import os
 import sys
-import threading
-from collections import Counter
 from typing import Any, Iterator
 
-from botocore.client import BaseClient
-
-_lock = threading.Lock()
-_active: list["CallCounts"] = []
-_real_call = BaseClient._make_api_call
-
+from testkit.calls import count_calls
 
 def prepare_environment(**extra: str) -> None:
     """The environment every bench runs in: in-process moto (no endpoint), dummy
@@ -46,43 +28,6 @@ def prepare_environment(**extra: str) -> None:
         }
     )
     os.environ.pop("AWS_ENDPOINT_URL", None)
-
-
-class CallCounts(Counter):
-    """Calls by operation name; `.total` is the sum, `.ops` the calls in order."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.ops: list[str] = []
-
-    @property
-    def total(self) -> int:
-        return sum(self.values())
-
-
-def _counting_call(self: BaseClient, operation_name: str, api_params: Any) -> Any:
-    with _lock:
-        for counts in _active:
-            counts[operation_name] += 1
-            counts.ops.append(f"{self.meta.service_model.service_name}:{operation_name}")
-    return _real_call(self, operation_name, api_params)
-
-
-@contextlib.contextmanager
-def count_calls() -> Iterator[CallCounts]:
-    """Count every AWS call made (by any thread) while the block runs."""
-    counts = CallCounts()
-    with _lock:
-        if not _active:
-            BaseClient._make_api_call = _counting_call  # type: ignore[method-assign]
-        _active.append(counts)
-    try:
-        yield counts
-    finally:
-        with _lock:
-            _active.remove(counts)
-            if not _active:
-                BaseClient._make_api_call = _real_call  # type: ignore[method-assign]
 
 
 class RouteCalls:
@@ -132,6 +77,15 @@ class AppBench(RouteCalls):
         assert status == 201, data
         return data["activation_code"]
 
+    def own(self, token: str, imei: str, imei2: str | None = None, **model: str) -> str:
+        """Register and activate (the bench's side of tests/flows.py `own_device`, which a
+        bench cannot import): the registrar registers the phone, the cartable of `token`
+        activates it. Its activation code."""
+        code = self.register(imei, imei2, **model)
+        status, data = self.call("POST", "/devices/activate", {"imei": imei, "activation_code": code}, token)
+        assert status == 201, data
+        return code
+
     def operator(self, msisdn: str, national_id: str, status: str = "active") -> None:
         """The operator feed names the SIM's holder (or ends the SIM, by `status`)."""
         body = {"national_id": national_id, "status": status}
@@ -149,7 +103,7 @@ class AppBench(RouteCalls):
     @staticmethod
     def imei(n: int, tac: str = "35670700") -> str:
         """The n-th valid IMEI under a TAC."""
-        from tests.ids import luhn_complete
+        from testkit.ids import luhn_complete
 
         return luhn_complete(f"{tac}{n:06d}")
 

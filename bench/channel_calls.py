@@ -19,7 +19,8 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from bench.calls import app_bench, count_calls, prepare_environment, report  # noqa: E402
+from bench.calls import app_bench, prepare_environment, report  # noqa: E402
+from testkit.calls import count_calls  # noqa: E402
 
 prepare_environment()
 
@@ -34,7 +35,7 @@ def main() -> None:
         from chalicelib import passwords
         from chalicelib.services import cartable_sims, sim_records
         from chalicelib.store.people import PersonModel
-        from tests.ids import national_id
+        from testkit.ids import national_id
 
         client, results, imei = routes.client, routes.results, routes.imei
 

@@ -36,7 +36,7 @@ def main() -> None:
         from chalicelib import clock
         from chalicelib.services import sessions
         from chalicelib.store.people import PersonModel
-        from tests.ids import national_id
+        from testkit.ids import national_id
 
         call, measure, results = routes.call, routes.measure, routes.results
         register, operator, sim_session, imei = routes.register, routes.operator, routes.sim_session, routes.imei

@@ -6,7 +6,7 @@ since the job's last run (and, with --transferred T, T numbers that changed hand
 {"sims", "expired", "transferred", "devices", "calls", "ops", "calls_per_expired",
  "seconds", "ms_per_expired", "fill_seconds", "report"}.
 
-Calls are counted at botocore's one door (bench/calls.py). They must grow with K, not N:
+Calls are counted at botocore's one door (testkit/calls.py). They must grow with K, not N:
     .venv/bin/python bench/expiry.py --sims 10000 --expired 1000
     .venv/bin/python bench/expiry.py --sims 100000 --expired 1000
 Wall time in moto does grow with N: moto answers every Query on a GSI by walking the
@@ -28,7 +28,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from bench.calls import count_calls, prepare_environment  # noqa: E402
+from bench.calls import prepare_environment  # noqa: E402
+from testkit.calls import count_calls  # noqa: E402
 
 prepare_environment()
 
@@ -37,7 +38,7 @@ DAY = 24 * HOUR
 
 
 def _imei(n: int) -> str:
-    from tests.ids import luhn_complete
+    from testkit.ids import luhn_complete
 
     return luhn_complete(f"35{n:012d}")
 

@@ -36,8 +36,8 @@ def main() -> None:
         from chalicelib import clock, settings
         from chalicelib.services import accounts, sessions, sim_records
         from chalicelib.store import tables
-        from tests.ids import msisdn as new_msisdn
-        from tests.ids import national_id as new_national_id
+        from testkit.ids import msisdn as new_msisdn
+        from testkit.ids import national_id as new_national_id
 
         tables.configure()
         tables.create_tables()

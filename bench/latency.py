@@ -31,8 +31,8 @@ import requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from tests import ids  # noqa: E402
-from tests.servers import free_port  # noqa: E402
+from testkit import ids  # noqa: E402
+from testkit.local_run import free_port  # noqa: E402
 
 OPERATOR, REGISTRAR = "bench-operator", "bench-registrar"
 NATIONAL_ID = "0012345679"

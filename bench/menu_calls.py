@@ -42,15 +42,10 @@ def main() -> dict:
         from chalicelib import clock, passwords
         from chalicelib.services import sessions, travellers
         from chalicelib.store.people import PersonModel
-        from tests.ids import national_id
+        from testkit.ids import national_id
 
         call, measure, results = routes.call, routes.measure, routes.results
-        register, operator, sim_session, imei = routes.register, routes.operator, routes.sim_session, routes.imei
-
-        def owned(token, first, second=None, **names):
-            code = register(first, second, **names)
-            status, data = call("POST", "/devices/activate", {"imei": first, "activation_code": code}, token)
-            assert status == 201, data
+        owned, operator, sim_session, imei = routes.own, routes.operator, routes.sim_session, routes.imei
 
         # A SIM cartable.
         nid_a, nid_b, nid_c = (national_id() for _ in range(3))

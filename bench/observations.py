@@ -11,7 +11,7 @@ are new pairs that need a warning. The dump goes the AWS way: gzip CSV into S3, 
     .venv/bin/python bench/observations.py --rows 100000
     .venv/bin/python bench/observations.py --rows 10000 --again   # the same dump twice
 
-Calls are counted at botocore's one door (bench/calls.py), S3 and SQS included. Time is
+Calls are counted at botocore's one door (testkit/calls.py), S3 and SQS included. Time is
 moto's in one process on this machine (one worker, not the fan-out): an upper bound on
 our Python's cost per row, not DynamoDB's latency.
 """
@@ -27,7 +27,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from bench.calls import count_calls, prepare_environment  # noqa: E402
+from bench.calls import prepare_environment  # noqa: E402
+from testkit.calls import count_calls  # noqa: E402
 
 prepare_environment()
 
@@ -40,7 +41,7 @@ def fill(rows: int, known_share: float, fine_share: float, now: float) -> list[t
     from chalicelib.store.devices import DeviceModel, sim_key
     from chalicelib.store.observations import OK, ObservationModel
     from chalicelib.store.sims import SimModel
-    from tests.ids import luhn_complete
+    from testkit.ids import luhn_complete
 
     client = boto3.client("dynamodb", region_name=settings.REGION)
     pending: dict[str, list] = {}

@@ -17,7 +17,8 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from bench.calls import app_bench, count_calls, prepare_environment, report  # noqa: E402
+from bench.calls import app_bench, prepare_environment, report  # noqa: E402
+from testkit.calls import count_calls  # noqa: E402
 
 prepare_environment(NOTICES_PER_NUMBER_PER_DAY="1", OPERATOR_WARNINGS_PER_DAY="1")
 

@@ -22,14 +22,14 @@ sys.path.insert(0, ROOT)
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from tests import ids  # noqa: E402
-from tests.browser import PHONE, Site, chromium_path, launch, persian, secret_in  # noqa: E402
+from testkit import ids  # noqa: E402
+from testkit.browser import PHONE, Site, chromium_path, launch, persian, secret_in  # noqa: E402
+from testkit.page_steps import PASSWORD, captcha_ready  # noqa: E402
 
 TOOLS = os.path.join(ROOT, "scripts", "audit")
 AXE = os.path.join(TOOLS, "node_modules", "axe-core", "axe.min.js")
 DOC = os.path.join(ROOT, "docs", "page.md")
 TARGETS = {"performance": 95, "accessibility": 100, "best-practices": 100, "seo": 100}
-PASSWORD = "Hamta-pass-2026"
 BEGIN, END = "<!-- audit:begin -->", "<!-- audit:end -->"
 
 
@@ -63,13 +63,13 @@ def axe_walk(site: Site, page, axe: Axe) -> dict:  # type: ignore[no-untyped-def
     site.operator_sim(msisdn, national_id)
     phones = [site.registered_device("Apple", "iPhone 8"), site.registered_device("HUAWEI", "nova 3i", dual=True)]
     page.goto(site.url + "/")
-    captcha(page)
+    captcha_ready(page)
     axe.check("login: SIM")
     page.get_by_role("button", name="کد امنیتی صوتی").click()
     expect(page.locator("audio.captcha-audio")).to_be_visible()
     axe.check("login: audio captcha")
     page.get_by_role("tab", name="ورود با کد ملی").click()
-    captcha(page)
+    captcha_ready(page)
     axe.check("login: national ID")
     page.get_by_role("tab", name="ورود با شماره همراه").click()
     page.get_by_label("شماره تلفن همراه").fill("123")
@@ -77,7 +77,7 @@ def axe_walk(site: Site, page, axe: Axe) -> dict:  # type: ignore[no-untyped-def
     expect(page.get_by_role("alert")).to_be_visible()
     axe.check("login: an error by its field")
     page.get_by_label("شماره تلفن همراه").fill(msisdn)
-    captcha(page)
+    captcha_ready(page)
     page.get_by_label("کد امنیتی").fill("1")
     seen = len(site.texts(msisdn))
     page.get_by_role("button", name="ورود").click()
@@ -108,7 +108,7 @@ def axe_walk(site: Site, page, axe: Axe) -> dict:  # type: ignore[no-untyped-def
     page.get_by_role("tab", name="ورود با کد ملی").click()
     page.get_by_label("کد ملی").fill(national_id)
     page.get_by_label("رمز عبور", exact=True).fill(PASSWORD)
-    captcha(page)
+    captcha_ready(page)
     page.get_by_label("کد امنیتی").fill("1")
     page.get_by_role("button", name="ورود").click()
     expect(page.locator("#device-table tbody tr")).to_have_count(2)
@@ -173,7 +173,7 @@ def axe_walk(site: Site, page, axe: Axe) -> dict:  # type: ignore[no-untyped-def
     seen = len(site.texts(msisdn))
     page.get_by_role("button", name="بازیابی").click()
     temporary = secret_in(site.next_sms(msisdn, seen))
-    captcha(page)
+    captcha_ready(page)
     axe.check("forgot password: the temporary password")
     page.get_by_label("رمز عبور موقت").fill(temporary)
     page.get_by_label("کد امنیتی").fill("1")
@@ -181,10 +181,6 @@ def axe_walk(site: Site, page, axe: Axe) -> dict:  # type: ignore[no-untyped-def
     expect(page.get_by_role("heading", name="تعیین رمز عبور جدید")).to_be_visible()
     axe.check("a new password after a temporary one")
     return lighthouse_session
-
-
-def captcha(page) -> None:  # type: ignore[no-untyped-def]
-    expect(page.get_by_role("img", name="تصویر کد امنیتی")).to_have_attribute("src", re.compile("^data:image/png"))
 
 
 def signed_in_session(site: Site) -> str:

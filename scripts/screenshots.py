@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -19,10 +18,12 @@ sys.path.insert(0, ROOT)
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from tests import ids  # noqa: E402
-from tests.browser import PHONE, Site, launch, persian, secret_in  # noqa: E402
+from testkit import ids  # noqa: E402
+from testkit.browser import PHONE, Site, launch, persian, secret_in  # noqa: E402
+from testkit.page_steps import (  # noqa: E402
+    activate_on_page, captcha_ready, nid_login, register_cartable, sim_login,
+)
 
-PASSWORD = "Hamta-pass-2026"
 DESKTOP = {"width": 1280, "height": 800}
 
 
@@ -61,14 +62,14 @@ def walk(site: Site, page, shot) -> None:  # type: ignore[no-untyped-def]
 
     # The old SIM held the Sony; then it changed hands: the phone awaits recovery.
     page.goto(site.url + "/")
-    login(site, page, old)
-    activate(page, lost[0], lost_code)
+    sim_login(page, site, old)
+    activate_on_page(page, lost[0], lost_code)
     page.get_by_role("button", name="خروج").click()
     site.operator_sim(old, ids.national_id())
 
     page.goto(site.url + "/")
     page.get_by_label("شماره تلفن همراه").fill(persian(msisdn))
-    captcha(page)
+    captcha_ready(page)
     shot("01-login.png", full_page=True)
     page.set_viewport_size(DESKTOP)
     shot("11-login-desktop.png")
@@ -83,23 +84,12 @@ def walk(site: Site, page, shot) -> None:  # type: ignore[no-untyped-def]
     page.get_by_role("button", name="ورود").click()
     expect(page.get_by_role("heading", name="مدیریت دستگاهها")).to_be_visible()
     for imeis, activation_code in phones:
-        activate(page, imeis[0], activation_code)
+        activate_on_page(page, imeis[0], activation_code)
 
     # A national-ID cartable (a sale needs its password), then signed in with it.
-    page.get_by_role("button", name="حساب کاربری").click()
-    page.get_by_label("کد ملی").fill(persian(national_id))
-    page.get_by_label("تاریخ تولد").fill("۱۳۷۰/۰۵/۱۲")
-    page.get_by_label("رمز عبور", exact=True).fill(PASSWORD)
-    page.get_by_label("تکرار رمز عبور").fill(PASSWORD)
-    page.get_by_role("button", name="ثبت نام").click()
-    expect(page.get_by_role("status")).to_contain_text("تشکیل شد")
+    register_cartable(page, national_id)
     page.get_by_role("button", name="خروج").click()
-    page.get_by_role("tab", name="ورود با کد ملی").click()
-    page.get_by_label("کد ملی").fill(persian(national_id))
-    page.get_by_label("رمز عبور", exact=True).fill(PASSWORD)
-    captcha(page)
-    page.get_by_label("کد امنیتی").fill("۷")
-    page.get_by_role("button", name="ورود").click()
+    nid_login(page, national_id)
     expect(page.locator("#device-table tbody tr")).to_have_count(3)
 
     page.get_by_role("radio", name="انتخاب ردیف ۳").check()
@@ -150,34 +140,10 @@ def walk(site: Site, page, shot) -> None:  # type: ignore[no-untyped-def]
     page.get_by_label("تاریخ تولد").fill("۱۳۷۰/۰۵/۱۲")
     shot("08-forgot-password.png", full_page=True)
     page.get_by_role("button", name="بازیابی").click()
-    captcha(page)
+    captcha_ready(page)
     page.get_by_role("button", name="کد امنیتی صوتی").click()
     expect(page.locator("audio.captcha-audio")).to_be_visible()
     shot("12-forgot-sent-audio-captcha.png", full_page=True)
-
-
-def captcha(page) -> None:  # type: ignore[no-untyped-def]
-    expect(page.get_by_role("img", name="تصویر کد امنیتی")).to_have_attribute(
-        "src", re.compile("^data:image/png"))
-
-
-def login(site: Site, page, msisdn: str) -> None:  # type: ignore[no-untyped-def]
-    page.get_by_label("شماره تلفن همراه").fill(msisdn)
-    captcha(page)
-    page.get_by_label("کد امنیتی").fill("1")
-    seen = len(site.texts(msisdn))
-    page.get_by_role("button", name="ورود").click()
-    page.get_by_label("رمز عبور موقت").fill(secret_in(site.next_sms(msisdn, seen)))
-    page.get_by_role("button", name="ورود").click()
-    expect(page.get_by_role("heading", name="مدیریت دستگاهها")).to_be_visible()
-
-
-def activate(page, imei: str, code: str) -> None:  # type: ignore[no-untyped-def]
-    page.get_by_role("button", name="فعال سازی تلفن همراه").click()
-    page.get_by_label("شناسه دستگاه (IMEI)").fill(persian(imei))
-    page.get_by_label("کد فعالسازی").fill(persian(code))
-    page.get_by_role("button", name="فعال سازی دستگاه").click()
-    expect(page.get_by_role("heading", name="مدیریت دستگاهها")).to_be_visible()
 
 
 if __name__ == "__main__":

@@ -209,6 +209,25 @@ def api(client, partner_keys):
     return Api(client)
 
 
+@pytest.fixture
+def run():
+    """run(*flags, env=None): scripts/local.py started in a subprocess (testkit/local_run.py),
+    ready; every one started is stopped after the test."""
+    from testkit.local_run import LocalRun
+
+    started: list[LocalRun] = []
+
+    def start(*flags, env=None) -> LocalRun:
+        local = LocalRun(*flags, env=env)
+        started.append(local)
+        local.wait_for(lambda line: line == "ready")
+        return local
+
+    yield start
+    for local in started:
+        local.stop()
+
+
 def sms_sent(region: str = "us-east-1") -> list[tuple[str, str]]:
     """Every SMS the emulated SNS has accepted so far: (E.164 number, text)."""
     from moto.core import DEFAULT_ACCOUNT_ID
@@ -218,9 +237,9 @@ def sms_sent(region: str = "us-east-1") -> list[tuple[str, str]]:
 
 
 def pytest_collection_modifyitems(items):
-    """Tests that drive Chromium (their module uses tests/browser.py) are marked `browser`:
+    """Tests that drive Chromium (their module uses testkit/browser.py) are marked `browser`:
     `make test-fast` leaves them out with `-m "not browser"`."""
-    browser = sys.modules.get("tests.browser")
+    browser = sys.modules.get("testkit.browser")
     for item in items:
         module = getattr(item, "module", None)
         if browser is not None and getattr(module, "chromium_path", None) is browser.chromium_path:

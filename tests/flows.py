@@ -27,14 +27,14 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import pytest
 
 from chalicelib import captcha as captcha_module
 from chalicelib import clock
 from chalicelib.identifiers import to_e164
-from tests import ids
+from testkit import ids
 from tests.conftest import sms_sent
 
 PASSWORD = "a-Strong-pass-1"
@@ -146,6 +146,25 @@ def nid_login(api, national_id: str, password: str = PASSWORD) -> str:
     return data["token"]
 
 
+def forgot(api, national_id, msisdn, birth_date=BIRTH_DATE, channel="sms"):
+    """POST /auth/password/forgot (any outcome)."""
+    return api.post(
+        "/auth/password/forgot",
+        {"national_id": national_id, "msisdn": msisdn, "birth_date": birth_date,
+         "channel": channel},
+    )
+
+
+def forgot_and_login_with_temp(api):
+    """A national-ID cartable, a forgot-password SMS, and a login with the temporary
+    password: returns that session's token (good only for PUT /me/password)."""
+    nid, msisdn, _ = new_nid_cartable(api)
+    forgot(api, nid, msisdn)
+    status, data, _ = login(api, nid, latest_code(msisdn))
+    assert status == 200 and data["must_change_password"] is True
+    return data["token"]
+
+
 def new_sim_cartable(
     api, national_id: str | None = None, expires_in: float | None = None
 ) -> tuple[str, str, str]:
@@ -224,21 +243,45 @@ def activate(api, token: str, imei: str, code: str, **extra) -> dict:
     return data["device"]
 
 
-def activate_new_device(api, token: str, msisdn: str | None = None) -> tuple[int, str]:
-    """A registrar registers a fresh device and this cartable activates it: (status, imei)."""
-    imei = ids.imei()
-    body = {"imei": imei, "activation_code": api.register_device(imei)}
+class Device(NamedTuple):
+    """A device a registrar registered: its IMEI(s) and its activation code."""
+
+    imei: str
+    imei2: str | None
+    code: str
+
+
+def try_own_new_device(api, token: str, msisdn: str | None = None, dual: bool = False,
+                       **model: str) -> tuple[int, dict, Device]:
+    """Register and activate: a registrar registers a fresh device (two IMEIs if `dual`;
+    `model`: brand=, model=) and this cartable activates it (naming `msisdn` if given),
+    any outcome: (status, body, the device)."""
+    device = Device(ids.imei(), ids.imei() if dual else None, "")
+    device = device._replace(code=api.register_device(device.imei, imei2=device.imei2, **model))
+    body = {"imei": device.imei, "activation_code": device.code}
     if msisdn:
         body["msisdn"] = msisdn
-    status, _, _ = api.post("/devices/activate", body, token=token)
-    return status, imei
+    status, data, _ = api.post("/devices/activate", body, token=token)
+    return status, data, device
+
+
+def own_device(api, token: str, msisdn: str | None = None, dual: bool = False,
+               **model: str) -> Device:
+    """Register and activate a fresh device, which must succeed (201)."""
+    status, data, device = try_own_new_device(api, token, msisdn, dual, **model)
+    assert status == 201, data
+    return device
+
+
+def activate_new_device(api, token: str, msisdn: str | None = None) -> tuple[int, str]:
+    """Register and activate a fresh device, any outcome: (status, imei)."""
+    status, _, device = try_own_new_device(api, token, msisdn)
+    return status, device.imei
 
 
 def activated_device(api, token: str, msisdn: str | None = None) -> str:
-    """A fresh device registered and activated in this cartable; returns its IMEI."""
-    status, imei = activate_new_device(api, token, msisdn)
-    assert status == 201
-    return imei
+    """Register and activate a fresh device (201); its IMEI."""
+    return own_device(api, token, msisdn).imei
 
 
 def break_sns(monkeypatch) -> list[str]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from chalicelib import clock
-from tests import flows, ids
+from testkit import ids
+from tests import flows
 from tests.flows import try_activate
 
 

@@ -4,16 +4,9 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.store import enforcement_log
-from tests import flows, ids
+from testkit import ids
+from tests import flows
 from tests.conftest import sms_sent
-
-
-def own_device(api, token, dual=False):
-    imei, imei2 = ids.imei(), (ids.imei() if dual else None)
-    code = api.register_device(imei, imei2=imei2)
-    status, data, _ = api.post("/devices/activate", {"imei": imei, "activation_code": code}, token=token)
-    assert status == 201, data
-    return imei, imei2, code
 
 
 def block(api, token, imei, reason="lost"):
@@ -37,7 +30,7 @@ def log_entries():
 
 def test_a_sim_cartable_blocks_its_lost_phone(api):
     msisdn, _, token = flows.new_sim_cartable(api)
-    imei, imei2, _ = own_device(api, token, dual=True)
+    imei, imei2, _ = flows.own_device(api, token, dual=True)
     before = len(texts_to(msisdn))
 
     status, data, _ = block(api, token, imei2, "stolen")  # either IMEI names the device
@@ -62,7 +55,7 @@ def test_a_sim_cartable_blocks_its_lost_phone(api):
 
 def test_blocking_again_changes_nothing(api):
     _, _, token = flows.new_sim_cartable(api)
-    imei, _, _ = own_device(api, token)
+    imei, _, _ = flows.own_device(api, token)
     assert block(api, token, imei)[0] == 200
     status, data, _ = block(api, token, imei, "stolen")
     assert status == 200 and data["device"]["block_reason"] == "lost"
@@ -71,7 +64,7 @@ def test_blocking_again_changes_nothing(api):
 
 def test_imeis_in_persian_digits_and_bad_input(api):
     _, _, token = flows.new_sim_cartable(api)
-    imei, _, _ = own_device(api, token)
+    imei, _, _ = flows.own_device(api, token)
     persian = imei.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
     for reason in ("broken", "", 1, None):
         status, data, _ = api.post(f"/devices/{imei}/block", {"reason": reason}, token=token)
@@ -86,7 +79,7 @@ def test_imeis_in_persian_digits_and_bad_input(api):
 def test_nobody_else_can_block_or_unblock_it(api):
     _, _, owner = flows.new_sim_cartable(api)
     _, _, stranger = flows.new_sim_cartable(api)
-    imei, _, _ = own_device(api, owner)
+    imei, _, _ = flows.own_device(api, owner)
     unknown = ids.imei()
     for typed in (imei, unknown):
         status, data, _ = block(api, stranger, typed)
@@ -99,7 +92,7 @@ def test_nobody_else_can_block_or_unblock_it(api):
 
 def test_a_blocked_device_cannot_be_sold_activated_recovered_or_repaired(api):
     msisdn, nid, token = flows.linked_sim_cartable(api)
-    imei, _, code = own_device(api, token)
+    imei, _, code = flows.own_device(api, token)
     block(api, token, imei)
     # Its holder hears why.
     status, data, _ = api.post(f"/devices/{imei}/transfer", flows.SALE, token=token)
@@ -120,7 +113,7 @@ def test_a_blocked_device_cannot_be_sold_activated_recovered_or_repaired(api):
 
 def test_a_blocked_device_awaiting_recovery_is_not_recovered(api):
     msisdn, nid, token = flows.new_sim_cartable(api)
-    imei, _, _ = own_device(api, token)
+    imei, _, _ = flows.own_device(api, token)
     block(api, token, imei)
     # The number changes hands; the old holder comes back with a new SIM.
     api.operator_sim(msisdn, ids.national_id())
@@ -134,7 +127,7 @@ def test_a_blocked_device_awaiting_recovery_is_not_recovered(api):
 
 def test_a_block_kills_a_live_sale(api):
     _, _, seller = flows.new_nid_cartable(api)
-    imei, _, code = own_device(api, seller)
+    imei, _, code = flows.own_device(api, seller)
     offer = api.post(f"/devices/{imei}/transfer", token=seller)[1]
     status, data, _ = block(api, seller, imei)
     assert data["device"]["activation_code"] == code  # the code shown before the offer
@@ -153,7 +146,7 @@ def test_a_block_kills_a_live_sale(api):
 
 def test_a_sim_cartable_unblocks_without_a_password(api):
     msisdn, _, token = flows.new_sim_cartable(api)
-    imei, imei2, _ = own_device(api, token, dual=True)
+    imei, imei2, _ = flows.own_device(api, token, dual=True)
     block(api, token, imei, "lost")
     before = len(texts_to(msisdn))
     status, data, _ = unblock(api, token, imei)
@@ -176,7 +169,7 @@ def test_a_national_id_cartable_unblocks_only_with_its_password(api, set_env):
     second = ids.msisdn()
     api.operator_sim(second, nid)
     flows.add_sim(api, token, second)
-    imei, _, _ = own_device(api, token)
+    imei, _, _ = flows.own_device(api, token)
     status, data, _ = block(api, token, imei, "stolen")
     assert status == 200
     # Every active SIM of the cartable is told.
@@ -202,7 +195,7 @@ def test_the_right_password_unblocks_and_tells_every_sim(api):
     second = ids.msisdn()
     api.operator_sim(second, nid)
     flows.add_sim(api, token, second)
-    imei, _, _ = own_device(api, token)
+    imei, _, _ = flows.own_device(api, token)
     block(api, token, imei)
     counts = len(texts_to(first)), len(texts_to(second))
     status, data, _ = unblock(api, token, imei, flows.PASSWORD)
@@ -212,7 +205,7 @@ def test_the_right_password_unblocks_and_tells_every_sim(api):
 
 def test_blocked_from_a_sim_session_of_a_national_id_cartable_needs_the_password(api):
     nid, msisdn, token = flows.new_nid_cartable(api)
-    imei, _, _ = own_device(api, token)
+    imei, _, _ = flows.own_device(api, token)
     sim_token = flows.sim_login(api, msisdn)
     assert block(api, sim_token, imei)[0] == 200  # whoever holds the SIM may raise the alarm
     assert unblock(api, sim_token, imei)[0] == 403
@@ -221,7 +214,7 @@ def test_blocked_from_a_sim_session_of_a_national_id_cartable_needs_the_password
 
 def test_sms_down_does_not_stop_a_block(api, monkeypatch):
     _, _, token = flows.new_sim_cartable(api)
-    imei, _, _ = own_device(api, token)
+    imei, _, _ = flows.own_device(api, token)
     tried = flows.break_sns(monkeypatch)
     status, data, _ = block(api, token, imei)
     assert status == 200 and data["device"]["status"] == "blocked" and tried
@@ -233,7 +226,7 @@ def test_a_failed_transaction_leaves_the_device_and_the_log_whole(api, monkeypat
     from pynamodb.connection import Connection
 
     _, _, token = flows.new_sim_cartable(api)
-    imei, _, _ = own_device(api, token)
+    imei, _, _ = flows.own_device(api, token)
 
     def throttled(self, *args, **kwargs):
         from botocore.exceptions import ClientError
@@ -252,6 +245,6 @@ def test_a_failed_transaction_leaves_the_device_and_the_log_whole(api, monkeypat
 @pytest.mark.parametrize("reason", ["lost", "stolen"])
 def test_both_reasons_reach_the_log(api, reason):
     _, _, token = flows.new_sim_cartable(api)
-    imei, _, _ = own_device(api, token)
+    imei, _, _ = flows.own_device(api, token)
     block(api, token, imei, reason)
     assert log_entries()[-1]["reason"] == reason

@@ -10,7 +10,6 @@ ones of docs/measurements.md ("Attempt budgets under concurrency").
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
@@ -28,35 +27,11 @@ from chalicelib.services import (
     sim_records,
     transfer,
 )
-from tests import ids
-from tests.servers import server, sim_caller  # noqa: F401 (server: a fixture)
+from testkit import ids
+from tests.servers import (  # noqa: F401 (server: a fixture)
+    BIRTH, PASSWORD, codes, fire, nid_cartable, own_device, server, sim_caller,
+)
 
-PASSWORD = "a-Strong-pass-1"
-BIRTH = date(1991, 8, 3)
-
-
-
-
-def nid_cartable() -> tuple[str, str]:
-    nid, msisdn = ids.national_id(), ids.msisdn()
-    accounts.register(sim_caller(msisdn, nid), nid, BIRTH, PASSWORD)
-    return nid, msisdn
-
-
-def fire(calls) -> list:
-    """Run every call at the same moment; return each one's outcome: its result, or the
-    HamtaError code it answered. A fault (anything else) fails the test."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        barrier.wait()
-        try:
-            return ("ok", call())
-        except HamtaError as error:
-            return (error.code, error.retry_after)
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return [f.result(timeout=120) for f in [pool.submit(run, c) for c in calls]]
 
 
 class Counted:
@@ -73,10 +48,6 @@ class Counted:
             return real(*args, **kwargs)
 
         monkeypatch.setattr(owner, name, counted)
-
-
-def codes(outcomes) -> list[str]:
-    return [o[0] for o in outcomes]
 
 
 def test_20_logins_at_once_check_at_most_the_budget(server, monkeypatch):
@@ -170,8 +141,7 @@ def test_15_recoveries_at_once_check_at_most_the_budget(server, monkeypatch):
     person = ids.national_id()
     old = ids.msisdn()
     first = sim_caller(old, person)
-    imei = ids.imei()
-    activation.activate(first, imei, registrar.register_device(imei, None, "Apple", "X", "import"))
+    imei, _ = own_device(first, model="X")
     sim_records.operator_update(old, ids.national_id(), "active", None)  # changes hands
     caller = sim_caller(ids.msisdn(), person)
     checked = Counted(monkeypatch, recovery, "_rightful")
@@ -229,8 +199,7 @@ def test_10_sale_offers_at_once_never_answer_500(server):
     Retry-After when retries run out; never internal_error."""
     nid, _ = nid_cartable()
     owner = sessions.resolve(accounts.login(nid, PASSWORD)["token"])  # a sale needs the password
-    imei = ids.imei()
-    activation.activate(owner, imei, registrar.register_device(imei, None, "Apple", "X", "import"))
+    imei, _ = own_device(owner, model="X")
 
     outcomes = fire([lambda: transfer.offer(owner, imei)] * 10)
 

@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from bench.calls import count_calls
-from tests import ids
+from testkit.calls import count_calls
+from testkit import ids
 from tests.flows import activate_new_device, new_nid_cartable, new_sim_cartable, try_activate
 
 def test_a_sim_token_opens_a_sim_cartable_that_nothing_changes_afterwards(api, aws):

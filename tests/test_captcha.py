@@ -7,7 +7,7 @@ import os
 import pytest
 
 from chalicelib import clock, settings
-from tests import ids
+from testkit import ids
 from tests.flows import KNOWN_ANSWER, captcha, known_captcha_answer
 
 

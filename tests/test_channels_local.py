@@ -8,8 +8,8 @@ import time
 import boto3
 import requests
 
-from tests import ids
-from tests.test_local_run import OPERATOR, REGISTRAR, run  # noqa: F401 (the fixture)
+from testkit import ids
+from testkit.local_run import OPERATOR, REGISTRAR
 
 
 def sms_to(local, msisdn: str) -> list[str]:

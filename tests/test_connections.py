@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from chalicelib import clock, settings
-from tests import flows, ids
+from testkit import ids
+from tests import flows
 from tests.conftest import OPERATOR_KEY
 from tests.flows import messages_to
-from tests.test_forgot_password import forgot
+from tests.flows import forgot
 
 
 def connections(api, token):

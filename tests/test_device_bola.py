@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests import flows, ids
+from testkit import ids
+from tests import flows
 
 ROUTES = [
     ("get", "/devices/{imei}/history", None),
@@ -49,11 +50,7 @@ def nid_owner(api):
 @pytest.mark.parametrize("lang", ["fa", "en"])
 def test_someone_elses_device_answers_like_an_unknown_imei(api, owner_kind, stranger_kind, lang):
     owner_msisdn, owner = owner_kind(api)
-    imei, imei2 = ids.imei(), ids.imei()
-    code = api.register_device(imei, imei2=imei2)
-    status, data, _ = api.post("/devices/activate", {"imei": imei, "activation_code": code},
-                               token=owner)
-    assert status == 201, data
+    imei, imei2, _ = flows.own_device(api, owner, dual=True)
     # A sale in progress: the stranger does not get to see or cancel it either.
     status, offer, _ = api.post(f"/devices/{imei}/transfer", flows.SALE, token=owner)
     assert status == 201, offer

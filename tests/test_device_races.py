@@ -6,12 +6,10 @@ the device's version must let exactly one through, and leave the device in that 
 """
 from __future__ import annotations
 
-import threading
-
 from chalicelib.errors import HamtaError
 from chalicelib.services import activation, devices, recovery, registrar, sim_records
-from tests import ids
-from tests.servers import server, sim_caller  # noqa: F401 (server: a fixture)
+from testkit import ids
+from tests.servers import at_once, own_device, server, sim_caller  # noqa: F401 (server: a fixture)
 
 RACERS = 6
 
@@ -20,25 +18,9 @@ RACERS = 6
 
 def race(callers, move):
     """Run move(caller) for every caller at once; return (winners, refusals' codes)."""
-    barrier = threading.Barrier(len(callers))
-    wins, codes, faults = [], [], []
-
-    def run(caller):
-        barrier.wait()
-        try:
-            wins.append((caller.msisdn, move(caller)))
-        except HamtaError as error:
-            codes.append(error.code)
-        except Exception as error:  # a fault is a failed test, never a silent loser
-            faults.append(error)
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in callers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not faults, faults
-    return wins, codes
+    outcomes = at_once([lambda c=c: move(c) for c in callers])
+    wins = [(c.msisdn, o) for c, o in zip(callers, outcomes) if not isinstance(o, HamtaError)]
+    return wins, [o.code for o in outcomes if isinstance(o, HamtaError)]
 
 
 def test_several_cartables_activating_one_device_one_wins(server):
@@ -63,9 +45,7 @@ def test_several_cartables_recovering_one_device_one_wins(server):
     person = ids.national_id()
     old = ids.msisdn()
     first = sim_caller(old, person)
-    imei = ids.imei()
-    code = registrar.register_device(imei, None, "Apple", "iPhone X", "import")
-    activation.activate(first, imei, code)
+    imei, code = own_device(first)
     # The old number changes hands; the person has several new SIMs, each its own cartable.
     sim_records.operator_update(old, ids.national_id(), "active", None)
     callers = [sim_caller(ids.msisdn(), person) for _ in range(RACERS)]

@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 from botocore.client import BaseClient
 
 from chalicelib import clock
-from tests import flows, ids
+from testkit import ids
+from tests import flows
 from tests.flows import activate
 
 

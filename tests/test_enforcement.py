@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bench.calls import count_calls
+from testkit.calls import count_calls
 from chalicelib import clock
 from chalicelib.services import enforcement, enforcement_writes
-from tests import ids
+from testkit import ids
 from tests.conftest import OPERATOR_KEY, REGISTRAR_KEY
 from tests.enforcement_flows import WARNING, activated_on_sim, observe, texts
 from tests.flows import break_sns, new_sim_cartable, sim_login

@@ -10,7 +10,7 @@ from chalicelib.services import enforcement
 from chalicelib.services.partners import provision_key
 from chalicelib.store.challenges import CheckpointItem
 from scripts import release_rail
-from tests import ids
+from testkit import ids
 from tests.conftest import OPERATOR_KEY
 from tests.enforcement_flows import observe
 from tests.flows import new_sim_cartable

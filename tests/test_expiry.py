@@ -12,79 +12,26 @@ import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from bench.calls import count_calls
+from testkit.calls import count_calls
 from chalicelib import clock
 from chalicelib.services import expiry, expiry_writes, sim_records
 from chalicelib.store.base import plain_map
 from chalicelib.store.challenges import CheckpointItem
 from chalicelib.store.devices import DeviceModel, find_device, sim_key
-from chalicelib.store.history import HistoryModel
 from chalicelib.store.sims import SimModel
-from tests import ids
-
-HOUR = 3600
-DAY = 24 * HOUR
-
-
-def invoke(client) -> dict:
-    """One scheduled run, as EventBridge would start it."""
-    event = client.events.generate_cw_event(
-        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[],
-        region="us-east-1",
-    )
-    return client.lambda_.invoke("expire_sims", event).payload
-
-
-def sim_expiring_in(seconds: float, national_id: str | None = None) -> tuple[str, str]:
-    msisdn, nid = ids.msisdn(), national_id or ids.national_id()
-    sim_records.operator_update(msisdn, nid, "active", clock.now() + seconds)
-    return msisdn, nid
-
-
-_joined = iter(range(1, 10**9))
-
-
-def device_on(msisdn: str, owner_nid: str | None = None) -> str:
-    """A device in the SIM cartable of the SIM's current ownership (and, with owner_nid,
-    in that national-ID cartable too), as activation leaves it."""
-    sim = SimModel.get(msisdn)
-    imei = ids.imei()
-    DeviceModel(
-        imei, state="active", activation_code="123456", brand="Samsung", model="A54",
-        msisdn=msisdn, ownership=int(sim.ownership), sim_key=sim_key(msisdn, int(sim.ownership)),
-        owner_nid=owner_nid, joined_at=int(clock.now() * 1e6) + next(_joined),
-    ).save()
-    return imei
-
-
-def events(imei: str, type_: str = "detached") -> list[HistoryModel]:
-    return [e for e in HistoryModel.query(imei, consistent_read=True) if e.type == type_]
-
-
-def on_expiry_index(msisdn: str) -> bool:
-    return SimModel.get(msisdn, consistent_read=True).expiry_day is not None
-
-
-def on_cleanup_index(msisdn: str) -> bool:
-    return SimModel.get(msisdn, consistent_read=True).cleanup_shard is not None
-
-
-@pytest.fixture(autouse=True)
-def one_aws_call_at_a_time():
-    """In-process moto is not thread-safe (a transaction deep-copies whole tables while
-    other threads write), DynamoDB is: the job's worker threads take turns at the door."""
-    import threading
-
-    real = BaseClient._make_api_call
-    lock = threading.RLock()
-
-    def serialized(self, operation, params):
-        with lock:
-            return real(self, operation, params)
-
-    BaseClient._make_api_call = serialized
-    yield
-    BaseClient._make_api_call = real
+from testkit import ids
+from tests.expiry_flows import (  # noqa: F401  (one_aws_call_at_a_time: autouse)
+    DAY,
+    HOUR,
+    device_on,
+    events,
+    invoke,
+    on_cleanup_index,
+    on_expiry_index,
+    one_aws_call_at_a_time,
+    sim_expiring_in,
+    slow_transactions,
+)
 
 
 @pytest.fixture
@@ -234,8 +181,8 @@ def test_days_without_a_run_are_not_skipped(running):
 
 
 def test_first_run_looks_back_a_month(client, set_env):
-    # Scaled to the 3 s the test client gives the Lambda: the first run counts every day's
-    # slices back to the lookback before its first write (the expiry rail's survey).
+    # Scaled down from a month: the first run counts every day's slices back to the
+    # lookback before its first write (the expiry rail's survey).
     set_env(EXPIRY_LOOKBACK_DAYS=21)
     msisdn, _ = sim_expiring_in(HOUR)
     imei = device_on(msisdn)
@@ -258,29 +205,15 @@ def test_a_sim_with_more_devices_than_one_transaction_takes(running):
     assert all(len(events(i)) == 1 for i in imeis)
 
 
-def _slow_transactions(monkeypatch, seconds: float) -> None:
-    """Every TransactWriteItems takes `seconds` of (injected) time."""
-    real = BaseClient._make_api_call
-
-    def slow(self, operation, params):
-        result = real(self, operation, params)
-        if operation == "TransactWriteItems":
-            clock.advance(seconds)
-        return result
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", slow)
-
-
 def test_a_run_that_reaches_its_time_budget_stops_and_the_next_carries_on(
     running, set_env, monkeypatch
 ):
     numbers = [sim_expiring_in(HOUR)[0] for _ in range(10)]
     imeis = [device_on(n) for n in numbers]
     clock.advance(2 * HOUR)
-    # Within the 3 s chalice's test client gives the Lambda, the job's own budget (2 s)
-    # passes after a few SIMs.
+    # Long before the Lambda's limit, the job's own budget (2 s) passes after a few SIMs.
     set_env(EXPIRY_WORKERS=2, EXPIRY_TIME_BUDGET_SECONDS=2)
-    _slow_transactions(monkeypatch, 0.8)
+    slow_transactions(monkeypatch, 0.8)
 
     first = invoke(running)
 
@@ -295,15 +228,15 @@ def test_a_run_that_reaches_its_time_budget_stops_and_the_next_carries_on(
 
 
 def test_the_lambda_time_limit_stops_a_run(running, monkeypatch):
-    # chalice's test client gives the Lambda 3 s; a transaction that takes 2 s of
-    # (injected) time leaves no room for much more.
+    # A Lambda with 3 s left: a transaction that takes 2 s of (injected) time leaves no
+    # room for much more.
     numbers = [sim_expiring_in(HOUR)[0] for _ in range(20)]
     for number in numbers:
         device_on(number)
     clock.advance(2 * HOUR)
-    _slow_transactions(monkeypatch, 2)
+    slow_transactions(monkeypatch, 2)
 
-    report = invoke(running)
+    report = invoke(running, seconds=3)
 
     assert report["expired"] < 20 and not report["finished"]
     monkeypatch.undo()

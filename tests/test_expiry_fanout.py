@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from bench.calls import count_calls
+from testkit.calls import count_calls
 from chalicelib import bulk, clock, settings
 from chalicelib.jobs import runtime
 from chalicelib.jobs.pool import Outcome
@@ -20,88 +20,33 @@ from chalicelib.store.base import plain_map
 from chalicelib.store.challenges import CheckpointItem
 from chalicelib.store.devices import find_device
 from chalicelib.store.sims import EXPIRY_SHARDS, SimModel
-from scripts.local_bulk import BulkDriver
-from tests import ids
-from tests.test_expiry import (
+from testkit import ids
+from tests.expiry_flows import (  # noqa: F401  (driver, running, one_aws_call_at_a_time: fixtures)
     DAY,
     HOUR,
-    _slow_transactions,
+    clear_queue,
+    deliver,
     device_on,
+    driver,
     events,
+    fan_out,
+    invoke,
     on_cleanup_index,
     on_expiry_index,
-    one_aws_call_at_a_time,  # noqa: F401  (autouse: in-process moto is not thread-safe)
+    one_aws_call_at_a_time,
+    queued,
+    running,
     sim_expiring_in,
+    slow_transactions,
 )
 
 # The slices queue is SQS's: it must hold only this test's messages.
 pytestmark = pytest.mark.fresh_backend
 
 
-@pytest.fixture
-def driver(app):
-    import app as app_module
-
-    bulk.create_local_resources()
-    return BulkDriver(app_module)
-
-
-def invoke(client) -> dict:
-    """One scheduled run of expire_sims, as EventBridge starts it, in a Lambda with its
-    900 s (chalice's test client gives 3 s of real time: a loaded machine cuts it short)."""
-    import app as app_module
-
-    event = client.events.generate_cw_event(
-        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[],
-        region="us-east-1",
-    )
-    return app_module.expire_sims(event, _Context(900, "expire_sims"))
-
-
-@pytest.fixture
-def running(client, driver):
-    """The job has been running hourly already, unconfigured (its checkpoint exists)."""
-    clock.advance(DAY - clock.now() % DAY + 6 * HOUR)  # away from midnight: one day to read
-    invoke(client)
-    return client
-
-
-def fan_out(set_env) -> None:
-    set_env(EXPIRY_FANOUT="on")
-
-
-def queued() -> list[dict]:
-    """The slice messages waiting on the queue, left there (visible again at once)."""
-    sqs = bulk.client("sqs")
-    url = bulk.queue_url(settings.EXPIRY_QUEUE)
-    found, handles = [], []
-    while True:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not messages:
-            break
-        found += [json.loads(m["Body"]) for m in messages]
-        handles += [m["ReceiptHandle"] for m in messages]
-    for handle in handles:
-        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
-    return found
-
-
-def clear_queue() -> None:
-    bulk.client("sqs").purge_queue(QueueUrl=bulk.queue_url(settings.EXPIRY_QUEUE))
-
-
 def slice_of(msisdn: str) -> dict:
     day, shard = SimModel.get(msisdn, consistent_read=True).expiry_day.split("#")
     return {"job": "expire_sims", "slice": "expiry", "day": day, "shard": int(shard)}
-
-
-def deliver(client, body: str, seconds: float = 900) -> list:
-    """One delivery of one message to the worker, as Lambda's SQS poller makes it, in a
-    Lambda with `seconds` left (chalice's test client would give it 3 s of real time)."""
-    import app as app_module
-
-    event = client.events.generate_sqs_event([body], queue_name=settings.EXPIRY_QUEUE)
-    return app_module.expire_slice(event, _Context(seconds))
 
 
 def number_on_shard(shard: int) -> str:
@@ -191,11 +136,7 @@ def test_the_coordinator_sends_one_message_per_slice_with_work_and_moves_nothing
 
 
 def test_draining_the_queue_gives_the_same_outcome_as_one_unconfigured_run(running, set_env, monkeypatch):
-    # Time stands still but for advance(), so both scenarios' times compare exactly.
-    import time
-
-    frozen = time.time()
-    monkeypatch.setattr(clock, "now", lambda: frozen + clock._offset)
+    clock.freeze()  # so both scenarios' times compare exactly
     alone = scenario()
     single = invoke(running)
     assert single["finished"] and not single.get("fanout")
@@ -271,21 +212,6 @@ def test_a_stale_index_copy_delivered_again_is_refused_by_the_write_condition(ru
     assert len(events(imei)) == 1
 
 
-class _Context:
-    """A Lambda context with `seconds` left (of the injected clock)."""
-
-    aws_request_id = "test-request"
-    memory_limit_in_mb = 1769
-
-    def __init__(self, seconds: float, function_name: str = "expire_slice") -> None:
-        self.until = clock.now() + seconds
-        self.function_name = function_name
-        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return int((self.until - clock.now()) * 1000)
-
-
 def test_a_worker_out_of_time_puts_its_slice_back_and_the_next_delivery_finishes_it(
     running, driver, set_env, monkeypatch
 ):
@@ -301,7 +227,7 @@ def test_a_worker_out_of_time_puts_its_slice_back_and_the_next_delivery_finishes
     piece = slice_of(mine[0])
     assert all(slice_of(n) == piece for n in mine)
     set_env(EXPIRY_WORKERS=1)
-    _slow_transactions(monkeypatch, 2)
+    slow_transactions(monkeypatch, 2)
     (first,) = deliver(running, json.dumps(piece), seconds=20)
     monkeypatch.undo()
 
@@ -414,7 +340,7 @@ def test_slices_go_ten_to_a_sendmessagebatch(running, set_env):
 
 @pytest.mark.parametrize("stage", ("dev", "prod"))
 def test_the_slices_queue_its_dead_letters_and_the_worker_are_deployed(stage):
-    from tests.test_infra import CONFIG, TEMPLATE, load
+    from tests.deployment import CONFIG, TEMPLATE, load
 
     resources = TEMPLATE["Resources"]
     queue = resources["ExpirySlicesQueue"]["Properties"]

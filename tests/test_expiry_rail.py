@@ -5,26 +5,35 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from chalicelib import clock
 from chalicelib.services import sim_records
 from chalicelib.store.challenges import CheckpointItem
 from chalicelib.store.devices import find_device
 from chalicelib.store.sims import SimModel
 from scripts import release_rail
-from tests import ids
-from tests.test_expiry import HOUR, DAY, device_on, events, sim_expiring_in
-from tests.test_expiry import one_aws_call_at_a_time  # noqa: F401  (autouse)
-from tests.test_expiry_fanout import (  # noqa: F401  (driver, running: fixtures)
+from testkit import ids
+from tests.expiry_flows import (  # noqa: F401  (driver, running, one_aws_call_at_a_time: fixtures)
+    DAY,
+    HOUR,
     clear_queue,
     deliver,
+    device_on,
     driver,
+    events,
     fan_out,
     invoke,
+    one_aws_call_at_a_time,
     queued,
     running,
+    sim_expiring_in,
 )
 
 LIMIT = 3  # EXPIRY_RAIL_MAX_SIMS, scaled down from 200,000
+# The slices queue is SQS's: it must hold only this test's messages (the fan-out's tests
+# leave theirs there when they run before these on the same worker).
+pytestmark = pytest.mark.fresh_backend
 
 
 def a_feed_gone_wrong(expiring: int) -> tuple[list[str], list[str], str]:

@@ -6,21 +6,13 @@ import re
 import pytest
 
 from chalicelib import clock, settings
-from tests import ids
+from testkit import ids
 from tests.flows import (
-    BIRTH_DATE, PASSWORD, add_sim, break_sns, latest_code, login, messages_to,
-    new_nid_cartable, new_sim_cartable, nid_login,
+    BIRTH_DATE, PASSWORD, break_sns, forgot, latest_code, login, messages_to, new_nid_cartable,
+    new_sim_cartable, nid_login, own_device,
 )
 
 NEW = "chosen-New-pass-5"
-
-
-def forgot(api, national_id, msisdn, birth_date=BIRTH_DATE, channel="sms"):
-    return api.post(
-        "/auth/password/forgot",
-        {"national_id": national_id, "msisdn": msisdn, "birth_date": birth_date,
-         "channel": channel},
-    )
 
 
 def the_answer(api):
@@ -143,10 +135,7 @@ def test_a_cartable_with_an_active_sim_never_gains_a_new_one(api):
 def test_a_cartable_with_no_active_sim_left_gains_the_new_one(api):
     nid, first, _ = new_nid_cartable(api)
     new, _, new_sim_token = new_sim_cartable(api, national_id=nid)
-    imei = ids.imei()
-    code = api.register_device(imei)
-    assert api.post("/devices/activate", {"imei": imei, "activation_code": code},
-                    token=new_sim_token)[0] == 201
+    imei = own_device(api, new_sim_token).imei
     api.operator_sim(first, ids.national_id())  # the only SIM changes hands
     status, data, _ = forgot(api, nid, new)
     assert status == 202 and data == the_answer(api)
@@ -205,16 +194,6 @@ def test_malformed_requests(api, field, value, code):
 def test_missing_channel_is_invalid_request(api):
     body = {"national_id": ids.national_id(), "msisdn": ids.msisdn(), "birth_date": BIRTH_DATE}
     assert api.post("/auth/password/forgot", body)[1]["error"]["code"] == "invalid_request"
-
-
-def forgot_and_login_with_temp(api):
-    """A national-ID cartable, a forgot-password SMS, and a login with the temporary
-    password: returns that session's token (good only for PUT /me/password)."""
-    nid, msisdn, _ = new_nid_cartable(api)
-    forgot(api, nid, msisdn)
-    status, data, _ = login(api, nid, latest_code(msisdn))
-    assert status == 200 and data["must_change_password"] is True
-    return data["token"]
 
 
 def test_the_temporary_password_opens_one_session_only(api):

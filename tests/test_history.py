@@ -9,7 +9,8 @@ import jdatetime
 from chalicelib import clock
 from chalicelib.identifiers import mask_msisdn
 from chalicelib.store.history import new_event
-from tests import flows, ids
+from testkit import ids
+from tests import flows
 from tests.flows import activate
 
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from chalicelib.errors import MESSAGES
-from tests import ids
+from testkit import ids
 
 OTP_BODY = {"msisdn": "09121234567", "captcha_id": "x", "captcha_answer": "1"}
 

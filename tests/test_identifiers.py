@@ -7,7 +7,7 @@ import pytest
 
 from chalicelib import identifiers
 from chalicelib.errors import HamtaError
-from tests import ids
+from testkit import ids
 
 FA = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 AR = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")

@@ -9,7 +9,7 @@ import pytest
 from chalicelib import clock
 from chalicelib.identifiers import to_e164
 from chalicelib.store.devices import find_device
-from tests import ids
+from testkit import ids
 from tests.flows import break_sns, messages_to
 
 PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
@@ -117,11 +117,9 @@ def test_sns_refusing_the_answer_fails_the_invocation_so_it_is_retried(api, clie
 
 
 def test_the_topic_is_in_the_template_before_the_function_subscribes():
-    import os
+    from tests.deployment import TEMPLATE
 
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    with open(os.path.join(root, "infra", "template.json"), encoding="utf-8") as f:
-        resources = json.load(f)["Resources"]
+    resources = TEMPLATE["Resources"]
     assert resources["InboundSmsTopic"]["Properties"]["TopicName"] == "hamta-inbound-sms"
     # chalice subscribes the Lambda by the topic's name: the topic must exist first.
     assert "InboundSmsTopic" in resources["InboundSms"]["DependsOn"]

@@ -8,19 +8,10 @@ import pytest
 
 from chalicelib import settings
 from chalicelib.store import tables
-from tests import ids
+from testkit import ids
+from tests.deployment import CONFIG, ROOT, TEMPLATE, load
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STAGES = ("dev", "prod")
-
-
-def load(*path: str) -> dict:
-    with open(os.path.join(ROOT, *path), encoding="utf-8") as f:
-        return json.load(f)
-
-
-TEMPLATE = load("infra", "template.json")
-CONFIG = load(".chalice", "config.json")
 
 
 def declared_tables() -> dict[str, dict]:
@@ -112,18 +103,16 @@ def test_policy_is_least_privilege_and_covers_every_table(stage):
 def test_the_policy_allows_every_call_the_code_makes_and_no_more(api, monkeypatch):
     """Every AWS operation a full round of the service makes is in the policy, and every
     DynamoDB action in the policy is used (a transaction is authorised per item action)."""
-    from bench.calls import count_calls
+    from testkit.calls import count_calls
     from chalicelib import clock
     from chalicelib.services import expiry
     from chalicelib.services import enforcement
     from tests.conftest import OPERATOR_KEY
-    from tests.flows import activate_new_device, add_sim, new_nid_cartable, sim_login
+    from tests.flows import activate_new_device, add_sim, new_nid_cartable, own_device, sim_login
 
     with count_calls() as calls:
         nid, msisdn, token = new_nid_cartable(api)
-        imei = ids.imei()
-        code = api.register_device(imei, imei2=ids.imei())
-        api.post("/devices/activate", {"imei": imei, "activation_code": code}, token=token)
+        imei = own_device(api, token, dual=True).imei
         api.get("/devices", token=token)
         api.get(f"/devices/{imei}/history", token=token)
         _, seen = activate_new_device(api, token, msisdn)

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests import ids
+from testkit import ids
 from tests.conftest import OPERATOR_KEY, REGISTRAR_KEY
 from tests.flows import new_nid_cartable, new_sim_cartable
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from chalicelib import clock
-from tests import ids
-from tests.flows import sim_login
+from testkit import ids
+from tests.flows import own_device, sim_login
 
 
 def test_registered_and_unknown(api):
@@ -18,10 +18,9 @@ def test_registered_and_unknown(api):
 
 
 def test_nothing_about_the_owner(api):
-    msisdn, imei = ids.msisdn(), ids.imei()
-    code = api.register_device(imei)
+    msisdn = ids.msisdn()
     token = sim_login(api, msisdn)
-    api.post("/devices/activate", {"imei": imei, "activation_code": code}, token=token)
+    imei, _, code = own_device(api, token)
     data = api.get(f"/imei/{imei}")[1]
     assert set(data) == {"imei", "status", "brand", "model", "source", "activated"}
     assert msisdn[-4:] not in str(data) and code not in str(data)

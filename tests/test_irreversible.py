@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from chalicelib import clock, settings
 from chalicelib.services import devices as devices_service
-from tests import flows, ids
+from testkit import ids
+from tests import flows
 from tests.flows import PASSWORD, activated_device, latest_code, login, messages_to
-from tests.test_forgot_password import forgot
+from tests.flows import forgot
 
 
 def sell(api, token, imei, password=None):

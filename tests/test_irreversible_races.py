@@ -5,10 +5,10 @@ from chalicelib import clock, settings, sms_providers
 from chalicelib.services import accounts, activation, forgot_password, registrar, repair, sessions, transfer
 from chalicelib.store.devices import find_device
 from chalicelib.store.people import PersonModel
-from tests import ids
+from testkit import ids
 from tests.flows import secret_in
 from tests.servers import server, sim_caller  # noqa: F401 (server: a fixture)
-from tests.test_budget_races import BIRTH, PASSWORD, codes, fire, nid_cartable
+from tests.servers import BIRTH, PASSWORD, codes, fire, nid_cartable
 
 
 def nid_caller(nid):

@@ -18,7 +18,7 @@ def fresh_secret(monkeypatch):
 
 
 def test_read_once_from_ssm_and_cached(fresh_secret, set_env):
-    from bench.calls import count_calls
+    from testkit.calls import count_calls
 
     with mock_aws():
         ssm = boto3.client("ssm", region_name="us-east-1")

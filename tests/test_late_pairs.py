@@ -9,7 +9,7 @@ from chalicelib import clock
 from chalicelib.services import enforcement
 from chalicelib.sms import jalali_time
 from chalicelib.store.challenges import CheckpointItem
-from tests import ids
+from testkit import ids
 from tests.conftest import OPERATOR_KEY
 from tests.enforcement_flows import WARNING, observe, texts
 from tests.flows import break_sns

@@ -7,8 +7,8 @@ import time
 
 import boto3
 
-from tests import ids
-from tests.test_local_run import OPERATOR, run  # noqa: F401 - the fixture
+from testkit import ids
+from testkit.local_run import OPERATOR
 
 
 def wait_until(check, timeout: float = 30):

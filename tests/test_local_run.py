@@ -3,76 +3,16 @@ from __future__ import annotations
 
 import json
 import os
-import queue
-import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
 
 import pytest
 import requests
 
-from tests import ids
-from tests.servers import free_port, moto_server
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OPERATOR = "local-operator-key"
-REGISTRAR = "local-registrar-key"
-
-
-class LocalRun:
-    """scripts/local.py in a subprocess; its stdout lines collected as they come."""
-
-    def __init__(self, *flags: str, env: dict | None = None) -> None:
-        self.port, self.aws_port = free_port(), free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.aws = f"http://127.0.0.1:{self.aws_port}"
-        child_env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HAMTA_"))}
-        child_env.update({"CAPTCHA_MODE": "off", **(env or {})})
-        self.process = subprocess.Popen(
-            [sys.executable, "scripts/local.py", "--port", str(self.port),
-             "--aws-port", str(self.aws_port), "--operator-key", OPERATOR,
-             "--registrar-key", REGISTRAR, *flags],
-            cwd=ROOT, env=child_env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, encoding="utf-8",
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.output: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.process.stdout:  # type: ignore[union-attr]
-            self.lines.put(line.rstrip("\n"))
-
-    def wait_for(self, predicate, timeout: float = 60) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                if self.process.poll() is not None:
-                    raise AssertionError(f"local.py exited: {self.output[-20:]}")
-                continue
-            self.output.append(line)
-            if predicate(line):
-                return line
-        raise AssertionError(f"not seen in time; output so far: {self.output[-20:]}")
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-        try:
-            return self.process.wait(timeout=20)
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-
-    def call(self, method: str, path: str, body=None, token=None):
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        response = requests.request(method, self.url + path, json=body, headers=headers, timeout=10)
-        return response.status_code, response.json() if response.content else None
+from testkit import ids
+from testkit.local_run import OPERATOR, REGISTRAR, ROOT, free_port
+from tests.servers import moto_server
 
 
 def stored_sim(endpoint: str, msisdn: str) -> bool:
@@ -86,21 +26,6 @@ def stored_sim(endpoint: str, msisdn: str) -> bool:
 def listening(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-@pytest.fixture
-def run():
-    started: list[LocalRun] = []
-
-    def start(*flags, env=None) -> LocalRun:
-        local = LocalRun(*flags, env=env)
-        started.append(local)
-        local.wait_for(lambda line: line == "ready")
-        return local
-
-    yield start
-    for local in started:
-        local.stop()
 
 
 def test_every_flow_over_http_with_sms_on_console_and_in_the_emulator(run):

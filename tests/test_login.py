@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib import clock, passwords, settings
-from tests import ids
+from testkit import ids
 from tests.flows import PASSWORD, captcha, login, new_nid_cartable
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from chalicelib import clock, settings
-from tests import ids
+from testkit import ids
 from tests.flows import new_nid_cartable, new_sim_cartable, nid_login, sim_login
 
 

@@ -7,7 +7,8 @@ import os
 
 import pytest
 
-from tests import flows, ids
+from testkit import ids
+from tests import flows
 from tests.conftest import REGISTRAR_KEY
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -21,7 +22,7 @@ def allowed(stage: str) -> set[str]:
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 def test_every_call_of_the_menu_is_allowed(api, stage):
-    from bench.calls import count_calls
+    from testkit.calls import count_calls
     from chalicelib.services import travellers
     from chalicelib.services.partners import provision_key
 
@@ -30,9 +31,7 @@ def test_every_call_of_the_menu_is_allowed(api, stage):
         api.put("/registrar/models/35111101", {"brand": "A", "model": "B", "sim_slots": 2},
                 token=REGISTRAR_KEY)
         nid, msisdn, token = flows.new_nid_cartable(api)
-        imei, imei2 = ids.imei(), ids.imei()
-        code = api.register_device(imei, imei2=imei2, brand="A", model="B")
-        api.post("/devices/activate", {"imei": imei, "activation_code": code}, token=token)
+        imei, imei2, _ = flows.own_device(api, token, dual=True, brand="A", model="B")
         assert api.post(f"/devices/{imei}/block", {"reason": "lost"}, token=token)[0] == 200
         assert api.call("DELETE", f"/devices/{imei}/block", body={"password": flows.PASSWORD},
                         token=token)[0] == 200

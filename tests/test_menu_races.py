@@ -2,24 +2,14 @@
 device, and two repairs claiming one repair part. Exactly one side wins, the log stays whole."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from chalicelib.errors import HamtaError
-from chalicelib.services import activation, blocking, devices, models_table, registrar, repair
-from chalicelib.services import sessions, sim_records, transfer
+from chalicelib.services import activation, blocking, devices, models_table, registrar, repair, sessions, transfer
 from chalicelib.store import enforcement_log
 from chalicelib.store.devices import find_device
-from tests import ids
-from tests.servers import server  # noqa: F401 (the fixture)
-
-
-def sim_caller(msisdn: str, national_id: str | None = None) -> sessions.Caller:
-    sim_records.operator_update(msisdn, national_id or ids.national_id(), "active", None)
-    sim = sim_records.ensure_sim(msisdn)
-    token, _ = sessions.open_session(sessions.SIM, msisdn=msisdn, ownership=int(sim.ownership))
-    return sessions.resolve(token)
+from testkit import ids
+from tests.servers import at_once, own_device, server, sim_caller  # noqa: F401 (server: the fixture)
 
 
 PASSWORD = "a-Strong-pass-1"
@@ -38,40 +28,15 @@ def linked_caller() -> sessions.Caller:
 
 
 def race(moves):
-    """Run every move at once; return [(index, result or error code)]."""
-    barrier = threading.Barrier(len(moves))
-    results, faults = {}, []
-
-    def run(index, move):
-        barrier.wait()
-        try:
-            results[index] = move()
-        except HamtaError as error:
-            results[index] = error.code
-        except Exception as error:  # a fault is a failed test, never a silent loser
-            faults.append(error)
-
-    threads = [threading.Thread(target=run, args=(i, m)) for i, m in enumerate(moves)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not faults, faults
-    return [results[i] for i in range(len(moves))]
-
-
-def owned(caller, imei=None, imei2=None, brand="Apple", model="iPhone X"):
-    imei = imei or ids.imei()
-    code = registrar.register_device(imei, imei2, brand, model, "import")
-    activation.activate(caller, imei, code)
-    return imei
+    """Run every move at once; each one's result, or its error code, in order."""
+    return [o.code if isinstance(o, HamtaError) else o for o in at_once(moves)]
 
 
 @pytest.mark.fresh_backend  # a moto server on the session's emulator; reads the log
 @pytest.mark.parametrize("round_", range(4))
 def test_a_block_against_a_sale_one_wins(server, round_):
     seller, buyer = linked_caller(), sim_caller(ids.msisdn())
-    imei = owned(seller)
+    imei, _ = own_device(seller)
     code = transfer.offer(seller, imei, PASSWORD)["activation_code"]
 
     blocked, bought = race([
@@ -97,7 +62,7 @@ def test_a_block_against_a_sale_one_wins(server, round_):
 def test_two_repairs_claiming_one_part_one_wins(server):
     models_table.put_model("35999901", "Apple", "iPhone X", 1)
     first, second = linked_caller(), linked_caller()
-    one, two = owned(first), owned(second)
+    (one, _), (two, _) = own_device(first), own_device(second)
     new = ids.luhn_complete("35999901" + "123456")
     registrar.register_device(new, None, None, None, "repair_part")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests import ids
+from testkit import ids
 from tests.conftest import OPERATOR_KEY, REGISTRAR_KEY
 
 

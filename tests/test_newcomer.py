@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib import settings
-from tests import ids
+from testkit import ids
 from tests.flows import captcha, new_sim_cartable, request_otp
 
 

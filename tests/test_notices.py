@@ -5,9 +5,10 @@ import re
 
 from chalicelib import clock, settings
 from chalicelib.services import notices
-from tests import flows, ids
+from testkit import ids
+from tests import flows
 from tests.flows import PASSWORD, activated_device, latest_code, login, messages_to
-from tests.test_forgot_password import forgot
+from tests.flows import forgot
 
 
 def two_sim_cartable(api):

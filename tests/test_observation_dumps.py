@@ -13,7 +13,7 @@ from chalicelib import bulk, clock, settings
 from chalicelib.services import enforcement
 from chalicelib.store.observations import ObservationModel
 from scripts.local_bulk import BulkDriver
-from tests import ids
+from testkit import ids
 from tests.conftest import OPERATOR_KEY, sms_sent
 from tests.enforcement_flows import BLOCKED_SEEN, WARNING, activated_on_sim, block, observe, texts
 

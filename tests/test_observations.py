@@ -9,7 +9,7 @@ import pytest
 from chalicelib import clock, settings
 from chalicelib.sms import jalali_date
 from chalicelib.identifiers import to_e164
-from tests import ids
+from testkit import ids
 from tests.conftest import OPERATOR_KEY, REGISTRAR_KEY, sms_sent
 from tests.enforcement_flows import (
     BLOCKED_SEEN,
@@ -136,12 +136,10 @@ def test_a_phone_activated_on_that_sims_cartable_is_left_alone(api):
 
 
 def test_either_imei_of_a_dual_imei_phone_counts(api):
-    from tests.flows import new_sim_cartable
+    from tests.flows import new_sim_cartable, own_device
 
     msisdn, _, token = new_sim_cartable(api)
-    imei, imei2 = ids.imei(), ids.imei()
-    code = api.register_device(imei, imei2=imei2)
-    assert api.post("/devices/activate", {"imei": imei, "activation_code": code}, token=token)[0] == 201
+    imei, imei2, _ = own_device(api, token, dual=True)
     before = len(sms_sent())
     observe(api, (imei2, msisdn))
     assert len(sms_sent()) == before
@@ -217,7 +215,7 @@ def test_a_warning_the_sms_provider_refused_is_sent_on_the_next_sighting(api, mo
 
 
 def test_repeated_pairs_cost_reads_only(api):
-    from bench.calls import count_calls
+    from testkit.calls import count_calls
 
     rows = [(ids.imei(), ids.msisdn()) for _ in range(50)]
     observe(api, *rows)

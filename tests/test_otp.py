@@ -7,10 +7,10 @@ import pytest
 
 from chalicelib import clock, settings, sms_providers
 from chalicelib.identifiers import to_e164
-from tests import ids
+from testkit import ids
 from tests.conftest import sms_sent
 from tests.flows import break_sns, latest_code, messages_to, request_otp, secret_in
-from tests.servers import server  # noqa: F401 (a fixture)
+from tests.servers import at_once, server  # noqa: F401 (server: a fixture)
 
 
 def verify(api, msisdn, code):
@@ -186,6 +186,7 @@ def test_a_code_of_one_number_does_not_open_another(api):
 
 
 def test_resend_too_soon_is_429_with_retry_after_and_no_sms(api):
+    clock.freeze()  # Retry-After is compared to the second
     msisdn = ids.msisdn()
     request_otp(api, msisdn)
     clock.advance(30)
@@ -295,10 +296,8 @@ def test_racing_verifies_give_one_session(server, monkeypatch, path):
     step 2 is a transaction with the session (and the SIM): the code's refusal must still
     read as otp_invalid there, not as a race to retry (503)."""
     import threading
-    from concurrent.futures import ThreadPoolExecutor
 
     from chalicelib import keys
-    from chalicelib.errors import HamtaError
     from chalicelib.services import accounts, otp, sim_records
 
     racers = 4
@@ -323,17 +322,13 @@ def test_racing_verifies_give_one_session(server, monkeypatch, path):
     monkeypatch.setattr(keys, "same", same_then_wait)
 
     def verify() -> str:
-        try:
-            if path == "verify_code":
-                otp.verify_code(msisdn, code, otp.LOGIN)
-            else:
-                accounts.sim_login(msisdn, code)
-            return "session"
-        except HamtaError as error:
-            return error.code
+        if path == "verify_code":
+            otp.verify_code(msisdn, code, otp.LOGIN)
+        else:
+            accounts.sim_login(msisdn, code)
+        return "session"
 
-    with ThreadPoolExecutor(racers) as pool:
-        outcomes = sorted(pool.map(lambda _: verify(), range(racers)))
+    outcomes = sorted(getattr(o, "code", o) for o in at_once([verify] * racers))
     assert outcomes == ["otp_invalid"] * (racers - 1) + ["session"]
 
 
@@ -341,28 +336,18 @@ def test_racing_sends_give_one_sms(server, monkeypatch):
     """Sends to one number fired at once, threads against a moto server: the write that
     checks the timer and stores the code lets one through; one SMS, the rest 429
     otp_resend_too_soon, and the code of that one SMS is the live one."""
-    import threading
-    from concurrent.futures import ThreadPoolExecutor
-
-    from chalicelib.errors import HamtaError
     from chalicelib.services import otp
 
     racers = 6
     msisdn = ids.msisdn()
     sent = []
     monkeypatch.setattr(sms_providers.Sns, "send", lambda self, number, text: sent.append(text))
-    start = threading.Barrier(racers, timeout=30)
 
     def send() -> str:
-        start.wait()
-        try:
-            otp.send_code(msisdn, otp.LOGIN)
-            return "sent"
-        except HamtaError as error:
-            return error.code
+        otp.send_code(msisdn, otp.LOGIN)
+        return "sent"
 
-    with ThreadPoolExecutor(racers) as pool:
-        outcomes = sorted(pool.map(lambda _: send(), range(racers)))
+    outcomes = sorted(getattr(o, "code", o) for o in at_once([send] * racers))
     assert outcomes == ["otp_resend_too_soon"] * (racers - 1) + ["sent"]
     assert len(sent) == 1
     otp.verify_code(msisdn, secret_in(sent[0]), otp.LOGIN)
@@ -427,6 +412,7 @@ def test_sns_failure_at_the_cap_keeps_the_window(api, monkeypatch, set_env):
 
 
 def test_daily_cap_retry_after_is_when_the_oldest_counted_send_turns_a_day_old(api):
+    clock.freeze()  # Retry-After is compared to the second
     msisdn = ids.msisdn()
     first = clock.now()
     for _ in range(settings.OTP_MAX_SENDS_PER_DAY):
@@ -531,6 +517,7 @@ def _old_shape_item(msisdn: str, sends: list[float], code: str, attempts: int = 
 
 
 def test_an_old_shape_item_keeps_its_timer_and_its_live_code(api):
+    clock.freeze()  # Retry-After is compared to the second
     msisdn = ids.msisdn()
     now = clock.now()
     _old_shape_item(msisdn, [now - 3600, now - 30], "246810")

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.services.partners import provision_key
-from tests import ids
+from testkit import ids
 from tests.conftest import OPERATOR_KEY, REGISTRAR_KEY
-from tests.flows import sim_login
+from tests.flows import own_device, sim_login
 
 SIM_BODY = {"national_id": "0012345679", "status": "active"}
 
@@ -59,9 +59,7 @@ def test_operator_feed_and_ownership_changes(api):
     assert api.operator_sim(msisdn, first)[1]["ownership"] == 1
 
     token = sim_login(api, msisdn)
-    imei = ids.imei()
-    code = api.register_device(imei)
-    assert api.post("/devices/activate", {"imei": imei, "activation_code": code}, token=token)[0] == 201
+    own_device(api, token)
 
     # A new holder: a new ownership, at once. The old session dies, the new cartable is empty.
     assert api.operator_sim(msisdn, second)[1]["ownership"] == 2

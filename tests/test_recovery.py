@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from chalicelib import clock
-from tests import flows, ids
+from testkit import ids
+from tests import flows
 from tests.flows import activate
 
 

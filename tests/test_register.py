@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib import clock
-from tests import ids
+from testkit import ids
 from tests.flows import (
     PASSWORD, login, new_sim_cartable, nid_login, register_cartable, sim_login,
 )

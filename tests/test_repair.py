@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.store import enforcement_log
-from tests import flows, ids
+from testkit import ids
+from tests import flows
 from tests.conftest import REGISTRAR_KEY
 
 
@@ -16,13 +17,6 @@ def put_model(api, tac, brand="Samsung", model="Galaxy A54", sim_slots=1):
     status, data, _ = api.put(f"/registrar/models/{tac}",
                               {"brand": brand, "model": model, "sim_slots": sim_slots}, token=REGISTRAR_KEY)
     assert status == 200, data
-
-
-def own(api, token, dual=False, brand="Samsung", model="Galaxy A54"):
-    imei, imei2 = ids.imei(), (ids.imei() if dual else None)
-    code = api.register_device(imei, imei2=imei2, brand=brand, model=model)
-    assert api.post("/devices/activate", {"imei": imei, "activation_code": code}, token=token)[0] == 201
-    return imei, imei2, code
 
 
 def repair(api, token, imei, new, new2=None):
@@ -42,7 +36,7 @@ def repair(api, token, imei, new, new2=None):
 def test_a_repair_keeps_the_device_under_its_new_imei(api):
     put_model(api, "35777701")
     msisdn, _, token = flows.linked_sim_cartable(api)
-    old, _, code = own(api, token)
+    old, _, code = flows.own_device(api, token)
     new = tac_imei("35777701")
 
     status, data, _ = repair(api, token, old, new)
@@ -70,7 +64,7 @@ def test_a_repair_keeps_the_device_under_its_new_imei(api):
 def test_a_dual_imei_phone_needs_both_new_imeis(api):
     put_model(api, "35777702", sim_slots=2)
     _, _, token = flows.linked_sim_cartable(api)
-    old, old2, _ = own(api, token, dual=True)
+    old, old2, _ = flows.own_device(api, token, dual=True)
     new, new2 = tac_imei("35777702"), tac_imei("35777702")
     status, data, _ = repair(api, token, old, new)
     assert (status, data["error"]["code"]) == (400, "invalid_request")
@@ -89,7 +83,7 @@ def test_a_dual_imei_phone_needs_both_new_imeis(api):
 def test_a_single_imei_phone_takes_one_new_imei(api):
     put_model(api, "35777703")
     _, _, token = flows.linked_sim_cartable(api)
-    old, _, _ = own(api, token)
+    old, _, _ = flows.own_device(api, token)
     status, data, _ = repair(api, token, old, tac_imei("35777703"), tac_imei("35777703"))
     assert (status, data["error"]["code"]) == (400, "invalid_request")
 
@@ -98,7 +92,7 @@ def test_the_new_tac_must_be_the_same_model(api):
     put_model(api, "35777704", brand="Xiaomi", model="Redmi 13")
     put_model(api, "35777705", brand="Samsung", model="Galaxy S24")
     _, _, token = flows.linked_sim_cartable(api)
-    old, _, _ = own(api, token)
+    old, _, _ = flows.own_device(api, token)
     for new in (tac_imei("35777704"), tac_imei("35777705"), tac_imei("12121212")):
         status, data, _ = repair(api, token, old, new)
         assert (status, data["error"]["code"]) == (409, "model_mismatch"), new
@@ -108,7 +102,7 @@ def test_the_new_tac_must_be_the_same_model(api):
 def test_a_new_imei_that_belongs_to_a_device_is_no_part(api):
     put_model(api, "35777706")
     _, _, token = flows.linked_sim_cartable(api)
-    old, _, _ = own(api, token)
+    old, _, _ = flows.own_device(api, token)
     taken = tac_imei("35777706")
     api.register_device(taken, brand="Samsung", model="Galaxy A54")
     status, data, _ = repair(api, token, old, taken)
@@ -120,7 +114,7 @@ def test_a_new_imei_that_belongs_to_a_device_is_no_part(api):
 def test_old_imeis_can_never_be_registered_activated_or_recovered(api):
     put_model(api, "35777707")
     msisdn, nid, token = flows.linked_sim_cartable(api)
-    old, _, code = own(api, token)
+    old, _, code = flows.own_device(api, token)
     new = tac_imei("35777707")
     assert repair(api, token, old, new)[0] == 200
     status, data, _ = api.post("/registrar/devices", {"imei": old, "source": "import"}, token=REGISTRAR_KEY)
@@ -132,7 +126,7 @@ def test_old_imeis_can_never_be_registered_activated_or_recovered(api):
     assert (status, data["error"]["code"]) == (404, "not_found")
     # Nor repaired onto again.
     _, _, third = flows.linked_sim_cartable(api)
-    own_imei, _, _ = own(api, third)
+    own_imei, _, _ = flows.own_device(api, third)
     status, data, _ = repair(api, third, own_imei, old)
     assert status == 409
 
@@ -140,7 +134,7 @@ def test_old_imeis_can_never_be_registered_activated_or_recovered(api):
 def test_a_phone_repaired_twice_keeps_its_whole_history(api):
     put_model(api, "35777708")
     _, _, token = flows.linked_sim_cartable(api)
-    first, _, _ = own(api, token)
+    first, _, _ = flows.own_device(api, token)
     second, third = tac_imei("35777708"), tac_imei("35777708")
     assert repair(api, token, first, second)[0] == 200
     assert repair(api, token, second, third)[0] == 200
@@ -154,7 +148,7 @@ def test_only_the_cartables_own_device_is_repaired(api):
     put_model(api, "35777709")
     _, _, owner = flows.linked_sim_cartable(api)
     _, _, stranger = flows.linked_sim_cartable(api)
-    old, _, _ = own(api, owner)
+    old, _, _ = flows.own_device(api, owner)
     for typed in (old, ids.imei()):
         status, data, _ = repair(api, stranger, typed, tac_imei("35777709"))
         assert (status, data["error"]["code"]) == (404, "not_found")
@@ -167,7 +161,7 @@ def test_only_the_cartables_own_device_is_repaired(api):
 @pytest.mark.parametrize("body", [{}, {"new_imei": 1}, {"new_imei": "123"}, {"new_imei": "x", "y": 1}])
 def test_bad_repair_requests(api, body):
     _, _, token = flows.linked_sim_cartable(api)
-    old, _, _ = own(api, token)
+    old, _, _ = flows.own_device(api, token)
     status, data, _ = api.post(f"/devices/{old}/repair", body, token=token)
     assert status == 400 and data["error"]["code"] in ("invalid_request", "invalid_imei")
 
@@ -175,7 +169,7 @@ def test_bad_repair_requests(api, body):
 def test_new_imeis_in_persian_digits(api):
     put_model(api, "35777710")
     _, _, token = flows.linked_sim_cartable(api)
-    old, _, _ = own(api, token)
+    old, _, _ = flows.own_device(api, token)
     new = tac_imei("35777710")
     persian = new.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
     status, data, _ = repair(api, token, old, persian)

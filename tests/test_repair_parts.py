@@ -4,7 +4,8 @@ from __future__ import annotations
 from chalicelib import clock, settings
 from chalicelib.services import repair as repair_service
 from chalicelib.store import devices as device_store
-from tests import flows, ids
+from testkit import ids
+from tests import flows
 from tests.conftest import REGISTRAR_KEY
 from tests.flows import activated_device
 

@@ -3,7 +3,7 @@ reads per route, the same words whichever of the two things was wrong (API.md's
 equal-answer rule), and a gateway without a partner key is not told to "sign in again"."""
 from __future__ import annotations
 
-from tests import ids
+from testkit import ids
 from tests.conftest import REGISTRAR_KEY
 from tests.flows import PASSWORD, activated_device, new_nid_cartable, new_sim_cartable, try_activate
 

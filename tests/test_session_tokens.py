@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from bench.calls import count_calls
+from testkit.calls import count_calls
 from tests.flows import new_nid_cartable, new_sim_cartable, register_cartable
 
 

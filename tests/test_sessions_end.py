@@ -1,7 +1,7 @@
 """Sessions the owner can end (API.md "National-ID cartable", issue 10 item 5)."""
 from __future__ import annotations
 
-from tests import ids
+from testkit import ids
 from tests.flows import (
     PASSWORD,
     activate_new_device,
@@ -38,7 +38,7 @@ def test_delete_me_sessions_from_a_sim_session_ends_that_sims_sessions_only(api)
 
 
 def test_a_temporary_password_session_cannot_end_sessions(api):
-    from tests.test_forgot_password import forgot_and_login_with_temp  # noqa: F401
+    from tests.flows import forgot_and_login_with_temp
 
     token = forgot_and_login_with_temp(api)
     status, data, _ = api.delete("/me/sessions", token=token)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from chalicelib import clock
-from tests import ids
+from testkit import ids
 from tests.conftest import sms_sent
 from tests.flows import (
     BIRTH_DATE,
@@ -23,7 +23,7 @@ from tests.flows import (
     nid_login,
     sim_login,
 )
-from tests.test_expiry import invoke, one_aws_call_at_a_time  # noqa: F401 (fixture)
+from tests.expiry_flows import invoke, one_aws_call_at_a_time  # noqa: F401 (fixture)
 
 HOUR = 3600
 DAY = 24 * HOUR

@@ -5,10 +5,10 @@ import pytest
 
 from chalicelib import clock, settings
 from chalicelib.identifiers import to_e164
-from tests import ids
+from testkit import ids
 from tests.flows import (
     add_sim, break_sns, latest_code, messages_to, new_nid_cartable, new_sim_cartable,
-    register_cartable, sim_login, nid_login,
+    own_device, register_cartable, sim_login, nid_login,
 )
 
 
@@ -37,10 +37,7 @@ def test_add_a_sim_by_sms_code(api):
 def test_adding_a_sim_brings_its_devices(api):
     nid, _, token = new_nid_cartable(api)
     second, _, sim_token = new_sim_cartable(api, national_id=nid)
-    imei = ids.imei()
-    code = api.register_device(imei)
-    assert api.post("/devices/activate", {"imei": imei, "activation_code": code},
-                    token=sim_token)[0] == 201
+    imei = own_device(api, sim_token).imei
     assert api.get("/devices", token=token)[1]["devices"] == []
     add_sim(api, token, second)
     devices = api.get("/devices", token=token)[1]["devices"]
@@ -183,9 +180,7 @@ def test_bad_number(api):
 def test_remove_a_sim_devices_stay(api):
     nid, first, token = new_nid_cartable(api)
     second, _, sim_token = new_sim_cartable(api, national_id=nid)
-    imei = ids.imei()
-    code = api.register_device(imei)
-    api.post("/devices/activate", {"imei": imei, "activation_code": code}, token=sim_token)
+    imei = own_device(api, sim_token).imei
     add_sim(api, token, second)
     status, _, _ = api.delete(f"/sims/{second}", token=token)
     assert status == 204

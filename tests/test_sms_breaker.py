@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from chalicelib import clock
-from tests import ids
+from testkit import ids
 from tests.flows import messages_to, new_nid_cartable, request_otp
 
 

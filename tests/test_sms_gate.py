@@ -11,8 +11,9 @@ import pytest
 
 from chalicelib import clock, settings, sms_gate, sms_providers
 from chalicelib.errors import MESSAGES, HamtaError
-from tests import ids
+from testkit import ids
 from tests.conftest import OPERATOR_KEY, ROOT
+from tests.deployment import TEMPLATE
 from tests.flows import activated_device, break_sns, messages_to, request_otp, sim_login
 
 DAY = 24 * 3600
@@ -158,8 +159,7 @@ def test_every_503_carries_retry_after(api, monkeypatch):
     status, data, headers = request_otp(api, ids.msisdn())
     assert (status, data["error"]["code"]) == (503, "sms_unavailable")
     assert int(headers["Retry-After"]) > 0
-    template = json.load(open(os.path.join(ROOT, "infra", "template.json"), encoding="utf-8"))
-    gateway = template["Resources"]["GatewayResponse5XX"]["Properties"]["ResponseParameters"]
+    gateway = TEMPLATE["Resources"]["GatewayResponse5XX"]["Properties"]["ResponseParameters"]
     assert "gatewayresponse.header.Retry-After" in gateway
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from chalicelib import keys
-from tests import ids
+from testkit import ids
 from tests.flows import activated_device, messages_to, request_otp, secret_in, sim_login
 from tests.kavenegar_standin import kavenegar_standin
 

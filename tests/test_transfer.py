@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 
 from chalicelib import clock, settings
 from chalicelib.store.devices import DeviceModel
-from tests import flows, ids
+from testkit import ids
+from tests import flows
 from tests.flows import try_activate
 
 

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from chalicelib import clock
 from chalicelib.identifiers import mask_msisdn
-from tests import flows, ids
-
-
-def own(api, token, dual=False):
-    imei, imei2 = ids.imei(), (ids.imei() if dual else None)
-    code = api.register_device(imei, imei2=imei2, brand="Samsung", model="Galaxy A54")
-    assert api.post("/devices/activate", {"imei": imei, "activation_code": code}, token=token)[0] == 201
-    return imei, imei2
+from testkit import ids
+from tests import flows
 
 
 def sell(api, seller, buyer, imei):
@@ -31,7 +25,7 @@ def transfers(api, token):
 def test_the_seller_keeps_the_record_after_the_device_left(api):
     seller_msisdn, _, seller = flows.linked_sim_cartable(api)
     buyer_msisdn, _, buyer = flows.new_sim_cartable(api)
-    imei, imei2 = own(api, seller, dual=True)
+    imei, imei2, _ = flows.own_device(api, seller, dual=True)
     assert transfers(api, seller) == []
     sell(api, seller, buyer, imei)
 
@@ -48,8 +42,8 @@ def test_the_seller_keeps_the_record_after_the_device_left(api):
 def test_newest_first_sales_and_purchases_alike(api):
     _, _, first = flows.linked_sim_cartable(api)
     _, _, second = flows.linked_sim_cartable(api)
-    one, _ = own(api, first)
-    two, _ = own(api, second)
+    one = flows.own_device(api, first).imei
+    two = flows.own_device(api, second).imei
     sell(api, first, second, one)
     clock.advance(60)
     sell(api, second, first, two)
@@ -62,7 +56,7 @@ def test_newest_first_sales_and_purchases_alike(api):
 def test_a_national_id_cartable_keeps_its_record(api):
     nid, msisdn, token = flows.new_nid_cartable(api)
     _, _, buyer = flows.new_sim_cartable(api)
-    imei, _ = own(api, token)
+    imei = flows.own_device(api, token).imei
     sell(api, token, buyer, imei)
     assert [r["direction"] for r in transfers(api, token)] == ["out"]
     # The SIM's own cartable saw the device too, and keeps the record as well.
@@ -73,7 +67,7 @@ def test_nobody_else_sees_it_and_a_new_holder_starts_empty(api):
     seller_msisdn, _, seller = flows.linked_sim_cartable(api)
     _, _, buyer = flows.new_sim_cartable(api)
     _, _, stranger = flows.new_sim_cartable(api)
-    imei, _ = own(api, seller)
+    imei = flows.own_device(api, seller).imei
     sell(api, seller, buyer, imei)
     assert transfers(api, stranger) == []
     api.operator_sim(seller_msisdn, ids.national_id())
@@ -83,7 +77,7 @@ def test_nobody_else_sees_it_and_a_new_holder_starts_empty(api):
 
 def test_a_withdrawn_offer_and_a_first_activation_are_no_transfers(api):
     _, _, token = flows.linked_sim_cartable(api)
-    imei, _ = own(api, token)
+    imei = flows.own_device(api, token).imei
     api.post(f"/devices/{imei}/transfer", flows.SALE, token=token)
     api.delete(f"/devices/{imei}/transfer", token=token)
     assert transfers(api, token) == []

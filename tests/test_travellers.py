@@ -9,7 +9,8 @@ import pytest
 from chalicelib import clock
 from chalicelib.services import travellers
 from chalicelib.store.travellers import TravellerModel
-from tests import flows, ids
+from testkit import ids
+from tests import flows
 from tests.conftest import OPERATOR_KEY, REGISTRAR_KEY
 
 CUSTOMS_KEY = "customs-test-key"

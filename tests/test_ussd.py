@@ -10,9 +10,9 @@ import pytest
 from chalicelib import clock
 from chalicelib.identifiers import to_e164
 from chalicelib.store.devices import find_device
-from tests import ids
+from testkit import ids
 from tests.conftest import OPERATOR_KEY, REGISTRAR_KEY, sms_sent
-from tests.flows import PASSWORD, login, new_nid_cartable, new_sim_cartable, sim_login
+from tests.flows import PASSWORD, login, new_nid_cartable, new_sim_cartable, own_device, sim_login
 
 PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 ARABIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
@@ -226,14 +226,7 @@ def test_activation_on_an_expired_sim_is_refused(api):
 
 
 def _with_devices(api, token, msisdn, *names):
-    imeis = []
-    for brand, model in names:
-        imei = ids.imei()
-        code = api.register_device(imei, brand=brand, model=model)
-        body = {"imei": imei, "activation_code": code}
-        assert api.post("/devices/activate", body, token=token)[0] == 201
-        imeis.append(imei)
-    return imeis
+    return [own_device(api, token, brand=brand, model=model).imei for brand, model in names]
 
 
 def test_the_list_numbers_the_sim_cartables_devices_like_the_web(api):
@@ -376,7 +369,7 @@ def test_the_stage_policies_allow_every_call_the_channels_make(api, client):
     import json
     import os
 
-    from bench.calls import count_calls
+    from testkit.calls import count_calls
 
     nid, msisdn, token = new_nid_cartable(api)
     imei = ids.imei()

@@ -15,11 +15,13 @@ import pytest
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-from tests import ids  # noqa: E402
-from tests.browser import PHONE, chromium_path, persian, secret_in  # noqa: E402
+from testkit import ids  # noqa: E402
+from testkit.browser import PHONE, chromium_path, persian, secret_in  # noqa: E402
+from testkit.page_steps import (  # noqa: E402
+    BIRTH, PASSWORD, captcha_ready, nid_login, register_cartable, sim_login,
+)
 from tests.web_walk import (  # noqa: E402,F401  (fixtures are used by name)
-    BIRTH, PASSWORD, Counted, browser, captcha_ready, confirm_in_dialog, device_rows, new_nid_cartable,
-    nid_login, open_page, register_cartable, sim_login, site,
+    Counted, browser, confirm_in_dialog, device_rows, new_nid_cartable, open_page, site,
 )
 
 pytestmark = pytest.mark.skipif(chromium_path() is None, reason="no Chromium found: apt-get install chromium")

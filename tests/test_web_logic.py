@@ -13,7 +13,7 @@ import pytest
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-from tests.browser import chromium_path, launch  # noqa: E402
+from testkit.browser import chromium_path, launch  # noqa: E402
 
 pytestmark = pytest.mark.skipif(chromium_path() is None, reason="no Chromium found: apt-get install chromium")
 

@@ -9,11 +9,11 @@ import pytest
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-from tests import ids  # noqa: E402
-from tests.browser import chromium_path, persian, secret_in  # noqa: E402
+from testkit import ids  # noqa: E402
+from testkit.browser import chromium_path, persian, secret_in  # noqa: E402
+from testkit.page_steps import PASSWORD, activate_on_page, sim_login  # noqa: E402
 from tests.web_walk import (  # noqa: E402,F401  (fixtures are used by name)
-    PASSWORD, activate_on_page, browser, confirm_in_dialog, device_rows, new_nid_cartable, open_page,
-    sim_login, site,
+    browser, confirm_in_dialog, device_rows, new_nid_cartable, open_page, site,
 )
 
 pytestmark = pytest.mark.skipif(chromium_path() is None, reason="no Chromium found: apt-get install chromium")

@@ -11,11 +11,10 @@ import pytest
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-from tests import ids  # noqa: E402
-from tests.browser import chromium_path, persian  # noqa: E402
-from tests.web_walk import (  # noqa: E402,F401  (fixtures are used by name)
-    activate_on_page, browser, captcha_ready, device_rows, open_page, register_cartable, sim_login, site,
-)
+from testkit import ids  # noqa: E402
+from testkit.browser import chromium_path, persian  # noqa: E402
+from testkit.page_steps import activate_on_page, captcha_ready, register_cartable, sim_login  # noqa: E402
+from tests.web_walk import browser, device_rows, open_page, site  # noqa: E402,F401  (fixtures are used by name)
 
 pytestmark = pytest.mark.skipif(chromium_path() is None, reason="no Chromium found: apt-get install chromium")
 

@@ -1,23 +1,22 @@
-"""The browser tests' shared walk: the local run and Chromium as fixtures, and the steps a
-person takes on the page (sign in, register, confirm a dialog), for tests/test_web_*.py.
+"""The browser tests' shared walk: the local run and Chromium as fixtures, a new cartable,
+a confirmed dialog, for tests/test_web_*.py (the sign-in, register and activate steps are
+testkit/page_steps.py's, which the screenshots and the audit take too).
 
 A helper module, not a test module: each test module imports the fixtures it uses.
 """
 from __future__ import annotations
 
-import re
 
 import pytest
 from playwright import sync_api as playwright_api
 from playwright.sync_api import expect
 
-from tests import ids
-from tests.browser import PHONE, Site, launch, persian, secret_in
+from testkit import ids
+from testkit.browser import PHONE, Site, launch
+from testkit.page_steps import nid_login, register_cartable, sim_login
 
 expect.set_options(timeout=10_000)  # a busy CI machine: wait longer, never sleep
 
-PASSWORD = "Hamta-pass-2026"
-BIRTH = "1370/05/12"
 
 
 @pytest.fixture(scope="module")
@@ -58,44 +57,6 @@ def open_page(site, browser):
         context.close()
     # 4xx answers are part of the flows (wrong code...): the console logs them as failed loads.
     assert [p for p in problems if "status of 4" not in p] == []
-
-
-def captcha_ready(page):
-    expect(page.get_by_role("img", name="تصویر کد امنیتی")).to_have_attribute("src", re.compile("^data:image/png"))
-
-
-def sim_login(page, site, msisdn):
-    """SIM login as a person does it: number, captcha, the SMS's temporary password, «ورود»."""
-    page.get_by_role("tab", name="ورود با شماره همراه").click()
-    page.get_by_label("شماره تلفن همراه").fill(persian(msisdn))
-    captcha_ready(page)
-    page.get_by_label("کد امنیتی").fill("۱۲۳۴")
-    seen = len(site.texts(msisdn))
-    page.get_by_role("button", name="ورود").click()
-    code = secret_in(site.next_sms(msisdn, seen))
-    page.get_by_label("رمز عبور موقت").fill(persian(code))
-    page.get_by_role("button", name="ورود").click()
-    expect(page.get_by_role("heading", name="مدیریت دستگاهها")).to_be_visible()
-
-
-def nid_login(page, national_id, password=PASSWORD):
-    page.get_by_role("tab", name="ورود با کد ملی").click()
-    page.get_by_label("کد ملی").fill(persian(national_id))
-    page.get_by_label("رمز عبور", exact=True).fill(password)
-    captcha_ready(page)
-    page.get_by_label("کد امنیتی").fill("۱")
-    page.get_by_role("button", name="ورود").click()
-
-
-def register_cartable(page, national_id):
-    """From a SIM session: «حساب کاربری» → the national-ID cartable's form → «ثبت نام»."""
-    page.get_by_role("button", name="حساب کاربری").click()
-    page.get_by_label("کد ملی").fill(persian(national_id))
-    page.get_by_label("تاریخ تولد").fill(persian(BIRTH))
-    page.get_by_label("رمز عبور", exact=True).fill(PASSWORD)
-    page.get_by_label("تکرار رمز عبور").fill(PASSWORD)
-    page.get_by_role("button", name="ثبت نام").click()
-    expect(page.get_by_role("status")).to_contain_text("کارتابل کد ملی تشکیل شد")
 
 
 def new_nid_cartable(page, site):
@@ -141,13 +102,3 @@ def confirm_in_dialog(page, title, yes, names=()):
         assert dialog.evaluate("d => d.contains(document.activeElement) || document.activeElement === document.body")
     dialog.get_by_role("button", name=yes).click()
     expect(page.get_by_role("dialog")).to_have_count(0)
-
-
-def activate_on_page(page, imei, code):
-    page.get_by_role("button", name="فعال سازی تلفن همراه").click()
-    page.get_by_label("شناسه دستگاه (IMEI)").fill(persian(imei))
-    page.get_by_label("کد فعالسازی").fill(persian(code))
-    page.get_by_role("button", name="فعال سازی دستگاه").click()
-    expect(page.get_by_role("heading", name="مدیریت دستگاهها")).to_be_visible()
-
-

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests import ids
-from tests.test_local_run import OPERATOR, REGISTRAR, LocalRun
+from testkit import ids
+from testkit.local_run import OPERATOR, REGISTRAR, LocalRun
 
 PHONE = {"width": 360, "height": 740}
 CUSTOMS = "local-customs-key"
