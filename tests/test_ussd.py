@@ -2,7 +2,6 @@
 as an operator's USSD gateway drives it: every step is a POST /ussd with all that was typed."""
 from __future__ import annotations
 
-import itertools
 import re
 
 import pytest
@@ -13,36 +12,10 @@ from chalicelib.store.devices import find_device
 from testkit import ids
 from tests.conftest import OPERATOR_KEY, REGISTRAR_KEY, sms_sent
 from tests.flows import PASSWORD, login, new_nid_cartable, new_sim_cartable, own_device, sim_login
+from tests.ussd_flows import codes_in, conversation, ussd
 
 PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 ARABIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
-_sessions = itertools.count(1)
-
-
-def ussd(api, msisdn, text, session_id=None, token=OPERATOR_KEY):
-    """One gateway request; every reply is Persian and fits a USSD page."""
-    body = {"session_id": session_id or f"s{next(_sessions)}", "msisdn": msisdn, "text": text}
-    status, data, headers = api.post("/ussd", body, token=token)
-    if status == 200:
-        assert set(data) == {"reply", "end"} and isinstance(data["end"], bool)
-        assert 0 < len(data["reply"]) <= 160, data["reply"]
-        assert re.search("[\u0600-\u06ff]", data["reply"]), data["reply"]
-    return status, data
-
-
-def conversation(api, msisdn, *texts):
-    """Typed step by step in one session: the replies, in order."""
-    session = f"conv{next(_sessions)}"
-    replies = []
-    for text in texts:
-        status, data = ussd(api, msisdn, text, session)
-        assert status == 200, data
-        replies.append(data)
-    return replies
-
-
-def codes_in(text):
-    return re.findall(r"\b\d{6}\b", text)
 
 
 # --- The menu and bad requests -----------------------------------------------------------

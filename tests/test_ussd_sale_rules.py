@@ -4,8 +4,8 @@ from __future__ import annotations
 from chalicelib import clock, settings
 from chalicelib.store.devices import find_device
 from tests.flows import PASSWORD, activated_device, latest_code, login, messages_to, new_nid_cartable
-from tests.test_forgot_password import forgot
-from tests.test_ussd import codes_in, conversation
+from tests.flows import forgot
+from tests.ussd_flows import codes_in, conversation
 
 
 def test_a_device_already_on_sale_is_answered_with_its_code_and_no_new_sms(api):
