@@ -171,7 +171,7 @@ class CleanupJob(threading.Thread):
         self.stop = stop
 
     def run(self) -> None:
-        from chalicelib.services import expiry
+        from chalicelib.services.sims import expiry
 
         while not self.stop.wait(self.interval):
             try:
@@ -262,7 +262,7 @@ class EnforceJob(threading.Thread):
         self.stop = stop
 
     def run(self) -> None:
-        from chalicelib.services import enforcement
+        from chalicelib.services.network import enforcement
 
         while not self.stop.wait(self.interval):
             try:
@@ -409,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     server = None
     try:
         create_tables()
-        from chalicelib.services.partners import provision_key
+        from chalicelib.services.registry.partners import provision_key
 
         operator_key = provision_key("operator", args.operator_key)
         registrar_key = provision_key("registrar", args.registrar_key)

@@ -138,7 +138,7 @@ def client(app):
 
 @pytest.fixture
 def partner_keys(aws):
-    from chalicelib.services.partners import provision_key
+    from chalicelib.services.registry.partners import provision_key
 
     provision_key("operator", OPERATOR_KEY)
     provision_key("registrar", REGISTRAR_KEY)

@@ -85,7 +85,7 @@ def secret_in(text: str) -> str:
 def latest_code(msisdn: str) -> str:
     """The code (or temporary password) of the newest SMS to that number that is not a
     notice to the cartable's SIMs (those carry no code)."""
-    from chalicelib.services.notices import is_notice
+    from chalicelib.services.channels.notices import is_notice
 
     texts = [text for text in messages_to(msisdn) if not is_notice(text)]
     assert texts, f"no SMS to {msisdn}"

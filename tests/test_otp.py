@@ -298,7 +298,8 @@ def test_racing_verifies_give_one_session(server, monkeypatch, path):
     import threading
 
     from chalicelib import keys
-    from chalicelib.services import accounts, otp, sim_records
+    from chalicelib.services.signin import accounts, otp
+    from chalicelib.services.sims import sim_records
 
     racers = 4
     msisdn = ids.msisdn()
@@ -336,7 +337,7 @@ def test_racing_sends_give_one_sms(server, monkeypatch):
     """Sends to one number fired at once, threads against a moto server: the write that
     checks the timer and stores the code lets one through; one SMS, the rest 429
     otp_resend_too_soon, and the code of that one SMS is the live one."""
-    from chalicelib.services import otp
+    from chalicelib.services.signin import otp
 
     racers = 6
     msisdn = ids.msisdn()
@@ -469,7 +470,7 @@ def test_lowering_the_daily_cap_then_raising_it_again(api, set_env):
 def test_the_window_stays_exact_and_bounded_over_many_days(api, set_env):
     """The send times are tidied now and then (older than a day dropped): the cap holds
     every day, and the item does not grow with the number's history."""
-    from chalicelib.services import otp
+    from chalicelib.services.signin import otp
     from chalicelib.store.challenges import OtpItem
 
     set_env(OTP_MAX_SENDS_PER_DAY=2, OTP_RESEND_SECONDS=60)
@@ -499,7 +500,7 @@ def test_a_huge_daily_cap_costs_nothing_more(api, set_env):
 def _old_shape_item(msisdn: str, sends: list[float], code: str, attempts: int = 0):
     """An OtpItem as the code before the shift register wrote it (a list of send times
     read before each write, `last_sent_at`, a revision), with a live login code."""
-    from chalicelib.services import otp
+    from chalicelib.services.signin import otp
     from chalicelib.store.challenges import OtpItem
 
     now = clock.now()
@@ -603,7 +604,7 @@ def test_a_cap_past_the_window_keeps_the_item_bounded_and_counts_as_no_cap(api, 
     """The window keeps at most WINDOW_MAX send times, so a number's item never nears
     DynamoDB's 400 KB limit; a cap set above that (a test stage turning it off) refuses
     nothing. (WINDOW_MAX is 1000; the same code at a smaller scale here.)"""
-    from chalicelib.services import otp
+    from chalicelib.services.signin import otp
     from chalicelib.store.challenges import OtpItem
 
     monkeypatch.setattr(otp, "WINDOW_MAX", 4)
