@@ -95,7 +95,8 @@ class AppBench(RouteCalls):
     def sim_session(self, msisdn: str) -> str:
         """A SIM session's token, opened as a verified OTP would (the bench measures the
         routes behind the sign-in, not the sign-in)."""
-        from chalicelib.services import sessions, sim_records
+        from chalicelib.services.signin import sessions
+        from chalicelib.services.sims import sim_records
 
         sim = sim_records.ensure_sim(msisdn)
         return sessions.open_session(sessions.SIM, msisdn=msisdn, ownership=int(sim.ownership))[0]
@@ -116,7 +117,7 @@ def app_bench(roles: tuple[str, ...] = ("registrar", "operator"), setup: Any = N
     from moto import mock_aws
 
     with mock_aws():
-        from chalicelib.services import partners
+        from chalicelib.services.registry import partners
         from chalicelib.store import tables
 
         tables.configure()

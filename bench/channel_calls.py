@@ -33,7 +33,7 @@ SALE_BUDGET = 6 + 1
 def main() -> None:
     with app_bench() as routes:
         from chalicelib import passwords
-        from chalicelib.services import cartable_sims, sim_records
+        from chalicelib.services.sims import cartable_sims, sim_records
         from chalicelib.store.people import PersonModel
         from testkit.ids import national_id
 

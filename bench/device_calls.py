@@ -34,7 +34,7 @@ SECOND_IMEI_BUDGET = 4
 def main() -> None:
     with app_bench() as routes:
         from chalicelib import clock
-        from chalicelib.services import sessions
+        from chalicelib.services.signin import sessions
         from chalicelib.store.people import PersonModel
         from testkit.ids import national_id
 

@@ -2,7 +2,7 @@
 
 Fills the emulated tables with N SIMs (each with its devices) of which K have expired
 since the job's last run (and, with --transferred T, T numbers that changed hands), runs
-`chalicelib.services.expiry.run()` once, and prints one JSON line:
+`chalicelib.services.sims.expiry.run()` once, and prints one JSON line:
 {"sims", "expired", "transferred", "devices", "calls", "ops", "calls_per_expired",
  "seconds", "ms_per_expired", "fill_seconds", "report"}.
 
@@ -56,7 +56,7 @@ def fill(sims: int, expired: int, transferred: int, devices_per_sim: int, now: f
     import boto3
 
     from chalicelib import settings
-    from chalicelib.services.sim_records import expiry_day
+    from chalicelib.services.sims.sim_records import expiry_day
     from chalicelib.store.devices import DeviceModel, sim_key
     from chalicelib.store.sims import SimModel, cleanup_shard_of, expiry_slot
 
@@ -185,7 +185,7 @@ def _drain_slices() -> dict:
     """What Lambda's poller does: each slice message to the worker, then deleted. Returns
     the workers' reports summed (the same counts as one run's report)."""
     from chalicelib import bulk, settings
-    from chalicelib.services import expiry_fanout
+    from chalicelib.services.sims import expiry_fanout
 
     sqs = bulk.client("sqs")
     url = bulk.queue_url(settings.EXPIRY_QUEUE)
@@ -225,7 +225,7 @@ def main() -> None:
     moto_transactions_lite()
     with mock_aws():
         from chalicelib import clock, settings
-        from chalicelib.services import expiry
+        from chalicelib.services.sims import expiry
         from chalicelib.store import tables
         from chalicelib.store.challenges import CheckpointItem
 

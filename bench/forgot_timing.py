@@ -34,7 +34,8 @@ def main() -> None:
 
     with mock_aws():
         from chalicelib import clock, settings
-        from chalicelib.services import accounts, sessions, sim_records
+        from chalicelib.services.signin import accounts, sessions
+        from chalicelib.services.sims import sim_records
         from chalicelib.store import tables
         from testkit.ids import msisdn as new_msisdn
         from testkit.ids import national_id as new_national_id

@@ -33,14 +33,15 @@ CONNECTIONS_BUDGET, DISPUTE_BUDGET = 2, 3
 
 def main() -> dict:
     def tacs():
-        from chalicelib.services import models_table
+        from chalicelib.services.registry import models_table
 
         models_table.put_model("35670800", "Apple", "iPhone X", 1)
         models_table.put_model("35670900", "Samsung", "Galaxy A54", 2)
 
     with app_bench(("registrar", "operator", "customs"), setup=tacs) as routes:
         from chalicelib import clock, passwords
-        from chalicelib.services import sessions, travellers
+        from chalicelib.services.registry import travellers
+        from chalicelib.services.signin import sessions
         from chalicelib.store.people import PersonModel
         from testkit.ids import national_id
 

@@ -1,7 +1,8 @@
 """Modules imported on first use.
 
 Chalice needs every route declared when `app` is imported, but not the services behind
-them: a route module names its services with `lazy(...)`, and a cold start compiles and
+them: a route module names its services with `lazy(...)` (beside the same imports under
+`TYPE_CHECKING`, so tools and IDEs see a route's services), and a cold start compiles and
 imports only what the first request reaches (argon2, the captcha's PIL, jdatetime, the
 enforcement and channel services stay out until a route needs them).
 """

@@ -97,7 +97,7 @@ def fit_name(compose: Callable[[str], str], name: str, fits: Callable[[str], boo
 
 
 def inquiry_text(answer: dict) -> str:
-    """The inquiry's answer (services/inquiry.py) in Persian: by SMS, and as a USSD reply.
+    """The inquiry's answer (services/registry/inquiry.py) in Persian: by SMS, and as a USSD reply.
     The model's whole name, unless the answer would then pass two SMS segments."""
     status = answer.get("status", "")
     head = f"همتا: شناسه {answer.get('imei', '')} {INQUIRY_STATUS.get(status, status)}"

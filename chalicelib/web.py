@@ -20,11 +20,12 @@ from chalicelib import keys, log
 from chalicelib.errors import HamtaError
 from chalicelib.lazy import lazy
 
-if TYPE_CHECKING:
-    from chalicelib.services.sessions import Caller
-
 # Imported on first use (chalicelib/lazy.py): partner routes never need it.
-sessions = lazy("chalicelib.services.sessions")
+if TYPE_CHECKING:  # the imports as tools and IDEs see them
+    from chalicelib.services.signin import sessions
+    from chalicelib.services.signin.sessions import Caller
+else:
+    sessions = lazy("chalicelib.services.signin.sessions")
 
 
 @functools.lru_cache(maxsize=1)

@@ -11,7 +11,8 @@ from typing import Callable
 
 from chalicelib import clock
 from chalicelib.errors import HamtaError
-from chalicelib.services import models_table, registrar, sim_records
+from chalicelib.services.registry import models_table, registrar
+from chalicelib.services.sims import sim_records
 from chalicelib.store.devices import find_device
 
 YEAR = 365 * 24 * 3600

@@ -3,7 +3,7 @@
     python scripts/provision_partner.py operator [--key K] [--name "MCI"]
         [--stage dev] [--aws-endpoint URL]
 
-The key is stored only as its SHA-256 with its role (chalicelib/services/partners.py); the
+The key is stored only as its SHA-256 with its role (chalicelib/services/registry/partners.py); the
 printed key is the only copy, so hand it to the partner over a safe channel. Without
 --aws-endpoint it writes to the stage's tables in the AWS account of the current
 credentials.
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["AWS_ENDPOINT_URL"] = args.aws_endpoint
 
     from chalicelib import settings
-    from chalicelib.services.partners import provision_key
+    from chalicelib.services.registry.partners import provision_key
     from chalicelib.store import tables
 
     settings.reload()

@@ -45,12 +45,12 @@ def main(argv: list[str] | None = None) -> int:
         tables.configure()
 
     if args.job == "expire_sims":
-        from chalicelib.services import expiry_rail
+        from chalicelib.services.sims import expiry_rail
 
         expiry_rail.release(args.allow)
         print(f"expire_sims: runs may detach up to {args.allow} SIMs until the work is done")
     else:
-        from chalicelib.services import enforcement_rail
+        from chalicelib.services.network import enforcement_rail
 
         enforcement_rail.release(args.operator, args.allow)
         print(f"enforce: the next run may write up to {args.allow} blocks of {args.operator}")

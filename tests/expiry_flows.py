@@ -13,7 +13,7 @@ import pytest
 from botocore.client import BaseClient
 
 from chalicelib import bulk, clock, settings
-from chalicelib.services import sim_records
+from chalicelib.services.sims import sim_records
 from chalicelib.store.devices import DeviceModel, sim_key
 from chalicelib.store.history import HistoryModel
 from chalicelib.store.sims import SimModel

@@ -19,14 +19,14 @@ def moto_server() -> Iterator[str]:
     """A moto server (threaded, in this process) on a free port; yields its URL.
 
     The store is pointed at it with every table created, and pointed back afterwards.
-    Its DynamoDB writes are atomic, as DynamoDB's are (see scripts/local.py
+    Its DynamoDB writes are atomic, as DynamoDB's are (see scripts/moto_patches.py
     `atomic_moto_writes`: moto checks a condition and writes with no lock between).
     """
     import os
 
     from moto.server import ThreadedMotoServer
 
-    from scripts.local import atomic_moto_writes
+    from scripts.moto_patches import atomic_moto_writes
 
     atomic_moto_writes()
 
@@ -69,7 +69,8 @@ def server(request):
 def sim_caller(msisdn: str, national_id: str | None = None):  # -> sessions.Caller
     """A live SIM session's caller, as the web layer would resolve it; the operator names
     `national_id` (a fresh one by default) as the SIM's holder."""
-    from chalicelib.services import sessions, sim_records
+    from chalicelib.services.signin import sessions
+    from chalicelib.services.sims import sim_records
 
     sim_records.operator_update(msisdn, national_id or ids.national_id(), "active", None)
     sim = sim_records.ensure_sim(msisdn)
@@ -82,7 +83,8 @@ def own_device(caller, imei: str | None = None, imei2: str | None = None, brand:
     """Register and activate, through the services (the racing tests have no HTTP client):
     a registrar registers the device (a fresh IMEI by default), the caller activates it.
     (imei, activation code)"""
-    from chalicelib.services import activation, registrar
+    from chalicelib.services.devices import activation
+    from chalicelib.services.registry import registrar
 
     imei = imei or ids.imei()
     code = registrar.register_device(imei, imei2, brand, model, "import")
@@ -116,7 +118,7 @@ BIRTH = date(1991, 8, 3)
 
 def nid_cartable() -> tuple[str, str]:
     """(national ID, its first SIM): a cartable registered with PASSWORD."""
-    from chalicelib.services import accounts
+    from chalicelib.services.signin import accounts
 
     nid, msisdn = ids.national_id(), ids.msisdn()
     accounts.register(sim_caller(msisdn, nid), nid, BIRTH, PASSWORD)

@@ -16,17 +16,10 @@ import pytest
 
 from chalicelib import passwords, settings, sms_providers
 from chalicelib.errors import HamtaError
-from chalicelib.services import (
-    accounts,
-    forgot_password,
-    activation,
-    otp,
-    recovery,
-    registrar,
-    sessions,
-    sim_records,
-    transfer,
-)
+from chalicelib.services.devices import activation, recovery, transfer
+from chalicelib.services.registry import registrar
+from chalicelib.services.signin import accounts, forgot_password, otp, sessions
+from chalicelib.services.sims import sim_records
 from testkit import ids
 from tests.servers import (  # noqa: F401 (server: a fixture)
     BIRTH, PASSWORD, codes, fire, nid_cartable, own_device, server, sim_caller,

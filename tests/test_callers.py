@@ -11,8 +11,8 @@ from testkit import ids
 from tests.flows import activate_new_device, new_nid_cartable, new_sim_cartable, try_activate
 
 def test_a_sim_token_opens_a_sim_cartable_that_nothing_changes_afterwards(api, aws):
-    from chalicelib.services import sessions
-    from chalicelib.services.callers import SimCartable
+    from chalicelib.services.signin import sessions
+    from chalicelib.services.signin.callers import SimCartable
 
     msisdn, national_id, token = new_sim_cartable(api)
     caller = sessions.resolve(token)
@@ -24,8 +24,8 @@ def test_a_sim_token_opens_a_sim_cartable_that_nothing_changes_afterwards(api, a
 
 
 def test_a_national_id_token_opens_a_national_id_cartable(api, aws):
-    from chalicelib.services import sessions
-    from chalicelib.services.callers import NationalIdCartable
+    from chalicelib.services.signin import sessions
+    from chalicelib.services.signin.callers import NationalIdCartable
 
     national_id, msisdn, token = new_nid_cartable(api)
     caller = sessions.resolve(token)

@@ -9,9 +9,9 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-HEAVY = ["argon2", "PIL", "jdatetime", "chalicelib.captcha", "chalicelib.services.enforcement",
-         "chalicelib.services.observations", "chalicelib.services.ussd",
-         "chalicelib.services.inbound_sms", "chalicelib.services.accounts"]
+HEAVY = ["argon2", "PIL", "jdatetime", "chalicelib.captcha", "chalicelib.services.network.enforcement",
+         "chalicelib.services.network.observations", "chalicelib.services.channels.ussd",
+         "chalicelib.services.channels.inbound_sms", "chalicelib.services.signin.accounts"]
 
 
 def _modules_after(code: str) -> dict:
@@ -37,4 +37,4 @@ def test_a_route_imports_its_service_on_first_use():
         "auth.accounts.login  # the first use\n"
         "print(json.dumps({'modules': sorted(sys.modules)}))"
     )
-    assert "chalicelib.services.accounts" in seen["modules"]
+    assert "chalicelib.services.signin.accounts" in seen["modules"]

@@ -7,7 +7,9 @@ the device's version must let exactly one through, and leave the device in that 
 from __future__ import annotations
 
 from chalicelib.errors import HamtaError
-from chalicelib.services import activation, devices, recovery, registrar, sim_records
+from chalicelib.services.devices import activation, devices, recovery
+from chalicelib.services.registry import registrar
+from chalicelib.services.sims import sim_records
 from testkit import ids
 from tests.servers import at_once, own_device, server, sim_caller  # noqa: F401 (server: a fixture)
 

@@ -6,7 +6,7 @@ import pytest
 
 from testkit.calls import count_calls
 from chalicelib import clock
-from chalicelib.services import enforcement, enforcement_writes
+from chalicelib.services.network import enforcement, enforcement_writes
 from testkit import ids
 from tests.conftest import OPERATOR_KEY, REGISTRAR_KEY
 from tests.enforcement_flows import WARNING, activated_on_sim, observe, texts
@@ -131,7 +131,7 @@ def test_the_safety_rail_blocks_nothing_and_says_why(api, client, set_env):
 
 
 def _slot(imei, msisdn, grace_until):
-    from chalicelib.services.sim_records import expiry_day
+    from chalicelib.services.sims.sim_records import expiry_day
     from chalicelib.store.observations import deadline_slot
 
     return deadline_slot(expiry_day(grace_until), imei, msisdn)

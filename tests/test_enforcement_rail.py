@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from chalicelib import clock, settings
-from chalicelib.services import enforcement
-from chalicelib.services.partners import provision_key
+from chalicelib.services.network import enforcement
+from chalicelib.services.registry.partners import provision_key
 from chalicelib.store.challenges import CheckpointItem
 from scripts import release_rail
 from testkit import ids

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 
 from testkit.calls import count_calls
 from chalicelib import clock
-from chalicelib.services import expiry, expiry_writes, sim_records
+from chalicelib.services.sims import expiry, expiry_writes, sim_records
 from chalicelib.store.base import plain_map
 from chalicelib.store.challenges import CheckpointItem
 from chalicelib.store.devices import DeviceModel, find_device, sim_key

@@ -15,7 +15,7 @@ from testkit.calls import count_calls
 from chalicelib import bulk, clock, settings
 from chalicelib.jobs import runtime
 from chalicelib.jobs.pool import Outcome
-from chalicelib.services import expiry, expiry_fanout, expiry_sims, sim_records
+from chalicelib.services.sims import expiry, expiry_fanout, expiry_sims, sim_records
 from chalicelib.store.base import plain_map
 from chalicelib.store.challenges import CheckpointItem
 from chalicelib.store.devices import find_device

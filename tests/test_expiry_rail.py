@@ -8,7 +8,7 @@ import json
 import pytest
 
 from chalicelib import clock
-from chalicelib.services import sim_records
+from chalicelib.services.sims import sim_records
 from chalicelib.store.challenges import CheckpointItem
 from chalicelib.store.devices import find_device
 from chalicelib.store.sims import SimModel

@@ -105,8 +105,8 @@ def test_the_policy_allows_every_call_the_code_makes_and_no_more(api, monkeypatc
     DynamoDB action in the policy is used (a transaction is authorised per item action)."""
     from testkit.calls import count_calls
     from chalicelib import clock
-    from chalicelib.services import expiry
-    from chalicelib.services import enforcement
+    from chalicelib.services.sims import expiry
+    from chalicelib.services.network import enforcement
     from tests.conftest import OPERATOR_KEY
     from tests.flows import activate_new_device, add_sim, new_nid_cartable, own_device, sim_login
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from chalicelib import clock, settings
-from chalicelib.services import devices as devices_service
+from chalicelib.services.devices import devices as devices_service
 from testkit import ids
 from tests import flows
 from tests.flows import PASSWORD, activated_device, latest_code, login, messages_to

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from chalicelib import clock, settings, sms_providers
-from chalicelib.services import accounts, activation, forgot_password, registrar, repair, sessions, transfer
+from chalicelib.services.devices import activation, repair, transfer
+from chalicelib.services.registry import registrar
+from chalicelib.services.signin import accounts, forgot_password, sessions
 from chalicelib.store.devices import find_device
 from chalicelib.store.people import PersonModel
 from testkit import ids

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib import clock
-from chalicelib.services import enforcement
+from chalicelib.services.network import enforcement
 from chalicelib.sms import jalali_time
 from chalicelib.store.challenges import CheckpointItem
 from testkit import ids

@@ -23,8 +23,8 @@ def allowed(stage: str) -> set[str]:
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 def test_every_call_of_the_menu_is_allowed(api, stage):
     from testkit.calls import count_calls
-    from chalicelib.services import travellers
-    from chalicelib.services.partners import provision_key
+    from chalicelib.services.registry import travellers
+    from chalicelib.services.registry.partners import provision_key
 
     provision_key("customs", "policy-customs")
     with count_calls() as calls:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.errors import HamtaError
-from chalicelib.services import activation, blocking, devices, models_table, registrar, repair, sessions, transfer
+from chalicelib.services.devices import activation, blocking, devices, repair, transfer
+from chalicelib.services.registry import models_table, registrar
+from chalicelib.services.signin import sessions
 from chalicelib.store import enforcement_log
 from chalicelib.store.devices import find_device
 from testkit import ids
@@ -20,7 +22,7 @@ def linked_caller() -> sessions.Caller:
     password (API.md "Acts that cannot be undone")."""
     from datetime import date
 
-    from chalicelib.services import accounts
+    from chalicelib.services.signin import accounts
 
     msisdn, nid = ids.msisdn(), ids.national_id()
     accounts.register(sim_caller(msisdn, nid), nid, date(1990, 1, 1), PASSWORD)

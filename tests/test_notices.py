@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from chalicelib import clock, settings
-from chalicelib.services import notices
+from chalicelib.services.channels import notices
 from testkit import ids
 from tests import flows
 from tests.flows import PASSWORD, activated_device, latest_code, login, messages_to

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from chalicelib import bulk, clock, settings
-from chalicelib.services import enforcement
+from chalicelib.services.network import enforcement
 from chalicelib.store.observations import ObservationModel
 from scripts.local_bulk import BulkDriver
 from testkit import ids
@@ -108,7 +108,7 @@ def test_a_dump_processed_twice_changes_nothing(api, driver):
 
 
 def test_a_chunk_that_keeps_failing_goes_to_the_dead_letter_queue_and_loses_nothing(api, driver, monkeypatch):
-    from chalicelib.services import observations
+    from chalicelib.services.network import observations
 
     rows = [(ids.imei(), ids.msisdn(), int(clock.now()) - 60) for _ in range(3)]
     put_dump(rows)
@@ -154,7 +154,7 @@ def test_malformed_dump_rows_are_skipped_and_the_rest_kept(api, driver):
 
 def chunk_reports(monkeypatch) -> list[dict]:
     """What each observe_chunk delivery returned (the worker's counts), as they happen."""
-    from chalicelib.services import observation_dumps
+    from chalicelib.services.network import observation_dumps
 
     seen: list[dict] = []
     real = observation_dumps.process_chunk
@@ -184,7 +184,7 @@ def test_a_200_kb_field_is_one_line_skipped_and_its_chunk_kept(api, driver, set_
 
 
 def test_a_line_is_read_with_a_bound_whatever_it_holds():
-    from chalicelib.services import observation_dumps
+    from chalicelib.services.network import observation_dumps
 
     class Counting(io.BytesIO):
         """A gzip stream that remembers the most it was asked for at once."""

@@ -79,7 +79,7 @@ def test_a_malformed_body_is_invalid_request(api, body):
 
 
 def test_at_most_1000_rows_a_request(api, monkeypatch):
-    from chalicelib.services import observations
+    from chalicelib.services.network import observations
 
     now = int(clock.now())
     # API.md's figure, with rows that cost nothing to judge (malformed, but each counts).

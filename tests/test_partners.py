@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.services.partners import provision_key
+from chalicelib.services.registry.partners import provision_key
 from testkit import ids
 from tests.conftest import OPERATOR_KEY, REGISTRAR_KEY
 from tests.flows import own_device, sim_login

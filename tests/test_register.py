@@ -143,7 +143,7 @@ def test_unknown_field_is_invalid_request(api):
 
 def test_a_failed_transaction_leaves_nothing(api, monkeypatch):
     """A transaction refused by DynamoDB: no half-made cartable."""
-    from chalicelib.services import cartable_sims
+    from chalicelib.services.sims import cartable_sims
 
     msisdn, nid, token = new_sim_cartable(api)
 
@@ -172,7 +172,7 @@ def test_a_sim_with_more_devices_than_one_transaction_holds_brings_them_all(api,
     from moto.dynamodb.exceptions import TooManyTransactionsException
     from moto.dynamodb.models import DynamoDBBackend
 
-    from chalicelib.services import cartable_sims
+    from chalicelib.services.sims import cartable_sims
 
     limit, real_limit = 5, 100
     shrink = real_limit - limit
@@ -196,7 +196,7 @@ def test_a_sim_with_more_devices_than_one_transaction_holds_brings_them_all(api,
 def test_the_rest_follow_in_transactions_of_their_own_and_a_fault_between_loses_none(api, monkeypatch):
     from botocore.exceptions import ClientError
 
-    from chalicelib.services import cartable_sims
+    from chalicelib.services.sims import cartable_sims
     from tests.flows import add_sim
 
     # The same code at a smaller scale: 2 devices join with the SIM, then 2 a transaction.

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from chalicelib import clock, settings
-from chalicelib.services import repair as repair_service
+from chalicelib.services.devices import repair as repair_service
 from chalicelib.store import devices as device_store
 from testkit import ids
 from tests import flows
@@ -124,7 +124,7 @@ def test_history_by_the_first_imei_after_many_repairs_costs_no_more_reads(api, s
 
 
 def test_a_registrars_retry_gets_its_code_and_another_registrar_a_409(api):
-    from chalicelib.services.partners import provision_key
+    from chalicelib.services.registry.partners import provision_key
 
     other_key = "registrar-b-test-key"
     provision_key("registrar", other_key)

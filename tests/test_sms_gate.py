@@ -123,7 +123,7 @@ def test_an_operators_strangers_get_their_warnings_only_as_the_budget_allows(api
 
 
 def test_customs_many_passports_stop_at_the_daily_cap_and_store_nothing(api, set_env):
-    from chalicelib.services.partners import provision_key
+    from chalicelib.services.registry.partners import provision_key
 
     provision_key("customs", "customs-gate-key", "IKA airport")
     set_env(CUSTOMS_SMS_PER_DAY=3)

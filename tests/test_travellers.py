@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from chalicelib import clock
-from chalicelib.services import travellers
+from chalicelib.services.registry import travellers
 from chalicelib.store.travellers import TravellerModel
 from testkit import ids
 from tests import flows
@@ -18,7 +18,7 @@ CUSTOMS_KEY = "customs-test-key"
 
 @pytest.fixture
 def customs(api):
-    from chalicelib.services.partners import provision_key
+    from chalicelib.services.registry.partners import provision_key
 
     provision_key("customs", CUSTOMS_KEY, "IKA airport")
     return api

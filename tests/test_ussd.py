@@ -317,7 +317,7 @@ def test_a_blocked_device_cannot_be_sold(api):
 def test_a_fault_is_a_persian_reply_and_changes_nothing(api, monkeypatch):
     from botocore.exceptions import ClientError
 
-    from chalicelib.services import devices
+    from chalicelib.services.devices import devices
 
     nid, msisdn, token = new_nid_cartable(api)
     (imei,) = _with_devices(api, token, msisdn, ("Apple", "iPhone X"))

@@ -1,6 +1,8 @@
 """Routes of signing in: captcha, SIM login by SMS code, national-ID cartable, /me, logout."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import time
 
 from chalice import Blueprint
@@ -22,11 +24,15 @@ from chalicelib.web import (
 bp = Blueprint(__name__)
 
 # Imported on first use (chalicelib/lazy.py): the cold start declares routes only.
-accounts = lazy("chalicelib.services.accounts")
-forgot = lazy("chalicelib.services.forgot_password")
-otp = lazy("chalicelib.services.otp")
-sessions = lazy("chalicelib.services.sessions")
-captcha = lazy("chalicelib.captcha")
+if TYPE_CHECKING:  # the imports as tools and IDEs see them
+    from chalicelib import captcha
+    from chalicelib.services.signin import accounts, forgot_password as forgot, otp, sessions
+else:
+    accounts = lazy("chalicelib.services.signin.accounts")
+    forgot = lazy("chalicelib.services.signin.forgot_password")
+    otp = lazy("chalicelib.services.signin.otp")
+    sessions = lazy("chalicelib.services.signin.sessions")
+    captcha = lazy("chalicelib.captcha")
 
 # App-wide (a blueprint's middleware applies to every route once registered): Chalice's
 # own 405/415 answers in the error shape.

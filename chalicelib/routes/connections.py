@@ -1,6 +1,8 @@
 """Routes of SIMs in your name (API.md "SIMs in your name"): the list, a dispute, the operators' feed of disputes."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib import web
@@ -11,7 +13,10 @@ from chalicelib.lazy import lazy
 bp = Blueprint(__name__)
 
 # Imported on first use (chalicelib/lazy.py): the cold start declares routes only.
-connections = lazy("chalicelib.services.connections")
+if TYPE_CHECKING:  # the imports as tools and IDEs see them
+    from chalicelib.services.sims import connections
+else:
+    connections = lazy("chalicelib.services.sims.connections")
 
 NID_ONLY = ("national_id",)  # sessions.NATIONAL_ID, without importing sessions
 

@@ -1,6 +1,8 @@
 """Device routes (API.md "Devices"): listing, activation, recovery, sale and history."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib import web
@@ -10,11 +12,14 @@ from chalicelib.lazy import lazy
 bp = Blueprint(__name__)
 
 # Imported on first use (chalicelib/lazy.py): the cold start declares routes only.
-activation = lazy("chalicelib.services.activation")
-device_history = lazy("chalicelib.services.device_history")
-devices = lazy("chalicelib.services.devices")
-recovery = lazy("chalicelib.services.recovery")
-transfer = lazy("chalicelib.services.transfer")
+if TYPE_CHECKING:  # the imports as tools and IDEs see them
+    from chalicelib.services.devices import activation, device_history, devices, recovery, transfer
+else:
+    activation = lazy("chalicelib.services.devices.activation")
+    device_history = lazy("chalicelib.services.devices.device_history")
+    devices = lazy("chalicelib.services.devices.devices")
+    recovery = lazy("chalicelib.services.devices.recovery")
+    transfer = lazy("chalicelib.services.devices.transfer")
 
 
 @web.route(bp, "/devices", methods=["GET"])

@@ -2,6 +2,8 @@
 the delta list of blocks and unblocks every operator's EIR applies."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib import clock, web
@@ -11,9 +13,12 @@ from chalicelib.lazy import lazy
 bp = Blueprint(__name__)
 
 # Imported on first use (chalicelib/lazy.py): the cold start declares routes only.
-enforcement_list = lazy("chalicelib.services.enforcement_list")
-observations = lazy("chalicelib.services.observations")
-observation_rows = lazy("chalicelib.services.observation_rows")
+if TYPE_CHECKING:  # the imports as tools and IDEs see them
+    from chalicelib.services.network import enforcement_list, observation_rows, observations
+else:
+    enforcement_list = lazy("chalicelib.services.network.enforcement_list")
+    observations = lazy("chalicelib.services.network.observations")
+    observation_rows = lazy("chalicelib.services.network.observation_rows")
 
 # 1000 rows of {imei, msisdn, seen_at} in Persian digits are ~150 KB: this route's body
 # limit (API.md: 512 KiB) is larger than the 16 KiB of every other route.

@@ -1,6 +1,8 @@
 """The public IMEI inquiry (API.md "Public IMEI inquiry")."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib import web
@@ -9,8 +11,12 @@ from chalicelib.lazy import lazy
 bp = Blueprint(__name__)
 
 # Imported on first use (chalicelib/lazy.py): the cold start declares routes only.
-inquiry = lazy("chalicelib.services.inquiry")
-observations = lazy("chalicelib.services.observations")
+if TYPE_CHECKING:  # the imports as tools and IDEs see them
+    from chalicelib.services.network import observations
+    from chalicelib.services.registry import inquiry
+else:
+    inquiry = lazy("chalicelib.services.registry.inquiry")
+    observations = lazy("chalicelib.services.network.observations")
 
 
 @web.route(bp, "/imei/{imei}", methods=["GET"])

@@ -2,6 +2,8 @@
 GET /transfers, GET /travellers)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib import web
@@ -11,10 +13,14 @@ from chalicelib.lazy import lazy
 bp = Blueprint(__name__)
 
 # Imported on first use (chalicelib/lazy.py): the cold start declares routes only.
-blocking = lazy("chalicelib.services.blocking")
-repair = lazy("chalicelib.services.repair")
-transfer_records = lazy("chalicelib.services.transfer_records")
-travellers = lazy("chalicelib.services.travellers")
+if TYPE_CHECKING:  # the imports as tools and IDEs see them
+    from chalicelib.services.devices import blocking, repair, transfer_records
+    from chalicelib.services.registry import travellers
+else:
+    blocking = lazy("chalicelib.services.devices.blocking")
+    repair = lazy("chalicelib.services.devices.repair")
+    transfer_records = lazy("chalicelib.services.devices.transfer_records")
+    travellers = lazy("chalicelib.services.registry.travellers")
 
 
 @web.route(bp, "/devices/{imei}/block", methods=["POST"])

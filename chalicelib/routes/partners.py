@@ -1,6 +1,8 @@
 """Partner routes (API.md "Partners"): the operators' SIM feed and the registrars' devices."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib import identifiers, web
@@ -10,8 +12,12 @@ from chalicelib.lazy import lazy
 bp = Blueprint(__name__)
 
 # Imported on first use (chalicelib/lazy.py): the cold start declares routes only.
-registrar = lazy("chalicelib.services.registrar")
-sim_records = lazy("chalicelib.services.sim_records")
+if TYPE_CHECKING:  # the imports as tools and IDEs see them
+    from chalicelib.services.registry import registrar
+    from chalicelib.services.sims import sim_records
+else:
+    registrar = lazy("chalicelib.services.registry.registrar")
+    sim_records = lazy("chalicelib.services.sims.sim_records")
 
 
 @web.route(bp, "/operator/sims/{msisdn}", methods=["PUT"])

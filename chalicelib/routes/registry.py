@@ -2,6 +2,8 @@
 registration (API.md "Models (registrar)", "Traveller registration")."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib import web
@@ -17,8 +19,11 @@ from chalicelib.lazy import lazy
 bp = Blueprint(__name__)
 
 # Imported on first use (chalicelib/lazy.py): the cold start declares routes only.
-models_table = lazy("chalicelib.services.models_table")
-travellers = lazy("chalicelib.services.travellers")
+if TYPE_CHECKING:  # the imports as tools and IDEs see them
+    from chalicelib.services.registry import models_table, travellers
+else:
+    models_table = lazy("chalicelib.services.registry.models_table")
+    travellers = lazy("chalicelib.services.registry.travellers")
 
 
 @web.route(bp, "/registrar/models/{tac}", methods=["PUT"])

@@ -1,6 +1,8 @@
 """Routes of SIM management in a national-ID cartable: list, add by SMS code, remove."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib.identifiers import parse_code, parse_msisdn
@@ -10,8 +12,12 @@ from chalicelib.web import body, caller, json_response, no_content, route
 bp = Blueprint(__name__)
 
 # Imported on first use (chalicelib/lazy.py): the cold start declares routes only.
-cartable_sims = lazy("chalicelib.services.cartable_sims")
-sessions = lazy("chalicelib.services.sessions")
+if TYPE_CHECKING:  # the imports as tools and IDEs see them
+    from chalicelib.services.signin import sessions
+    from chalicelib.services.sims import cartable_sims
+else:
+    cartable_sims = lazy("chalicelib.services.sims.cartable_sims")
+    sessions = lazy("chalicelib.services.signin.sessions")
 
 NID_ONLY = ("national_id",)  # sessions.NATIONAL_ID, without importing sessions
 

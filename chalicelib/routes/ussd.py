@@ -1,6 +1,8 @@
 """USSD *7777# for the operators' USSD gateways (API.md "USSD *7777# and SMS to 7777")."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import unicodedata
 
 from chalice import Blueprint
@@ -12,7 +14,10 @@ from chalicelib.lazy import lazy
 bp = Blueprint(__name__)
 
 # Imported on first use (chalicelib/lazy.py): the cold start declares routes only.
-ussd = lazy("chalicelib.services.ussd")
+if TYPE_CHECKING:  # the imports as tools and IDEs see them
+    from chalicelib.services.channels import ussd
+else:
+    ussd = lazy("chalicelib.services.channels.ussd")
 
 MAX_SESSION_ID = 200
 

@@ -70,13 +70,13 @@ class DeviceModel(Model):
     joined_at = NumberAttribute(null=True)  # microseconds; the cartable's row order
     # Set by the expiry job when the SIM ownership died and no national-ID cartable holds it.
     awaiting_recovery = NumberAttribute(null=True)
-    # Lost or stolen (services/blocking.py): why, and from which kind of cartable.
+    # Lost or stolen (services/devices/blocking.py): why, and from which kind of cartable.
     block_reason = UnicodeAttribute(null=True)  # lost | stolen
     blocked_from = UnicodeAttribute(null=True)  # sim | national_id
     # When it last changed between blocked and unblocked, newest first; at most
-    # BLOCK_CHANGES_PER_DAY of the last 24 h are kept (services/blocking.py).
+    # BLOCK_CHANGES_PER_DAY of the last 24 h are kept (services/devices/blocking.py).
     block_changes = ListAttribute(of=NumberAttribute, null=True)
-    # Repairs (services/repair.py): an old IMEI's item stays for ever as state "replaced",
+    # Repairs (services/devices/repair.py): an old IMEI's item stays for ever as state "replaced",
     # pointing at the device's IMEI after the repair; the device lists its former IMEIs,
     # under which its earlier history events stay.
     replaced_by = UnicodeAttribute(null=True)

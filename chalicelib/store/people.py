@@ -24,7 +24,7 @@ class PersonModel(Model):
     temp_password_hash = UnicodeAttribute(null=True)
     temp_password_expires_at = NumberAttribute(null=True)
     # The cartable's SIMs: {msisdn: {"ownership": n, "added_at": t}}. A SIM counts for the
-    # cartable only during the ownership it was added in (see services/cartable_sims.py).
+    # cartable only during the ownership it was added in (see services/sims/cartable_sims.py).
     sims = MapAttribute(default=dict)
     # Bumped to end every session of the cartable at once (password change or reset).
     session_epoch = NumberAttribute(default=0)

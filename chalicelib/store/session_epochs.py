@@ -1,7 +1,7 @@
 """The epochs that end sessions: a SIM's (its SIM logins) and a person's (the whole cartable).
 
 A session is bound to the epoch of the SIM or person it opened; bumping that epoch ends
-every such session at once (services/sessions.py checks it on each request).
+every such session at once (services/signin/sessions.py checks it on each request).
 """
 from __future__ import annotations
 

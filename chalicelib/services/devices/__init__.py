@@ -1,0 +1,1 @@
+"""Services of a cartable's devices: list, activate, recover, sell, repair, block."""

@@ -1,0 +1,1 @@
+"""Services of network enforcement: observations, dumps, the enforce job."""

@@ -1,0 +1,1 @@
+"""Services of partners and the registry: registrars, models, travellers, inquiry."""

@@ -1,0 +1,1 @@
+"""Services of sign-in: SIM codes, sessions, callers, passwords, limits."""

@@ -1,0 +1,1 @@
+"""Services of SIMs: cartable SIMs, operator records, expiry."""
