@@ -41,6 +41,8 @@ chromium:
 
 # Lighthouse 12 and axe-core for `make audit`, from the npm registry into scripts/audit/
 # node_modules (pinned by its package-lock.json); the audit itself runs offline.
+# scripts/audit/package.json pins third-party-web with an override: a dependency of
+# Lighthouse asks for its "latest", which no lock file can hold, and `npm ci` then refuses.
 AUDIT_TOOLS := scripts/audit/node_modules/.installed
 $(AUDIT_TOOLS): scripts/audit/package.json scripts/audit/package-lock.json
 	@command -v npm >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \

@@ -158,7 +158,7 @@ def main() -> None:
 
     from moto.server import ThreadedMotoServer
 
-    from scripts.local import untracked_dynamodb_instances
+    from scripts.moto_patches import untracked_dynamodb_instances
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
     # As the local run does for its own moto: kept copies of every DynamoDB item made

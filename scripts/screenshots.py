@@ -133,6 +133,17 @@ def walk(site: Site, page, shot) -> None:  # type: ignore[no-untyped-def]
     expect(page.get_by_role("row")).to_have_count(2)
     shot("07-sims.png", full_page=True)
 
+    # A SIM in this name the person never added: «سیم کارتهای به نام شما» and its dispute.
+    stranger = "09351234567"
+    site.operator_sim(stranger, national_id)
+    page.get_by_role("button", name="سیم کارتهای به نام شما").click()
+    expect(page.locator("#connection-table tbody tr")).to_have_count(2)
+    shot("13-sims-in-your-name.png", full_page=True)
+    page.get_by_role("button", name=f"سیم کارت {persian(stranger)} متعلق به من نیست").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    shot("14-dispute.png")
+    page.get_by_role("dialog").get_by_role("button", name="انصراف").click()
+
     page.get_by_role("button", name="خروج").click()
     page.get_by_role("button", name="فراموشی رمز عبور").click()
     page.get_by_label("کد ملی").fill(persian(national_id))

@@ -65,7 +65,7 @@ def _emulated_aws():
     tables created once; what they are like empty is kept to hand each test a copy. Its
     writes are made atomic as DynamoDB's are: the jobs' and the SMS gate's transactions run
     on threads, and moto copies whole tables inside a transaction."""
-    from scripts.local import atomic_moto_writes
+    from scripts.moto_patches import atomic_moto_writes
 
     atomic_moto_writes()
     with mock_aws():

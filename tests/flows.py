@@ -100,6 +100,15 @@ def request_otp(api, msisdn: str) -> tuple[int, dict, dict]:
     )
 
 
+def verify_otp(api, msisdn: str, code: str) -> tuple[int, dict, dict]:
+    return api.post("/auth/otp/verify", {"msisdn": msisdn, "code": code})
+
+
+def wrong_code(code: str) -> str:
+    """Another six-digit code than `code`."""
+    return f"{(int(code) + 1) % 10**6:06d}"
+
+
 def sim_login(api, msisdn: str) -> str:
     """Sign in with the SIM's SMS code; returns the SIM cartable's token."""
     status, data, headers = request_otp(api, msisdn)
@@ -107,9 +116,7 @@ def sim_login(api, msisdn: str) -> str:
         clock.advance(int(headers["Retry-After"]))
         status, data, headers = request_otp(api, msisdn)
     assert status == 202, data
-    status, data, _ = api.post(
-        "/auth/otp/verify", {"msisdn": msisdn, "code": latest_code(msisdn)}
-    )
+    status, data, _ = verify_otp(api, msisdn, latest_code(msisdn))
     assert status == 200, data
     return data["token"]
 

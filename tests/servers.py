@@ -19,14 +19,14 @@ def moto_server() -> Iterator[str]:
     """A moto server (threaded, in this process) on a free port; yields its URL.
 
     The store is pointed at it with every table created, and pointed back afterwards.
-    Its DynamoDB writes are atomic, as DynamoDB's are (see scripts/local.py
+    Its DynamoDB writes are atomic, as DynamoDB's are (see scripts/moto_patches.py
     `atomic_moto_writes`: moto checks a condition and writes with no lock between).
     """
     import os
 
     from moto.server import ThreadedMotoServer
 
-    from scripts.local import atomic_moto_writes
+    from scripts.moto_patches import atomic_moto_writes
 
     atomic_moto_writes()
 

@@ -27,6 +27,9 @@ export async function enterAccount(screen) {
   }
   const inNid = !nid && state.inNationalIdCartable;
   replaceWith($("#account-part", screen), nid ? "tpl-account-nid" : inNid ? "tpl-account-sim-in-nid" : "tpl-account-sim");
+  // Sent here by a sale or a repair that needs the password (409 password_required): why.
+  if (state.lead) notify(state.lead);
+  state.lead = null;
   if (inNid) return;
   if (nid) {
     onSubmit($("#password", screen), async (form) => {

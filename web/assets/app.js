@@ -3,6 +3,7 @@
 import { loadSession, whenSessionLost } from "./api.js";
 import { enterAccount } from "./account.js";
 import { enterActivate, enterRepair } from "./activate.js";
+import { enterConnections } from "./connections.js";
 import { enterDevices } from "./devices.js";
 import { $ } from "./dom.js";
 import { inquiryScreen } from "./inquiry.js";
@@ -19,6 +20,7 @@ const SCREENS = {
   inquiry: inquiryScreen("inquiry"),
   status: inquiryScreen("status"),
   sims: enterSims,
+  connections: enterConnections,
   transfers: enterTransfers,
   travellers: enterTravellers,
   repair: enterRepair,

@@ -32,3 +32,16 @@ export async function simChoice(box) {
 export function selectedDevice() {
   return state.devices.find((d) => d.imeis[0] === state.selected) || null;
 }
+
+/** A sale or a repair from a SIM session asks for the password of the national-ID cartable
+ * its SIM is in; a SIM in none has no password to give (the API answers 409
+ * password_required), and a national-ID session proved it at login. */
+export async function passwordAsked() {
+  if (currentSession()?.kind !== "sim") return false;
+  try {
+    await me();
+  } catch {
+    return true;
+  }
+  return state.inNationalIdCartable;
+}

@@ -1,6 +1,6 @@
 // مدیریت دستگاهها: the cartable's device table, the chosen device's panel, a sale and its cancelling.
 import { call, currentSession, imeiPath } from "./api.js";
-import { me, selectedDevice } from "./cartable.js";
+import { me, passwordAsked, selectedDevice } from "./cartable.js";
 import { confirmAct } from "./confirm.js";
 import { openAdd, openBlock, openHistory, openUnblock } from "./device-dialogs.js";
 import { maskMsisdn, toPersian } from "./digits.js";
@@ -8,6 +8,7 @@ import { $, $$, el, notify, num } from "./dom.js";
 import { errorText } from "./forms.js";
 import { jalaliDate, jalaliDateTime } from "./jalali.js";
 import { BLOCK_FA, DEVICE_STATUS_FA } from "./labels.js";
+import { leadToNationalIdCartable } from "./router.js";
 import { state } from "./state.js";
 
 function deviceRow(device, index) {
@@ -153,7 +154,8 @@ function needSelection() {
 const deviceName = (device) => `${device.brand || ""} ${device.model || ""}`.trim() || "دستگاه";
 
 /** انتقال مالکیت/فروش: after a confirmation naming the device (and, from a SIM session,
- * the national-ID cartable's password); a device already on sale shows its code. */
+ * the password of the national-ID cartable its SIM is in; a SIM in none is told to make
+ * one, 409 password_required); a device already on sale shows its code. */
 async function offerForSale() {
   $("#devices-error").textContent = "";
   await state.loading;
@@ -164,7 +166,7 @@ async function offerForSale() {
     return;
   }
   const imei = device.imeis[0];
-  const sim = currentSession()?.kind === "sim";
+  const sim = await passwordAsked();
   confirmAct({
     title: "انتقال مالکیت/فروش",
     text: [`${deviceName(device)} با شناسه `, num(imei), " برای فروش عرضه شود؟ کد فعال سازی برای خریدار ساخته می‌شود؛ با فعال سازی آن توسط خریدار، دستگاه برای همیشه از کارتابل شما خارج می‌شود."],
@@ -172,7 +174,14 @@ async function offerForSale() {
     field: sim ? { label: "رمز عبور کارتابل کد ملی", name: "password", type: "password", autocomplete: "current-password" } : null,
     act: async (form) => {
       const body = sim ? { password: form.elements.password.value } : undefined;
-      const offer = await call("POST", `/devices/${imeiPath(imei)}/transfer`, body);
+      let offer;
+      try {
+        offer = await call("POST", `/devices/${imeiPath(imei)}/transfer`, body);
+      } catch (error) {
+        if (error.code !== "password_required") throw error;
+        leadToNationalIdCartable(error.message);
+        return;
+      }
       state.sale = { imei, ...offer };
       await loadDevices();
       notify(`کد فعال سازی ${toPersian(offer.activation_code)} برای خریدار تولید شد.`);

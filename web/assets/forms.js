@@ -2,9 +2,16 @@
 import { ApiError, currentSession } from "./api.js";
 import { $, $$, clearNotice, el } from "./dom.js";
 import { normaliseNumber, toPersian } from "./digits.js";
+import { jalaliDateTime } from "./jalali.js";
+import { REPAIR_FA } from "./labels.js";
 
 export function errorText(error) {
   if (!(error instanceof ApiError)) return "خطایی رخ داد. دوباره تلاش کنید.";
+  if (REPAIR_FA[error.code]) return REPAIR_FA[error.code];
+  // The hold's end as a date, not a count of seconds (three days by default).
+  if (error.code === "reset_hold" && error.retryAfter) {
+    return `پس از بازیابی رمز عبور، فروش و ثبت تعمیر دستگاههای این کارتابل تا ${jalaliDateTime(new Date(Date.now() + error.retryAfter * 1000))} ممکن نیست.`;
+  }
   let text = toPersian(error.message);
   if (error.retryAfter && !/[0-9۰-۹]/.test(error.message)) {
     text += ` (${waitText(error.retryAfter)})`;

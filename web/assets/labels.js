@@ -8,4 +8,9 @@ export const EVENT_FA = {
   recovered: "بازیابی در کارتابل", repaired: "ثبت گوشی تعمیراتی", blocked: "اعلام مفقودی یا سرقت",
   unblocked: "رفع مسدودی",
 };
+// A repair's refusals in plain words, by the new IMEI's field (the API's own are terser).
+export const REPAIR_FA = {
+  not_a_repair_part: "این شناسه به عنوان قطعه تعمیراتی از یک مرکز خدمات مجاز ثبت نشده یا پیش از این برای تعمیر گوشی دیگری به کار رفته است. شناسه جدید را از برگه تعمیر مرکز خدمات دوباره بخوانید.",
+  model_mismatch: "این قطعه تعمیراتی برای برند و مدل دیگری ثبت شده است. شناسه جدید باید از قطعه همین مدل گوشی باشد.",
+};
 export const SOURCE_FA = { import: "واردات", manufacture: "تولید داخل", passenger: "مسافری" };

@@ -6,11 +6,14 @@ import { forgetCartable, state } from "./state.js";
 
 const PUBLIC = new Set(["login", "forgot", "inquiry", "status"]);
 const NAV_CARTABLE = [
-  ["devices", "مدیریت دستگاهها"], ["sims", "مدیریت سیم کارتها"], ["activate", "فعال سازی تلفن همراه"],
+  ["devices", "مدیریت دستگاهها"], ["sims", "مدیریت سیم کارتها"], ["connections", "سیم کارتهای به نام شما"],
+  ["activate", "فعال سازی تلفن همراه"],
   ["inquiry", "استعلام اصالت دستگاه"], ["status", "وضعیت شناسه دستگاه (IMEI)"],
   ["transfers", "سوابق انتقال مالکیت"], ["travellers", "اطلاعات ثبت مسافری"],
   ["repair", "ثبت گوشی تعمیراتی"], ["account", "حساب کاربری"],
 ];
+// The SIMs the operators name for a national ID are shown to that national ID's cartable only.
+const NATIONAL_ID_ONLY = new Set(["connections"]);
 const NAV_PUBLIC = [
   ["login", "کارتابل من"], ["inquiry", "استعلام اصالت دستگاه"], ["status", "وضعیت شناسه دستگاه (IMEI)"],
 ];
@@ -31,7 +34,8 @@ function renderNav(current) {
     return;
   }
   nav.hidden = false;
-  const items = session ? NAV_CARTABLE : NAV_PUBLIC;
+  const items = session
+    ? NAV_CARTABLE.filter(([screen]) => session.kind === "national_id" || !NATIONAL_ID_ONLY.has(screen)) : NAV_PUBLIC;
   for (const [screen, label] of items) {
     nav.append(el("button", { type: "button", "aria-current": screen === current ? "page" : null,
       onclick: () => go(screen) }, label));
@@ -64,6 +68,7 @@ export function show(requested, focus = Boolean(requested)) {
   if (session?.must_change_password) name = "mustchange";
   else if (!session && !PUBLIC.has(name)) name = "login";
   else if (session && (name === "login" || name === "forgot" || name === "mustchange")) name = "devices";
+  else if (session?.kind !== "national_id" && NATIONAL_ID_ONLY.has(name)) name = "devices";
   // The address always names the screen shown, so that back and reload return to it.
   if (location.hash !== `#/${name}`) history.replaceState(null, "", `#/${name}`);
   state.stopCountdown?.();
@@ -85,6 +90,13 @@ export function show(requested, focus = Boolean(requested)) {
   document.title = `${heading.textContent} — سامانه همتا`;
   screens[name]?.(screen);
   if (focus) heading.focus();
+}
+
+/** 409 password_required (a sale or a repair from a SIM in no national-ID cartable): the
+ * person is taken to «تشکیل کارتابل کد ملی» with the reason (account.js shows it). */
+export function leadToNationalIdCartable(message) {
+  state.lead = message;
+  go("account");
 }
 
 export function signedIn(data) {

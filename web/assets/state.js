@@ -4,6 +4,7 @@ export const state = {
   inNationalIdCartable: false, // a SIM session's SIM is in a national-ID cartable (GET /me)
   forgot: null, // forgot password: {national_id, msisdn} between its steps
   temporary: null, // the temporary password, in memory for the one PUT /me/password
+  lead: null, // why the account screen was opened (409 password_required), shown there once
 };
 
 /** Forgets the cartable's data (a sign-in or a sign-out). */
