@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any, Callable
 
 from chalicelib.errors import HamtaError
 
@@ -189,3 +190,25 @@ def parse_entry_date(value: object) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise HamtaError("invalid_request") from None
+
+
+class Parsed:
+    """A typed field parsed once, early (a route names from it what to read ahead with the
+    session), its error kept for the point where the field is judged, so earlier answers
+    (401, the body's 400) still come first."""
+
+    def __init__(self, parse: Callable[[Any], Any], text: Any) -> None:
+        self._parse, self.text, self.value, self._error = parse, text, None, None
+        try:
+            self.value = parse(text)
+        except HamtaError as error:
+            self._error = error
+
+    def get(self, text: Any = None) -> Any:
+        """The value (or its error) of `text`, the field as the body gave it; parsed anew
+        only if it is not the text parsed ahead."""
+        if text is not None and text != self.text:
+            return self._parse(text)
+        if self._error is not None:
+            raise self._error
+        return self.value

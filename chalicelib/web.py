@@ -22,9 +22,12 @@ from chalicelib.lazy import lazy
 
 # Imported on first use (chalicelib/lazy.py): partner routes never need it.
 if TYPE_CHECKING:  # the imports as tools and IDEs see them
+    from chalicelib.services.registry import partners
     from chalicelib.services.signin import sessions
     from chalicelib.services.signin.sessions import Caller
+    from chalicelib.store.read_ahead import ReadAhead
 else:
+    partners = lazy("chalicelib.services.registry.partners")
     sessions = lazy("chalicelib.services.signin.sessions")
 
 
@@ -263,12 +266,21 @@ def caller(
     request: Any,
     kinds: tuple[str, ...] = ("sim", "national_id"),  # sessions.SIM, sessions.NATIONAL_ID
     admit_temporary_password: bool = False,
-    also: list | None = None,
 ) -> Caller:
     """The session behind the request: 401 without one, 403 for the wrong cartable kind,
-    403 password_change_required for a temporary-password session outside PUT /me/password.
-    `also`: [(model, keys)] the route will read, fetched with the session in one call."""
-    who = sessions.resolve(bearer(request), also)
+    403 password_change_required for a temporary-password session outside PUT /me/password."""
+    return caller_with(request, (), kinds, admit_temporary_password)[0]
+
+
+def caller_with(
+    request: Any,
+    also: list,
+    kinds: tuple[str, ...] = ("sim", "national_id"),
+    admit_temporary_password: bool = False,
+) -> tuple[Caller, ReadAhead]:
+    """`caller`, with `also` [(model, keys)] the route's service will read fetched with
+    the session in one call: (the caller, what was read ahead, for the service's `ahead=`)."""
+    who, ahead = sessions.resolve_with(bearer(request), also)
     if who.kind not in kinds:
         if kinds == (sessions.NATIONAL_ID,):
             # A SIM session on a national-ID route: say how to get there.
@@ -276,7 +288,7 @@ def caller(
         raise HamtaError("forbidden")
     if who.must_change_password and not admit_temporary_password:
         raise HamtaError("password_change_required")
-    return who
+    return who, ahead
 
 
 def partner(request: Any, role: str) -> str:
@@ -293,32 +305,16 @@ def partner_identity(request: Any, role: str) -> str:
     return "key#" + keys.token_hash(bearer(request) or "")[:32]
 
 
-def partner_with(request: Any, role: str, also: list | None = None) -> tuple[str, dict]:
-    """`partner`, with `also` [(model, keys)] the route will read fetched with the key in
-    one BatchGetItem: (holder name, {model: [items]})."""
-    from chalicelib.store.batch_read import read_together
-    from chalicelib.store.challenges import PartnerKeyItem
-
-    key = bearer(request)
-    if not key or len(key) > 200:
-        raise HamtaError("unauthorized", reason="partner_key")
-    pk = "partner#" + keys.token_hash(key)
-    if also:
-        found = read_together([(PartnerKeyItem, [pk]), *also])
-        item = (found.pop(PartnerKeyItem, None) or [None])[0]
-    else:
-        from pynamodb.exceptions import DoesNotExist
-
-        found = {}
-        try:
-            item = PartnerKeyItem.get(pk)
-        except DoesNotExist:
-            item = None
+def partner_with(request: Any, role: str, also: list = ()) -> tuple[str, ReadAhead]:
+    """`partner`, with `also` [(model, keys)] the route's service will read fetched with
+    the key in one BatchGetItem (services/registry/partners.py): (holder name, what was
+    read ahead)."""
+    item, ahead = partners.check_key(bearer(request), also)
     if item is None:
         raise HamtaError("unauthorized", reason="partner_key")
     if item.role != role:
         raise HamtaError("forbidden", reason="partner_role")
-    return item.name or role, found
+    return item.name or role, ahead
 
 
 def client_address(request: Any) -> str:

@@ -94,3 +94,33 @@ def test_a_throttled_table_is_503_and_changes_nothing(api, monkeypatch):
     monkeypatch.setattr(Connection, "_make_api_call", real)
     # The number did not change hands.
     assert api.operator_sim(msisdn, nid)[1]["ownership"] == 1
+
+
+def test_a_mistyped_imei_or_number_is_told_after_the_credential_and_the_body(api):
+    """Routes that read ahead with the session or key parse the IMEI or number early (to
+    name what to read), yet answer in the same order: 401, then the body's 400
+    invalid_request, then invalid_imei or invalid_msisdn."""
+    from tests.conftest import OPERATOR_KEY
+    from tests.flows import new_nid_cartable
+
+    _, _, token = new_nid_cartable(api)
+    # (method, path, credential, a good body, a bad body, the code the field earns)
+    routes = [
+        ("POST", "/devices/123/block", token, {"reason": "lost"}, {}, "invalid_imei"),
+        ("DELETE", "/devices/123/block", token, {}, {"extra": 1}, "invalid_imei"),
+        ("POST", "/devices/123/repair", token, {"new_imei": ids.imei()}, {}, "invalid_imei"),
+        ("POST", "/devices/123/transfer", token, {}, {"extra": 1}, "invalid_imei"),
+        ("POST", "/devices/activate", token, {"imei": "123", "activation_code": "123456"},
+         {"imei": "123"}, "invalid_imei"),
+        ("POST", "/devices", token, {"imei": "123"}, {"imei": "123", "extra": 1}, "invalid_imei"),
+        ("POST", "/me/connections/123/dispute", token, {}, {"extra": 1}, "invalid_msisdn"),
+        ("POST", "/ussd", OPERATOR_KEY, {"session_id": "s1", "msisdn": "123", "text": "2*123*1"},
+         {"msisdn": "123", "text": "2*123*1"}, "invalid_msisdn"),
+    ]
+    for method, path, credential, good, bad, code in routes:
+        status, data, _ = api.call(method, path, body=good)
+        assert (status, data["error"]["code"]) == (401, "unauthorized"), (method, path)
+        status, data, _ = api.call(method, path, body=bad, token=credential)
+        assert (status, data["error"]["code"]) == (400, "invalid_request"), (method, path)
+        status, data, _ = api.call(method, path, body=good, token=credential)
+        assert (status, data["error"]["code"]) == (400, code), (method, path)

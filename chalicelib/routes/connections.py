@@ -7,7 +7,7 @@ from chalice import Blueprint
 
 from chalicelib import web
 from chalicelib.errors import HamtaError
-from chalicelib.identifiers import parse_msisdn
+from chalicelib.identifiers import Parsed, parse_msisdn
 from chalicelib.lazy import lazy
 
 bp = Blueprint(__name__)
@@ -30,10 +30,11 @@ def list_connections() -> object:
 @web.route(bp, "/me/connections/{msisdn}/dispute", methods=["POST"])
 def dispute_connection(msisdn: str) -> object:
     request = bp.current_request
-    who = web.caller(request, kinds=NID_ONLY, also=connections.prefetch(msisdn))
+    typed = Parsed(parse_msisdn, msisdn)  # parsed once, told after the session and body
+    who, ahead = web.caller_with(request, connections.prefetch(typed.value), kinds=NID_ONLY)
     web.body(request)  # no fields
-    number = parse_msisdn(msisdn)
-    connections.dispute(who, number)
+    number = typed.get()
+    connections.dispute(who, number, ahead=ahead)
     return web.json_response({"msisdn": number}, 202)
 
 

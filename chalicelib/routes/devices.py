@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from chalice import Blueprint
 
 from chalicelib import web
-from chalicelib.identifiers import parse_code, parse_imei, parse_msisdn
+from chalicelib.identifiers import Parsed, parse_code, parse_imei, parse_msisdn
 from chalicelib.lazy import lazy
 
 bp = Blueprint(__name__)
@@ -31,35 +31,38 @@ def list_devices() -> object:
 @web.route(bp, "/devices", methods=["POST"])
 def recover_device() -> object:
     request = bp.current_request
-    who = web.caller(request, also=devices.prefetch(web.peek(request, "imei")))
+    typed = Parsed(parse_imei, web.peek(request, "imei"))  # parsed once, told in turn
+    who, ahead = web.caller_with(request, devices.prefetch(typed.value))
     data = web.body(
         request, required={"imei": str}, optional={"previous_msisdn": str, "msisdn": str}
     )
-    imei = parse_imei(data["imei"])
+    imei = typed.get(data["imei"])
     previous = web.optional(parse_msisdn, data.get("previous_msisdn"))
     msisdn = web.optional(parse_msisdn, data.get("msisdn"))
-    device = recovery.recover(who, imei, previous, msisdn)
+    device = recovery.recover(who, imei, previous, msisdn, ahead=ahead)
     return web.json_response({"device": device}, 201)
 
 
 @web.route(bp, "/devices/activate", methods=["POST"])
 def activate_device() -> object:
     request = bp.current_request
-    who = web.caller(request, also=devices.prefetch(web.peek(request, "imei")))
+    typed = Parsed(parse_imei, web.peek(request, "imei"))  # parsed once, told in turn
+    who, ahead = web.caller_with(request, devices.prefetch(typed.value))
     data = web.body(request, required={"imei": str, "activation_code": str}, optional={"msisdn": str})
-    imei = parse_imei(data["imei"])
+    imei = typed.get(data["imei"])
     code = parse_code(data["activation_code"], "activation_code")
     msisdn = web.optional(parse_msisdn, data.get("msisdn"))
-    device = activation.activate(who, imei, code, msisdn)
+    device = activation.activate(who, imei, code, msisdn, ahead=ahead)
     return web.json_response({"device": device}, 201)
 
 
 @web.route(bp, "/devices/{imei}/transfer", methods=["POST"])
 def offer_device(imei: str) -> object:
     request = bp.current_request
-    who = web.caller(request, also=devices.prefetch(imei))
+    typed = Parsed(parse_imei, imei)  # parsed once, told after the session and body
+    who, ahead = web.caller_with(request, devices.prefetch(typed.value))
     data = web.body(request, optional={"password": str})
-    offer = transfer.offer(who, parse_imei(imei), data.get("password"))
+    offer = transfer.offer(who, typed.get(), data.get("password"), ahead=ahead)
     return web.json_response({"activation_code": offer["activation_code"],
                               "expires_at": offer["expires_at"]}, 201)
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from chalice import Blueprint
 
 from chalicelib import web
-from chalicelib.identifiers import parse_imei
+from chalicelib.identifiers import Parsed, parse_imei
 from chalicelib.lazy import lazy
 
 bp = Blueprint(__name__)
@@ -26,27 +26,31 @@ else:
 @web.route(bp, "/devices/{imei}/block", methods=["POST"])
 def block_device(imei: str) -> object:
     request = bp.current_request
-    who = web.caller(request, also=blocking.prefetch(imei))
+    typed = Parsed(parse_imei, imei)  # parsed once, told after the session and body
+    who, ahead = web.caller_with(request, blocking.prefetch(typed.value))
     data = web.body(request, required={"reason": str})
-    return web.json_response({"device": blocking.block(who, parse_imei(imei), data["reason"])})
+    return web.json_response({"device": blocking.block(who, typed.get(), data["reason"], ahead=ahead)})
 
 
 @web.route(bp, "/devices/{imei}/block", methods=["DELETE"])
 def unblock_device(imei: str) -> object:
     request = bp.current_request
-    who = web.caller(request, also=blocking.prefetch(imei))
+    typed = Parsed(parse_imei, imei)  # parsed once, told after the session and body
+    who, ahead = web.caller_with(request, blocking.prefetch(typed.value))
     data = web.body(request, optional={"password": str})
-    return web.json_response({"device": blocking.unblock(who, parse_imei(imei), data.get("password"))})
+    device = blocking.unblock(who, typed.get(), data.get("password"), ahead=ahead)
+    return web.json_response({"device": device})
 
 
 @web.route(bp, "/devices/{imei}/repair", methods=["POST"])
 def repair_device(imei: str) -> object:
     request = bp.current_request
-    who = web.caller(request, also=blocking.prefetch(imei))
+    typed = Parsed(parse_imei, imei)  # parsed once, told after the session and body
+    who, ahead = web.caller_with(request, blocking.prefetch(typed.value))
     data = web.body(request, required={"new_imei": str}, optional={"new_imei2": str, "password": str})
-    old, new = parse_imei(imei), parse_imei(data["new_imei"])
+    old, new = typed.get(), parse_imei(data["new_imei"])
     new2 = web.optional(parse_imei, data.get("new_imei2"))
-    device = repair.repair(who, old, new, new2, data.get("password"))
+    device = repair.repair(who, old, new, new2, data.get("password"), ahead=ahead)
     return web.json_response({"device": device})
 
 

@@ -25,17 +25,18 @@ MAX_SESSION_ID = 200
 @web.route(bp, "/ussd", methods=["POST"])
 def post_ussd() -> object:
     request = bp.current_request
-    # What the step will read comes with the partner key, in one call.
-    ahead = ussd.prefetch(web.peek(request, "msisdn"), web.peek(request, "text"))
-    _, found = web.partner_with(request, "operator", also=ahead)
+    # What the step will read comes with the partner key, in one call; the number is
+    # parsed once, and told after the key and the body.
+    typed = identifiers.Parsed(identifiers.parse_msisdn, web.peek(request, "msisdn"))
+    _, ahead = web.partner_with(request, "operator", ussd.prefetch(typed.value, web.peek(request, "text")))
     data = web.body(request, required={"session_id": str, "msisdn": str, "text": str})
-    msisdn = identifiers.parse_msisdn(data["msisdn"])
+    msisdn = typed.get(data["msisdn"])
     # What the gateway itself garbles (no text a keypad makes) is its 400, not a reply.
     if not 0 < len(data["session_id"]) <= MAX_SESSION_ID or not all(
         _printable(data[name]) for name in ("session_id", "text")
     ):
         raise HamtaError("invalid_request")
-    reply = ussd.answer(msisdn, data["text"], read=(ahead, found))
+    reply = ussd.answer(msisdn, data["text"], ahead=ahead)
     return web.json_response({"reply": reply.text, "end": reply.end})
 
 

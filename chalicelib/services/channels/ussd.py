@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import re
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Callable
 
@@ -22,14 +21,14 @@ from pynamodb.exceptions import PynamoDBException
 
 from chalicelib import clock, log, sms, sms_gate
 from chalicelib.errors import MESSAGES, HamtaError
-from chalicelib.identifiers import mask_msisdn, normalize_digits, parse_code, parse_imei, parse_msisdn
+from chalicelib.identifiers import Parsed, mask_msisdn, normalize_digits, parse_code, parse_imei
 from chalicelib.services.devices import activation, devices, transfer
 from chalicelib.services.registry import inquiry
 from chalicelib.services.sims import sim_records
+from chalicelib.services.signin import sessions
 from chalicelib.services.signin.callers import SimCartable
-from chalicelib.services.signin.sessions import index_read
-from chalicelib.store.batch_read import read_together
 from chalicelib.store.devices import DeviceModel
+from chalicelib.store.read_ahead import NOTHING, ReadAhead, Wanted
 from chalicelib.store.sims import SimModel
 
 logger = Logger(service=log.SERVICE, child=True)
@@ -71,39 +70,25 @@ class Reply:
     end: bool  # True: the gateway closes the session after showing it
 
 
-def prefetch(typed_msisdn: str | None, text: str | None) -> list[tuple[type, list]]:
+def prefetch(msisdn: str | None, text: str | None) -> Wanted:
     """What a step reads first, for the route to fetch with the partner key: the SIM and
     the device of an activation (2*<imei>*<code>), the SIM of a listing or sale (3...);
-    nothing for any other step or bad input."""
-    if not typed_msisdn or not text or len(text) > MAX_TEXT:
+    nothing for any other step or bad input (`msisdn`: parsed, None if it was bad)."""
+    if not msisdn or not text or len(text) > MAX_TEXT:
         return []
     head, star, rest = text.partition("*")
     fields = rest.split("*", 1)
-    try:
-        if normalize_digits(head) == "2" and len(fields) == 2:
-            return [(SimModel, [parse_msisdn(typed_msisdn)]), (DeviceModel, [parse_imei(fields[0])])]
-        if normalize_digits(head) == "3":
-            return [(SimModel, [parse_msisdn(typed_msisdn)])]
-    except HamtaError:
-        pass
+    if normalize_digits(head) == "2" and len(fields) == 2:
+        imei = Parsed(parse_imei, fields[0]).value
+        return [(SimModel, [msisdn]), (DeviceModel, [imei])] if imei else []
+    if normalize_digits(head) == "3":
+        return [(SimModel, [msisdn])]
     return []
 
 
-# This request's items read ahead: (what was asked, {model: [items]}); per thread/request.
-_ahead: ContextVar[tuple[list, dict] | None] = ContextVar("ussd_ahead", default=None)
-
-
-def answer(msisdn: str, text: str, read: tuple[list, dict] | None = None) -> Reply:
-    """POST /ussd: the reply to `text` typed on `msisdn` (09XXXXXXXXX). `read`: what the
-    route read ahead with the partner key (`prefetch`), and what it found."""
-    token = _ahead.set(read if read and read[0] else None)
-    try:
-        return _answer(msisdn, text)
-    finally:
-        _ahead.reset(token)
-
-
-def _answer(msisdn: str, text: str) -> Reply:
+def answer(msisdn: str, text: str, ahead: ReadAhead = NOTHING) -> Reply:
+    """POST /ussd: the reply to `text` typed on `msisdn` (09XXXXXXXXX). `ahead`: what the
+    route read ahead with the partner key (`prefetch`)."""
     if len(text) > MAX_TEXT:
         return Reply(WRONG_INPUT, True)
     head, star, rest = text.partition("*")
@@ -117,7 +102,7 @@ def _answer(msisdn: str, text: str) -> Reply:
     # The last field takes the rest as typed: a password may hold a "*".
     fields = rest.split("*", steps - 1) if star else []
     try:
-        reply = run(msisdn, fields)
+        reply = run(msisdn, fields, ahead)
     except HamtaError as error:
         reply = Reply(_refusal(error, refusals), True)
     except (BotoCoreError, ClientError, PynamoDBException):
@@ -128,29 +113,30 @@ def _answer(msisdn: str, text: str) -> Reply:
     return Reply(_fit(reply.text), reply.end)
 
 
-def _inquiry(msisdn: str, fields: list[str]) -> Reply:
+def _inquiry(msisdn: str, fields: list[str], ahead: ReadAhead) -> Reply:
     if not fields:
         return Reply(ASK_IMEI, False)
     # Counted per dialling number: every USSD request comes from the gateway's address.
     return Reply(sms.inquiry_text(inquiry.inquire(fields[0], f"ussd#{msisdn}")), True)
 
 
-def _activation(msisdn: str, fields: list[str]) -> Reply:
+def _activation(msisdn: str, fields: list[str], ahead: ReadAhead) -> Reply:
     if not fields:
         return Reply(ASK_IMEI, False)
     if len(fields) == 1:
         parse_imei(fields[0])  # a mistyped IMEI is told now, not after the code
         return Reply(ASK_CODE, False)
-    imei, code = fields
-    caller = _sim_caller(msisdn, create=True, also=devices.prefetch(imei))
-    device = activation.activate(caller, parse_imei(imei), parse_code(code, "activation_code"))
+    imei = Parsed(parse_imei, fields[0])  # told after the SIM is ensured, as ever
+    caller, ahead = _sim_caller(msisdn, True, ahead, also=devices.prefetch(imei.value))
+    assert caller is not None
+    device = activation.activate(caller, imei.get(), parse_code(fields[1], "activation_code"), ahead=ahead)
     name = sms.device_name(device["brand"], device["model"])
     text = sms.fit_name(lambda n: ACTIVATED.format(name=n, imei=device["imeis"][0], msisdn=msisdn), name, _fits)
     return Reply(text, True)
 
 
-def _sale(msisdn: str, fields: list[str]) -> Reply:
-    caller = _sim_caller(msisdn, create=False)
+def _sale(msisdn: str, fields: list[str], ahead: ReadAhead) -> Reply:
+    caller, _ = _sim_caller(msisdn, False, ahead)
     rows = devices.list_devices(caller) if caller is not None else []
     if not fields:
         return _device_list(rows)
@@ -178,40 +164,30 @@ def _sale(msisdn: str, fields: list[str]) -> Reply:
 
 
 # choice -> (fields after it, the branch, how its refusals read)
-BRANCHES: dict[str, tuple[int, Callable[[str, list[str]], Reply], dict[str, str]]] = {
+BRANCHES: dict[str, tuple[int, Callable[[str, list[str], ReadAhead], Reply], dict[str, str]]] = {
     "1": (1, _inquiry, {}),
     "2": (2, _activation, ACTIVATION_REFUSALS),
     "3": (2, _sale, SALE_REFUSALS),
 }
 
 
-def _sim_caller(msisdn: str, create: bool, also: list | None = None) -> SimCartable | None:
-    """The dialling SIM's cartable (its current ownership), as a SIM session would open it;
-    `also` [(model, keys)] read in the same call, as `sessions.resolve` does.
+def _sim_caller(
+    msisdn: str, create: bool, ahead: ReadAhead, also: Wanted = (),
+) -> tuple[SimCartable | None, ReadAhead]:
+    """The dialling SIM's cartable (its current ownership), opened as a SIM session over it
+    is (sessions.dialled), and `also` [(model, keys)] read in the same call, as
+    `sessions.resolve_with` does: (the caller, `also` as read ahead for the service).
+    Whatever the route read ahead with the partner key is taken, not read again.
 
     Activation creates an unheld record for a number the operator has not told us about,
     as a SIM login does; listing and sale need nothing that does not exist.
     """
-    ahead = _ahead.get()
-    _ahead.set(None)  # taken once
-    if ahead is not None and ahead[0] == [(SimModel, [msisdn]), *(also or [])]:
-        found = dict(ahead[1])  # read with the partner key
-    else:
-        found = read_together([(SimModel, [msisdn]), *(also or [])])
+    found = ahead.take([(SimModel, [msisdn]), *also])
     sim = (found.pop(SimModel, None) or [None])[0]
     if sim is None and create:
         sim = sim_records.ensure_sim(msisdn)
-    if sim is None:
-        return None
-    return SimCartable(
-        read=index_read(also or [], found),
-        token_hash="",
-        msisdn=msisdn,
-        ownership=int(sim.ownership),
-        national_id=sim.national_id,
-        must_change_password=False,
-        sim=sim,
-    )
+    read = ReadAhead(also, found) if also else NOTHING
+    return (sessions.dialled(sim) if sim is not None else None), read
 
 
 def _device_list(rows: list[dict]) -> Reply:

@@ -20,6 +20,7 @@ from chalicelib.services.signin.sessions import Caller
 from chalicelib.store.base import retry_on_race
 from chalicelib.store.devices import DeviceModel, find_device
 from chalicelib.store.history import new_event
+from chalicelib.store.read_ahead import NOTHING, ReadAhead
 
 logger = Logger(service=log.SERVICE, child=True)
 
@@ -27,9 +28,11 @@ logger = Logger(service=log.SERVICE, child=True)
 _NO_CODE = "------"
 
 
-def activate(caller: Caller, imei: str, code: str, msisdn: str | None = None) -> dict:
+def activate(
+    caller: Caller, imei: str, code: str, msisdn: str | None = None, ahead: ReadAhead = NOTHING,
+) -> dict:
     """POST /devices/activate -> the device as now in the caller's cartable (on `msisdn`,
-    one of a national-ID cartable's SIMs, if named)."""
+    one of a national-ID cartable's SIMs, if named). `ahead`: what the route read ahead."""
     # A session with no SIM record to read (a SIM session holds its own) knows where the
     # device would go now: a dead SIM, or a number not its own, is refused before any read.
     target = None if caller.sims_to_read() else caller.target(msisdn, caller.sims_held())
@@ -42,7 +45,7 @@ def activate(caller: Caller, imei: str, code: str, msisdn: str | None = None) ->
         if first:
             # The device (read with the session if the route asked) and whatever SIM records
             # the target needs (a national-ID cartable's; none for a SIM session) in one call.
-            device, sims = devices.read_device_and_sims(caller, imei)
+            device, sims = devices.read_device_and_sims(caller, imei, ahead=ahead)
             target = target or caller.target(msisdn, sims)
         else:
             device = find_device(imei)

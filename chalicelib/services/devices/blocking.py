@@ -19,19 +19,20 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib import clock, identifiers, log, settings, sms
+from chalicelib import clock, log, settings, sms
 from chalicelib.errors import HamtaError
 from chalicelib.services.channels import notices
 from chalicelib.services.devices import devices
 from chalicelib.services.signin import accounts
 from chalicelib.services.sims import cartable_sims, sim_records
-from chalicelib.services.signin.sessions import Caller, read_with
+from chalicelib.services.signin.sessions import Caller
 from chalicelib.store import enforcement_log
 from chalicelib.store.base import RaceLost, lost_race, retry_on_race, transact_write
 from chalicelib.store.challenges import CounterItem
 from chalicelib.store.devices import DeviceModel, find_device
 from chalicelib.store.enforcement_log import LogEntryModel
 from chalicelib.store.history import HistoryModel, new_event
+from chalicelib.store.read_ahead import NOTHING, ReadAhead, Wanted
 from chalicelib.store.sims import SimModel
 
 logger = Logger(service=log.SERVICE, child=True)
@@ -54,7 +55,9 @@ def imeis_of(device: DeviceModel) -> list[str]:
 @dataclass
 class Reading:
     """What a move of the menu read, in one BatchGetItem: the device, the log's head, a
-    national-ID cartable's SIM records and whatever else the move asked for."""
+    national-ID cartable's SIM records and whatever else the move asked for. A plain typed
+    result of `read_for_move`, made afresh by each attempt: what the request read ahead is
+    carried by store/read_ahead.py's ReadAhead, not by this."""
 
     device: DeviceModel | None
     head: LogEntryModel | None
@@ -62,26 +65,23 @@ class Reading:
     extra: dict[Any, list] = field(default_factory=dict)
 
 
-def prefetch(typed_imei: object) -> list[tuple[Any, list]]:
-    """What `read_for_move` reads first, for `web.caller(also=...)` to fetch with the
-    session (nothing for an IMEI that will be refused anyway)."""
-    try:
-        imei = identifiers.parse_imei(typed_imei)
-    except HamtaError:
-        return []
-    return [(DeviceModel, [imei]), (LogEntryModel, [enforcement_log.HEAD_KEY])]
+def prefetch(imei: str | None) -> Wanted:
+    """What `read_for_move` reads first, for `web.caller_with` to fetch with the session
+    (nothing for an IMEI that will be refused anyway: None)."""
+    return [(DeviceModel, [imei]), (LogEntryModel, [enforcement_log.HEAD_KEY])] if imei else []
 
 
-def read_for_move(caller: Caller, imei: str, extra: list[tuple[Any, list]] = ()) -> Reading:
+def read_for_move(caller: Caller, imei: str, extra: Wanted = (), ahead: ReadAhead = NOTHING) -> Reading:
     """The device an IMEI names (a second IMEI's alias costs one more GetItem), the log's
-    head and a national-ID session's SIMs, plus `extra` [(model, keys)], all in one call."""
+    head and a national-ID session's SIMs, plus `extra` [(model, keys)], all in one call
+    (less what was read ahead)."""
     wanted: list[tuple[Any, list]] = [
         (DeviceModel, [imei]), (LogEntryModel, [enforcement_log.HEAD_KEY]), *extra,
     ]
     numbers = caller.sims_to_read()  # a national-ID cartable's SIMs; none for a SIM session
     if numbers:
         wanted.append((SimModel, sorted(numbers)))
-    found = read_with(caller, wanted)  # less what was read with the session
+    found = ahead.take(wanted)  # less what was read with the session
     items = found.get(DeviceModel) or [None]
     device = items[0]
     if device is not None and device.main_imei:
@@ -130,13 +130,13 @@ def _event_condition():
     return HistoryModel.event_key.does_not_exist()
 
 
-def block(caller: Caller, imei: str, reason: object) -> dict:
+def block(caller: Caller, imei: str, reason: object, ahead: ReadAhead = NOTHING) -> dict:
     """POST /devices/{imei}/block -> the device, status blocked."""
     if reason not in REASONS:
         raise HamtaError("invalid_request")
 
     def attempt():
-        reading = read_for_move(caller, imei)
+        reading = read_for_move(caller, imei, ahead=ahead)
         device = own(caller, reading.device)
         if device.state == devices.BLOCKED:
             return devices.render(device)  # a retry after a lost answer: already done
@@ -164,7 +164,7 @@ def block(caller: Caller, imei: str, reason: object) -> dict:
     return retry_on_race(attempt)
 
 
-def unblock(caller: Caller, imei: str, password: object = None) -> dict:
+def unblock(caller: Caller, imei: str, password: object = None, ahead: ReadAhead = NOTHING) -> dict:
     """DELETE /devices/{imei}/block -> the device, status active."""
     # A national-ID session re-enters its password: its login counter comes with the read.
     counter_key = caller.login_counter_key()
@@ -174,7 +174,7 @@ def unblock(caller: Caller, imei: str, password: object = None) -> dict:
 
     def attempt():
         nonlocal checked
-        reading = read_for_move(caller, imei, extra)
+        reading = read_for_move(caller, imei, extra, ahead)
         device = own(caller, reading.device)
         if device.state != devices.BLOCKED:
             return devices.render(device)  # nothing to lift (a retry, or never blocked)

@@ -11,17 +11,17 @@ from datetime import datetime, timezone
 
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib import clock, identifiers
+from chalicelib import clock
 from chalicelib.errors import HamtaError
 # UNCLAIMED, Target: named here too, as devices.UNCLAIMED and devices.Target.
 from chalicelib.services.signin.callers import UNCLAIMED, Caller, Target  # noqa: F401
-from chalicelib.services.signin.sessions import read_with
 # RaceLost: the device changed between our read and our transaction (read again).
 from chalicelib.store.base import RaceLost, lost_race, transact_write
 from chalicelib.store.batch_read import read_together
 from chalicelib.store.challenges import CounterItem
 from chalicelib.store.devices import DeviceModel, find_device
 from chalicelib.store.history import HistoryModel
+from chalicelib.store.read_ahead import NOTHING, ReadAhead, Wanted
 from chalicelib.store.sims import SimModel
 
 ACTIVE = "active"
@@ -95,18 +95,15 @@ def _sims_to_read(caller: Caller, also: tuple[str | None, ...]) -> tuple[set[str
     return wanted - set(known), known
 
 
-def prefetch(typed_imei: object) -> list[tuple[type, list]]:
-    """What a move by this IMEI reads first, for `web.caller(also=...)` to fetch with the
-    session (nothing for an IMEI that will be refused anyway)."""
-    try:
-        return [(DeviceModel, [identifiers.parse_imei(typed_imei)])]
-    except HamtaError:
-        return []
+def prefetch(imei: str | None) -> Wanted:
+    """What a move by this IMEI reads first, for `web.caller_with` to fetch with the
+    session (nothing for an IMEI that will be refused anyway: None)."""
+    return [(DeviceModel, [imei])] if imei else []
 
 
-def find_device_for(caller: Caller, imei: str) -> DeviceModel | None:
-    """`find_device`, starting from the item read with the session if the route asked."""
-    found = read_with(caller, [(DeviceModel, [imei])]).get(DeviceModel) or [None]
+def find_device_for(caller: Caller, imei: str, ahead: ReadAhead = NOTHING) -> DeviceModel | None:
+    """`find_device`, starting from the item read ahead if the route asked."""
+    found = ahead.take([(DeviceModel, [imei])]).get(DeviceModel) or [None]
     item = found[0]
     if item is not None and item.main_imei:
         return find_device(item.main_imei)
@@ -115,20 +112,19 @@ def find_device_for(caller: Caller, imei: str) -> DeviceModel | None:
 
 def read_device_and_sims(
     caller: Caller, imei: str, also: tuple[str | None, ...] = (), extra: list | None = None,
-    extra_found: dict | None = None,
+    extra_found: dict | None = None, ahead: ReadAhead = NOTHING,
 ) -> tuple[DeviceModel | None, dict[str, SimModel]]:
     """The device either IMEI names and the SIM records a move needs.
 
     The device item and the SIMs come in ONE BatchGetItem over both tables (strongly
-    consistent). When the device was read with the session, the SIMs come in one call
+    consistent). When the device was read ahead (with the session), the SIMs come in one call
     with the main IMEI's item if the IMEI named was a second IMEI's alias: activate and
     recover stay at 4 calls by either IMEI. `extra` [(model, keys)] of other tables is read
     in that same call, into `extra_found` {model: [items]}.
     """
     wanted, known = _sims_to_read(caller, also)
-    prefetched = imei in caller.read.get(DeviceModel, {})
-    if prefetched:
-        item = (read_with(caller, [(DeviceModel, [imei])]).get(DeviceModel) or [None])[0]
+    if ahead.holds(DeviceModel, imei):
+        item = (ahead.take([(DeviceModel, [imei])]).get(DeviceModel) or [None])[0]
         main = [item.main_imei] if item is not None and item.main_imei else []
         found = read_together([(DeviceModel, main), (SimModel, sorted(wanted)), *(extra or [])])
         if main:

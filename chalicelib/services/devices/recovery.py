@@ -19,6 +19,7 @@ from chalicelib.services.signin.sessions import Caller
 from chalicelib.store.base import retry_on_race
 from chalicelib.store.devices import DeviceModel
 from chalicelib.store.history import new_event
+from chalicelib.store.read_ahead import NOTHING, ReadAhead
 from chalicelib.store.sims import SimModel
 
 logger = Logger(service=log.SERVICE, child=True)
@@ -29,9 +30,11 @@ def recover(
     imei: str,
     previous: str | None = None,
     msisdn: str | None = None,
+    ahead: ReadAhead = NOTHING,
 ) -> dict:
     """POST /devices -> the device as now in the caller's cartable. `previous`: the number
-    the device was on, typed by the caller; `msisdn`: the cartable's SIM it goes on."""
+    the device was on, typed by the caller; `msisdn`: the cartable's SIM it goes on;
+    `ahead`: what the route read ahead."""
     if not caller.is_open():
         raise HamtaError("sim_inactive")  # a dead SIM's session: refused before anything is read
     tries = []
@@ -41,7 +44,7 @@ def recover(
         tries.append(1)
         # The number typed is, when right, the SIM the device was on: read it (and a
         # national-ID cartable's SIMs) with the device in one call.
-        device, sims = devices.read_device_and_sims(caller, imei, also=(previous,))
+        device, sims = devices.read_device_and_sims(caller, imei, also=(previous,), ahead=ahead)
         if device is None or device.state == devices.UNCLAIMED:
             raise HamtaError("not_found")
         key = f"recover#{device.imei}"  # both IMEIs of a phone share one budget of guesses

@@ -26,7 +26,7 @@ from chalicelib.errors import HamtaError
 from chalicelib.services.channels import notices
 from chalicelib.services.devices import blocking, devices, irreversible
 from chalicelib.services.registry import registrar
-from chalicelib.services.signin.sessions import Caller, read_with
+from chalicelib.services.signin.sessions import Caller
 from chalicelib.store import enforcement_log
 from chalicelib.store.base import retry_on_race
 from chalicelib.store.challenges import CounterItem
@@ -34,6 +34,7 @@ from chalicelib.store.devices import DeviceModel, find_device
 from chalicelib.store.enforcement_log import LogEntryModel
 from chalicelib.store.history import HistoryModel, new_event
 from chalicelib.store.people import PersonModel
+from chalicelib.store.read_ahead import NOTHING, ReadAhead
 from chalicelib.store.sims import SimModel
 
 logger = Logger(service=log.SERVICE, child=True)
@@ -86,13 +87,16 @@ def history_items(device: DeviceModel) -> list[HistoryModel]:
     return sorted(items, key=lambda item: item.event_key)
 
 
-def repair(caller: Caller, imei: str, new: str, new2: str | None = None, password: object = None) -> dict:
+def repair(
+    caller: Caller, imei: str, new: str, new2: str | None = None, password: object = None,
+    ahead: ReadAhead = NOTHING,
+) -> dict:
     """POST /devices/{imei}/repair -> the device under its new IMEI(s)."""
     fresh = [new] + ([new2] if new2 else [])
     step = irreversible.StepUp(caller, password)
 
     def attempt():
-        device, parts, sims, head, person = _read(caller, imei, fresh)
+        device, parts, sims, head, person = _read(caller, imei, fresh, ahead)
         device = blocking.own(caller, device)
         clearance = step.clear(person)
         try:
@@ -113,13 +117,13 @@ def repair(caller: Caller, imei: str, new: str, new2: str | None = None, passwor
     return retry_on_race(attempt)
 
 
-def _read(caller: Caller, imei: str, fresh: list[str]):
+def _read(caller: Caller, imei: str, fresh: list[str], ahead: ReadAhead):
     """The device, the parts, the log's head, a national-ID session's SIMs and a SIM
     session's national-ID person, in one call (less what came with the session; a device
     named by its second IMEI then reads its main item in that same call)."""
     named = None
-    if imei in caller.read.get(DeviceModel, {}):  # read with the session: no call here
-        named = (read_with(caller, [(DeviceModel, [imei])]).get(DeviceModel) or [None])[0]
+    if ahead.holds(DeviceModel, imei):  # read with the session: no call here
+        named = (ahead.take([(DeviceModel, [imei])]).get(DeviceModel) or [None])[0]
     main = named.main_imei if named is not None and named.main_imei else None
     keys = [main] if main else ([] if named is not None else [imei])
     wanted: list[tuple] = [
@@ -131,7 +135,7 @@ def _read(caller: Caller, imei: str, fresh: list[str]):
     linked = caller.linked_national_id()
     if caller.person is None and linked:
         wanted.append((PersonModel, [linked]))
-    found = read_with(caller, wanted)
+    found = ahead.take(wanted)
     items = {item.imei: item for item in found.get(DeviceModel, [])}
     device = items.get(main) if main else (named if named is not None else items.get(imei))
     if device is not None and device.main_imei:

@@ -19,17 +19,21 @@ from chalicelib.services.signin.sessions import Caller
 from chalicelib.store.base import retry_on_race
 from chalicelib.store.history import new_event
 from chalicelib.store.people import PersonModel
+from chalicelib.store.read_ahead import NOTHING, ReadAhead
 
 logger = Logger(service=log.SERVICE, child=True)
 
 
-def offer(caller: Caller, imei: str, password: object = None, tell_self: bool = True) -> dict:
+def offer(
+    caller: Caller, imei: str, password: object = None, tell_self: bool = True,
+    ahead: ReadAhead = NOTHING,
+) -> dict:
     """POST /devices/{imei}/transfer -> {"activation_code", "expires_at", "replayed"}.
 
     Checks in API.md's order: not the caller's 404, the password, 409 device_blocked,
     409 reset_hold. `replayed`: the device was on sale already (its code, nothing sent).
     `tell_self=False` (USSD, which texts the code to the seller): the session's own SIM
-    gets no notice besides its code."""
+    gets no notice besides its code. `ahead`: what the route read ahead."""
     step = irreversible.StepUp(caller, password)
 
     def attempt() -> dict:
@@ -38,7 +42,8 @@ def offer(caller: Caller, imei: str, password: object = None, tell_self: bool = 
         linked = caller.linked_national_id()
         extra = [(PersonModel, [linked])] if caller.person is None and linked else []
         found: dict = {}
-        device, sims = devices.read_device_and_sims(caller, imei, extra=extra, extra_found=found)
+        device, sims = devices.read_device_and_sims(
+            caller, imei, extra=extra, extra_found=found, ahead=ahead)
         if device is None or not devices.in_cartable(caller, device):
             raise HamtaError("not_found")
         clearance = step.clear((found.get(PersonModel) or [None])[0])

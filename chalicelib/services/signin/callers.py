@@ -8,7 +8,7 @@ stored session use (API.md's cartable "kind").
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar, Iterable, Union
 
 from chalicelib.errors import HamtaError
@@ -58,9 +58,6 @@ class _Session:
     must_change_password: bool
     sim: SimModel | None = None  # a SIM session's SIM, as read now
     person: PersonModel | None = None  # a national-ID session's person, as read now
-    # Items a route asked `resolve` to read in the same BatchGetItem: {model: {key: item
-    # or None}}, taken once by `sessions.read_with` (a retry reads afresh).
-    read: dict = field(default_factory=dict)
 
 
 def _epoch(value: object) -> int:
@@ -79,7 +76,7 @@ class SimCartable(_Session):
         return item.msisdn
 
     @classmethod
-    def opened(cls, item, token_hash: str, sim: SimModel, read: dict) -> "SimCartable":
+    def opened(cls, item, token_hash: str, sim: SimModel) -> "SimCartable":
         """The session `item` over its SIM as read now: live, or 401."""
         ownership = int(item.ownership) if item.ownership is not None else None
         if int(sim.ownership) != ownership:
@@ -89,7 +86,7 @@ class SimCartable(_Session):
         return cls(
             token_hash=token_hash, msisdn=item.msisdn, ownership=ownership,
             national_id=sim.national_id, must_change_password=bool(item.must_change_password),
-            sim=sim, read=read,
+            sim=sim,
         )
 
     def cartable(self) -> dict:
@@ -187,7 +184,7 @@ class NationalIdCartable(_Session):
         return item.national_id
 
     @classmethod
-    def opened(cls, item, token_hash: str, person: PersonModel, read: dict) -> "NationalIdCartable":
+    def opened(cls, item, token_hash: str, person: PersonModel) -> "NationalIdCartable":
         """The session `item` over its person as read now: live, or 401."""
         if _epoch(person.session_epoch) != _epoch(item.epoch):
             raise HamtaError("unauthorized")  # password changed or reset since
@@ -195,7 +192,7 @@ class NationalIdCartable(_Session):
             token_hash=token_hash, msisdn=item.msisdn,
             ownership=int(item.ownership) if item.ownership is not None else None,
             national_id=item.national_id, must_change_password=bool(item.must_change_password),
-            person=person, read=read,
+            person=person,
         )
 
     def cartable(self) -> dict:

@@ -34,8 +34,10 @@ from chalicelib.services.signin import callers
 from chalicelib.services.signin.callers import NATIONAL_ID, SIM, Caller  # noqa: F401
 from chalicelib.store.batch_read import read_together
 from chalicelib.store.challenges import SessionItem
+from chalicelib.store.read_ahead import NOTHING, ReadAhead, Wanted, read_with
 # Ending sessions is bumping an epoch: store/session_epochs.py (named here for accounts).
 from chalicelib.store.session_epochs import end_cartable_sessions, end_sim_sessions  # noqa: F401
+from chalicelib.store.sims import SimModel
 
 # The cartable a session opens, by the kind its item stores (callers.py: the two types).
 KINDS = callers.KINDS
@@ -112,10 +114,15 @@ def _unseal(token: str) -> tuple[str, str] | None:
     return kind, key.decode()
 
 
-def resolve(token: str | None, also: list[tuple[type, list[Any]]] | None = None) -> Caller:
-    """The caller behind a bearer token, or 401 unauthorized. `also`: (model, keys) a route
-    needs whatever the caller, read in the same BatchGetItem (tables other than the
-    session's, the SIMs' and the people's); found in `caller.read`."""
+def resolve(token: str | None) -> Caller:
+    """The caller behind a bearer token, or 401 unauthorized."""
+    return resolve_with(token)[0]
+
+
+def resolve_with(token: str | None, also: Wanted = ()) -> tuple[Caller, ReadAhead]:
+    """`resolve`, with `also` [(model, keys)] a route will read fetched in the same
+    BatchGetItem (tables other than the session's, the SIMs' and the people's): (the
+    caller, what was read ahead for the service's `ahead=`)."""
     if not token or len(token) > 200:
         raise HamtaError("unauthorized")
     hashed = token_hash(token)
@@ -132,14 +139,13 @@ def resolve(token: str | None, also: list[tuple[type, list[Any]]] | None = None)
             record = cartable.bound_model.get(cartable.bound_key(item), consistent_read=True)
         except DoesNotExist:
             raise HamtaError("unauthorized") from None
-        read = index_read(also or [], read_together(also or []))
+        ahead = ReadAhead(also, read_together(also)) if also else NOTHING
     else:
         kind, key = route
         cartable = KINDS[kind]
         bound_model = cartable.bound_model
-        found = read_together([(SessionItem, ["session#" + hashed]), (bound_model, [key]), *(also or [])])
-        sessions, records = found.pop(SessionItem, []), found.pop(bound_model, [])
-        read = index_read(also or [], found)
+        first, ahead = read_with([(SessionItem, ["session#" + hashed]), (bound_model, [key])], also)
+        sessions, records = first[SessionItem], first[bound_model]
         if not sessions or not records:
             raise HamtaError("unauthorized")
         item, record = sessions[0], records[0]
@@ -149,47 +155,15 @@ def resolve(token: str | None, also: list[tuple[type, list[Any]]] | None = None)
         raise HamtaError("unauthorized")
     # The SIM or person as read now must still hold the session (ownership, epoch): the
     # type checks that and is built whole, so nothing changes a Caller afterwards.
-    return cartable.opened(item, hashed, record, read)
+    return cartable.opened(item, hashed, record), ahead
 
 
-def _key_of(model: type, item: Any) -> Any:
-    hash_name = model._hash_keyname
-    range_name = getattr(model, "_range_keyname", None)
-    if range_name:
-        return (getattr(item, hash_name), getattr(item, range_name))
-    return getattr(item, hash_name)
-
-
-def index_read(wanted: list[tuple[type, list[Any]]], found: dict) -> dict:
-    """{model: {key: item or None}} for every key asked: a Caller's `read`."""
-    index: dict = {}
-    for model, keys in wanted:
-        by_key = {_key_of(model, item): item for item in found.get(model, [])}
-        index.setdefault(model, {}).update({key: by_key.get(key) for key in keys})
-    return index
-
-
-def read_with(caller: Caller, wanted: list[tuple[type, list[Any]]]) -> dict[type, list]:
-    """`read_together(wanted)`, minus what `resolve` already read for this request (taken
-    once): a route that named its items up front pays no second call for them."""
-    have: dict[type, list] = {}
-    rest: list[tuple[type, list[Any]]] = []
-    for model, keys in wanted:
-        held = caller.read.get(model, {})
-        have.setdefault(model, [])
-        missing = []
-        for key in keys:
-            if key in held:
-                item = held.pop(key)
-                if item is not None:
-                    have[model].append(item)
-            else:
-                missing.append(key)
-        if missing:
-            rest.append((model, missing))
-    for model, items in read_together(rest).items():
-        have.setdefault(model, []).extend(items)
-    return have
+def dialled(sim: SimModel) -> callers.SimCartable:
+    """The cartable a SIM's own dialling opens (USSD *7777#, which the operator's gateway
+    vouches for): its current ownership, opened as a SIM session over it is, with no token."""
+    item = SessionItem(kind=SIM, msisdn=sim.msisdn, ownership=int(sim.ownership),
+                       epoch=sim.session_epoch, must_change_password=False)
+    return callers.SimCartable.opened(item, "", sim)
 
 
 def end_session(caller: Caller) -> None:

@@ -12,13 +12,13 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from chalicelib import clock, settings
 from chalicelib.errors import HamtaError
-from chalicelib.identifiers import parse_msisdn
 from chalicelib.services.sims import cartable_sims, sim_records
 from chalicelib.services.devices.devices import iso
-from chalicelib.services.signin.sessions import Caller, read_with
+from chalicelib.services.signin.sessions import Caller
 from chalicelib.store.base import RaceLost, lost_race, retry_on_race, transact_write
 from chalicelib.store.batch_read import read_together
 from chalicelib.store.challenges import DisputeItem
+from chalicelib.store.read_ahead import NOTHING, ReadAhead, Wanted
 from chalicelib.store.sims import SimModel
 
 HEAD = "disputes#head"
@@ -30,13 +30,10 @@ def entry_key(seq: int) -> str:
     return f"dispute#{seq:0{CURSOR_DIGITS}d}"
 
 
-def prefetch(typed_msisdn: object) -> list[tuple]:
-    """What a dispute reads first, for `web.caller(also=...)`: the SIM's record (nothing
-    for a number that will be refused anyway)."""
-    try:
-        return [(SimModel, [parse_msisdn(typed_msisdn)])]
-    except HamtaError:
-        return []
+def prefetch(msisdn: str | None) -> Wanted:
+    """What a dispute reads first, for `web.caller_with` to fetch with the session: the
+    SIM's record (nothing for a number that will be refused anyway: None)."""
+    return [(SimModel, [msisdn])] if msisdn else []
 
 
 def list_connections(caller: Caller) -> dict:
@@ -58,11 +55,11 @@ def list_connections(caller: Caller) -> dict:
     return {"sims": [row[2] for row in rows], "limit": settings.MAX_SIMS_PER_PERSON}
 
 
-def dispute(caller: Caller, msisdn: str) -> None:
+def dispute(caller: Caller, msisdn: str, ahead: ReadAhead = NOTHING) -> None:
     """POST /me/connections/{msisdn}/dispute: 202, once; a SIM not in the list 404."""
     def attempt() -> None:
         # The record read with the session the first time (taken once), then afresh.
-        sim = (read_with(caller, [(SimModel, [msisdn])]).get(SimModel) or [None])[0]
+        sim = (ahead.take([(SimModel, [msisdn])]).get(SimModel) or [None])[0]
         if sim is None or sim.national_id != caller.national_id or not sim_records.is_live(sim):
             raise HamtaError("not_found")
         if sim.disputed_by == caller.national_id:
