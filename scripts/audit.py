@@ -119,6 +119,7 @@ def axe_walk(site: Site, page, axe: Axe) -> dict:  # type: ignore[no-untyped-def
     axe.check("dialog: a SIM session's sale, with the password")
     page.get_by_role("dialog").get_by_role("button", name="انصراف").click()
     page.get_by_role("button", name="ثبت گوشی تعمیراتی").click()
+    expect(page.locator("#rep-device option").first).to_be_attached()  # the list loaded
     expect(page.get_by_label("رمز عبور کارتابل کد ملی")).to_be_visible()
     page.get_by_label("شناسه جدید دستگاه (IMEI)").fill(ids.imei())
     page.get_by_label("رمز عبور کارتابل کد ملی").fill(PASSWORD)

@@ -24,7 +24,16 @@ def sim_login(page, site, msisdn):
     page.get_by_label("کد امنیتی").fill("۱۲۳۴")
     seen = len(site.texts(msisdn))
     page.get_by_role("button", name="ورود").click()
-    code = secret_in(site.next_sms(msisdn, seen))
+    try:
+        sms = site.next_sms(msisdn, seen, timeout=3)
+    except AssertionError:
+        # An earlier code's resend timer still runs (2 s on the tests' local run): as a
+        # person does, wait it out and ask again.
+        expect(page.get_by_text("رمز عبور موقت به تازگی ارسال شده است")).to_be_visible()
+        page.wait_for_timeout(2500)
+        page.get_by_role("button", name="ورود").click()
+        sms = site.next_sms(msisdn, seen)
+    code = secret_in(sms)
     page.get_by_label("رمز عبور موقت").fill(persian(code))
     page.get_by_role("button", name="ورود").click()
     expect(page.get_by_role("heading", name="مدیریت دستگاهها")).to_be_visible()

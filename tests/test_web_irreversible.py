@@ -79,6 +79,7 @@ def test_a_sim_session_sells_and_repairs_with_the_national_id_cartables_password
     # A repair: the form names the part and asks the same password.
     part = repair_part(site, "86480012", "HUAWEI", "nova 3i")
     page.get_by_role("button", name="ثبت گوشی تعمیراتی").click()
+    expect(page.get_by_label("گوشی تعمیر شده")).to_contain_text(persian(old))  # the list loaded
     expect(page.get_by_text("قطعه تعمیراتی (برد) همین مدل گوشی")).to_be_visible()
     expect(page.get_by_label("شناسه جدید دستگاه (IMEI)")).to_have_accessible_description(
         re.compile("مرکز خدمات مجاز"))
@@ -99,6 +100,7 @@ def test_a_repair_names_the_part_and_its_refusals_stand_by_the_new_imei(site, op
     site.phone_model("86480014", "Xiaomi", "Redmi 13")
     other_model = repair_part(site, "86480014", "Xiaomi", "Redmi 13")
     page.get_by_role("button", name="ثبت گوشی تعمیراتی").click()
+    expect(page.get_by_label("گوشی تعمیر شده")).to_contain_text(persian(old))  # the list loaded
     expect(page.get_by_label("رمز عبور کارتابل کد ملی")).to_have_count(0)  # a national-ID session proved it
     new_imei = page.get_by_label("شناسه جدید دستگاه (IMEI)")
     new_imei.fill(model_imei("86480013"))  # of the model, but no registered part
@@ -130,6 +132,7 @@ def test_a_sim_in_no_national_id_cartable_is_led_to_make_one(site, open_page):
     assert site.api("GET", f"/imei/{imeis[0]}")[1]["status"] == "registered"
 
     page.get_by_role("button", name="ثبت گوشی تعمیراتی").click()
+    expect(page.get_by_label("گوشی تعمیر شده")).to_contain_text(persian(imeis[0]))  # the list loaded
     expect(page.get_by_label("رمز عبور کارتابل کد ملی")).to_have_count(0)
     page.get_by_label("شناسه جدید دستگاه (IMEI)").fill(ids.imei())
     page.get_by_role("button", name="ثبت تعمیر").click()
