@@ -25,7 +25,7 @@ test: chromium package fuzz audit unit
 PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 unit: $(STAMP)
-	$(PYTEST) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
 
 # The developer's loop: unit and route tests, no browser, no package, no fuzz.
 test-fast: $(STAMP)
