@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast unit package-and-fuzz bench package fuzz chromium screenshots audit audit-tools espeak voice clean
+.PHONY: run test test-fast unit bench package fuzz chromium screenshots audit audit-tools espeak voice clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,13 +17,8 @@ run: $(STAMP)
 
 # Everything CI checks: the deployable template, the API fuzzed against its document, the
 # web page's Lighthouse and axe-core figures (docs/page.md), then the tests. pytest runs
-# last so that its summary is the closing line CI reads. The package and the fuzzer each use
-# one core, so they run side by side; the audit runs alone (Lighthouse's performance score
-# moves with the machine's load).
-test: chromium package-and-fuzz audit unit
-
-package-and-fuzz: $(STAMP)
-	$(MAKE) -j2 --no-print-directory package fuzz
+# last so that its summary is the closing line CI reads.
+test: chromium package fuzz audit unit
 
 # pytest on two workers (pytest-xdist), a test file to a worker (a file's module-scoped
 # local run or browser is started once). PYTEST_ARGS adds to it, e.g. PYTEST_ARGS="-n 4".

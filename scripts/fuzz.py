@@ -92,7 +92,7 @@ def schemathesis(api: str, token: str, filters: list[str], args: argparse.Namesp
         os.path.join(BIN, "st"), "run", os.path.join(ROOT, "docs", "openapi.yaml"),
         "--url", api, "--checks", CHECKS, "--max-examples", str(args.max_examples),
         "--seed", str(args.seed), "--header", f"Authorization: Bearer {token}",
-        "--generation-database", "none", "--no-color", "--workers", "2",
+        "--generation-database", "none", "--no-color", "--workers", "1",
         "--phases", "examples,coverage,fuzzing", *filters,
     ]
     return subprocess.run(command, cwd=ROOT).returncode
