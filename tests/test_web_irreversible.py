@@ -17,7 +17,7 @@ from testkit.browser import chromium_path, persian, secret_in  # noqa: E402
 from testkit.local_run import OPERATOR, REGISTRAR  # noqa: E402
 from testkit.page_steps import BIRTH, PASSWORD, activate_on_page, nid_login, register_cartable, sim_login  # noqa: E402
 from tests.web_walk import (  # noqa: E402,F401  (fixtures are used by name)
-    browser, confirm_in_dialog, device_rows, new_nid_cartable, open_page, site,
+    browser, confirm_in_dialog, device_rows, new_nid_cartable, open_page, sim_cartable_with_phone, site,
 )
 
 pytestmark = pytest.mark.skipif(chromium_path() is None, reason="no Chromium found: apt-get install chromium")
@@ -116,11 +116,7 @@ def test_a_repair_names_the_part_and_its_refusals_stand_by_the_new_imei(site, op
 
 def test_a_sim_in_no_national_id_cartable_is_led_to_make_one(site, open_page):
     page = open_page()
-    msisdn = ids.msisdn()
-    site.operator_sim(msisdn, ids.national_id())
-    imeis, code = site.registered_device("Nokia", "G21")
-    sim_login(page, site, msisdn)
-    activate_on_page(page, imeis[0], code)
+    msisdn, imeis, code = sim_cartable_with_phone(page, site, "Nokia", "G21")
     page.get_by_role("button", name="انتقال مالکیت/فروش").click()
     dialog = page.get_by_role("dialog", name="انتقال مالکیت/فروش")
     expect(dialog.get_by_label("رمز عبور کارتابل کد ملی")).to_have_count(0)  # it has none to give

@@ -14,7 +14,7 @@ from testkit.browser import chromium_path, persian, secret_in  # noqa: E402
 from testkit.local_run import REGISTRAR  # noqa: E402
 from testkit.page_steps import PASSWORD, activate_on_page, sim_login  # noqa: E402
 from tests.web_walk import (  # noqa: E402,F401  (fixtures are used by name)
-    browser, confirm_in_dialog, device_rows, new_nid_cartable, open_page, site,
+    browser, confirm_in_dialog, device_rows, new_nid_cartable, open_page, sim_cartable_with_phone, site,
 )
 
 pytestmark = pytest.mark.skipif(chromium_path() is None, reason="no Chromium found: apt-get install chromium")
@@ -22,11 +22,7 @@ pytestmark = pytest.mark.skipif(chromium_path() is None, reason="no Chromium fou
 
 def test_stolen_phone_blocked_and_unblocked_from_a_sim_cartable(site, open_page):
     page = open_page()
-    msisdn = ids.msisdn()
-    site.operator_sim(msisdn, ids.national_id())
-    imeis, code = site.registered_device("Apple", "iPhone 13")
-    sim_login(page, site, msisdn)
-    activate_on_page(page, imeis[0], code)
+    msisdn, imeis, code = sim_cartable_with_phone(page, site, "Apple", "iPhone 13")
 
     seen = len(site.texts(msisdn))
     page.get_by_role("button", name="اعلام مفقودی یا سرقت").click()

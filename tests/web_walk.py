@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from testkit import ids
 from testkit.browser import PHONE, Site, launch
-from testkit.page_steps import nid_login, register_cartable, sim_login
+from testkit.page_steps import activate_on_page, nid_login, register_cartable, sim_login
 
 expect.set_options(timeout=10_000)  # a busy CI machine: wait longer, never sleep
 
@@ -68,6 +68,17 @@ def new_nid_cartable(page, site):
     nid_login(page, national_id)
     expect(page.get_by_role("heading", name="مدیریت دستگاهها")).to_be_visible()
     return msisdn, national_id
+
+
+def sim_cartable_with_phone(page, site, brand, model):
+    """A SIM in no national-ID cartable, signed in, with one registered phone activated on
+    it: (msisdn, the phone's IMEIs, its activation code)."""
+    msisdn = ids.msisdn()
+    site.operator_sim(msisdn, ids.national_id())
+    imeis, code = site.registered_device(brand, model)
+    sim_login(page, site, msisdn)
+    activate_on_page(page, imeis[0], code)
+    return msisdn, imeis, code
 
 
 def device_rows(page):
