@@ -12,10 +12,13 @@
    (bench/import_time.py). They are made in the zip only, never in the working tree,
    where an unchecked .pyc would hide later edits.
    It also adds the web page's files (web/), which chalice does not package.
-3. Imports the packaged app from the zip alone (no site-packages) and builds the three
+3. Checks that every compiled wheel in the zip runs on Lambda's python3.11 (Amazon Linux 2,
+   glibc 2.26): when PyPI has no such wheel, chalice builds one from source against this
+   machine's glibc and libraries, and the package would fail on AWS at its first import.
+4. Imports the packaged app from the zip alone (no site-packages) and builds the three
    clients, so a slimmed package that cannot start fails here, not on AWS; the web page's
    files must be there too.
-4. Runs cfn-lint on the result; any error fails, and so does a missing table.
+5. Runs cfn-lint on the result; any error fails, and so does a missing table.
 Prints the deployment package's size. Needs no AWS account: a region and dummy
 credentials are set if none are.
 """
@@ -25,6 +28,7 @@ import argparse
 import json
 import os
 import py_compile
+import re
 import subprocess
 import sys
 import tempfile
@@ -93,6 +97,36 @@ def rewrite_package(package: str) -> None:
     os.replace(slim, package)
 
 
+# Lambda's python3.11 is Amazon Linux 2 (glibc 2.26), the newest manylinux chalice asks for.
+LAMBDA_GLIBC = (2, 26)
+_MANYLINUX = re.compile(r"manylinux(?:1|2010|2014|_(\d+)_(\d+))_x86_64$")
+
+
+def runs_on_lambda(tag: str) -> bool:
+    """Whether a wheel's platform tag (e.g. cp311-cp311-manylinux2014_x86_64) loads on Lambda."""
+    platform = tag.rsplit("-", 1)[-1]
+    if platform == "any":
+        return True
+    match = _MANYLINUX.match(platform)
+    if not match:
+        return False  # linux_x86_64: built here, against this machine's glibc
+    return not match.group(1) or (int(match.group(1)), int(match.group(2))) <= LAMBDA_GLIBC
+
+
+def foreign_wheels(package: str) -> list[str]:
+    """The compiled distributions in the zip none of whose tags loads on Lambda."""
+    foreign = []
+    with zipfile.ZipFile(package) as z:
+        for name in z.namelist():
+            if not name.endswith(".dist-info/WHEEL"):
+                continue
+            lines = z.read(name).decode().splitlines()
+            tags = [line.split(":", 1)[1].strip() for line in lines if line.startswith("Tag:")]
+            if not any(runs_on_lambda(tag) for tag in tags):
+                foreign.append(f"{name.split('/')[0]} ({', '.join(tags)})")
+    return foreign
+
+
 SMOKE = """
 import sys, zipfile, tempfile
 with tempfile.TemporaryDirectory() as root:
@@ -140,6 +174,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     package = os.path.join(out, "deployment.zip")
     rewrite_package(package)
+    foreign = foreign_wheels(package)
+    if foreign:
+        raise SystemExit(
+            "no wheel for Lambda's glibc 2.26 (pin a release that ships manylinux2014): "
+            + "; ".join(foreign))
     smoke_import(package, {**env, "HAMTA_STAGE": args.stage, "HAMTA_SECRET_KEY": "smoke"})
     sam = os.path.join(out, "sam.json")
     with open(sam, encoding="utf-8") as f:
