@@ -16,9 +16,18 @@ run: $(STAMP)
 	CAPTCHA_MODE=$${CAPTCHA_MODE:-off} $(BIN)/python scripts/local.py --demo $(ARGS)
 
 # Everything CI checks: the deployable template, the API fuzzed against its document, the
-# web page's Lighthouse and axe-core figures (docs/page.md), then the tests. pytest runs
-# last so that its summary is the closing line CI reads.
-test: chromium package fuzz audit unit
+# web page's Lighthouse and axe-core figures (docs/page.md), then the tests. What waits on
+# the network goes side by side (the venv, Chromium, the audit's tools), then the package
+# beside the fuzzer (each mostly waits: on PyPI, on the local run's answers); the audit and
+# pytest each have the machine to themselves (Lighthouse's score moves with the load).
+# pytest runs last so that its summary is the closing line CI reads.
+# (--output-sync prints each side's output whole when it ends.)
+SUBMAKE := $(MAKE) --no-print-directory
+test:
+	$(SUBMAKE) --output-sync=target -j3 $(STAMP) chromium audit-tools
+	$(SUBMAKE) --output-sync=target -j2 package fuzz
+	$(SUBMAKE) audit
+	$(SUBMAKE) unit
 
 # pytest on two workers (pytest-xdist), a test file to a worker (a file's module-scoped
 # local run or browser is started once). PYTEST_ARGS adds to it, e.g. PYTEST_ARGS="-n 4".
@@ -44,7 +53,8 @@ chromium:
 # scripts/audit/package.json pins third-party-web with an override: a dependency of
 # Lighthouse asks for its "latest", which no lock file can hold, and `npm ci` then refuses.
 AUDIT_TOOLS := scripts/audit/node_modules/.installed
-$(AUDIT_TOOLS): scripts/audit/package.json scripts/audit/package-lock.json
+# After chromium (order only): two apt-get runs at once would fight over dpkg's lock.
+$(AUDIT_TOOLS): scripts/audit/package.json scripts/audit/package-lock.json | chromium
 	@command -v npm >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm; \
 	else echo "npm is not installed (Node 20: apt-get install nodejs npm)"; exit 1; fi; }
