@@ -6,9 +6,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test test-fast unit bench package fuzz chromium screenshots audit audit-tools espeak voice clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-uv.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	if $(BIN)/pip install --quiet --disable-pip-version-check -r requirements-uv.txt && \
+		$(BIN)/uv pip install --python $(BIN)/python --compile-bytecode --quiet -r requirements-dev.txt; \
+	then :; else $(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt; fi
 	touch $(STAMP)
 
 # CAPTCHA_MODE=off unless you say otherwise: a curl user cannot read the captcha picture.
